@@ -1,0 +1,112 @@
+/* Device description and ceilings (see device.h). */
+#include "device.h"
+
+#include <cublas_v2.h>
+#include <string.h>
+
+#define CUDA_OR_FAIL(call)                                                                      \
+    do {                                                                                        \
+        cudaError_t err_ = (call);                                                              \
+        if (err_ != cudaSuccess) {                                                              \
+            zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
+            goto fail;                                                                          \
+        }                                                                                       \
+    } while (0)
+#define CUBLAS_OR_FAIL(call)                                                                    \
+    do {                                                                                        \
+        cublasStatus_t st_ = (call);                                                            \
+        if (st_ != CUBLAS_STATUS_SUCCESS) {                                                     \
+            zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasGetStatusString(st_)); \
+            goto fail;                                                                          \
+        }                                                                                       \
+    } while (0)
+
+int zz_device_query(int ordinal, zz_device *out, zz_error *err) {
+    struct cudaDeviceProp p;
+    memset(out, 0, sizeof *out);
+    CUDA_OR_FAIL(cudaGetDeviceProperties(&p, ordinal));
+    snprintf(out->name, sizeof out->name, "%s", p.name);
+    out->sm_count = p.multiProcessorCount;
+    out->cc_major = p.major;
+    out->cc_minor = p.minor;
+    CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->sm_clock_mhz, cudaDevAttrClockRate, ordinal));
+    CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_clock_mhz, cudaDevAttrMemoryClockRate, ordinal));
+    CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal));
+    out->sm_clock_mhz /= 1000;  /* attributes are in kHz */
+    out->mem_clock_mhz /= 1000;
+    out->global_mem_bytes = (long long)p.totalGlobalMem;
+    out->l2_bytes = p.l2CacheSize;
+    CUDA_OR_FAIL(cudaDriverGetVersion(&out->driver_version));
+    CUDA_OR_FAIL(cudaRuntimeGetVersion(&out->runtime_version));
+    return 0;
+fail:
+    return -1;
+}
+
+static int compare_floats(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+enum { COPY, GEMM };
+
+int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_error *err) {
+    const long long copy_bytes = 1LL << 30;
+    const int n = 8192;
+    void *src = NULL, *dst = NULL, *a = NULL, *b = NULL, *c = NULL;
+    cudaEvent_t start = NULL, stop = NULL;
+    cublasHandle_t blas = NULL;
+    float ms[64];
+    int rc = -1;
+    if (samples < 1 || samples > 64) return zz_errorf(err, "ceilings: %d samples (1..64)", samples);
+    memset(out, 0, sizeof *out);
+    CUDA_OR_FAIL(cudaMalloc(&src, copy_bytes));
+    CUDA_OR_FAIL(cudaMalloc(&dst, copy_bytes));
+    CUDA_OR_FAIL(cudaMalloc(&a, (size_t)n * n * 2));
+    CUDA_OR_FAIL(cudaMalloc(&b, (size_t)n * n * 2));
+    CUDA_OR_FAIL(cudaMalloc(&c, (size_t)n * n * 2));
+    /* Not zeros: tensor cores run faster on zeros. Bytes 0x3c / 0x3b make bf16
+     * 0x3c3c / 0x3b3b, about 0.011 and 0.0029: small, finite, no overflow. */
+    CUDA_OR_FAIL(cudaMemsetAsync(src, 0x3c, copy_bytes, stream));
+    CUDA_OR_FAIL(cudaMemsetAsync(a, 0x3c, (size_t)n * n * 2, stream));
+    CUDA_OR_FAIL(cudaMemsetAsync(b, 0x3b, (size_t)n * n * 2, stream));
+    CUDA_OR_FAIL(cudaEventCreate(&start));
+    CUDA_OR_FAIL(cudaEventCreate(&stop));
+    CUBLAS_OR_FAIL(cublasCreate(&blas));
+    CUBLAS_OR_FAIL(cublasSetStream(blas, stream));
+
+    for (int what = COPY; what <= GEMM; what++) {
+        const float one = 1.f, zero = 0.f;
+        for (int i = -3; i < samples; i++) {  /* three warm-up runs */
+            CUDA_OR_FAIL(cudaEventRecord(start, stream));
+            if (what == COPY)
+                CUDA_OR_FAIL(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice, stream));
+            else
+                CUBLAS_OR_FAIL(cublasGemmEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF, n, b,
+                                            CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F,
+                                            CUBLAS_GEMM_DEFAULT));
+            CUDA_OR_FAIL(cudaEventRecord(stop, stream));
+            CUDA_OR_FAIL(cudaEventSynchronize(stop));
+            if (i >= 0) CUDA_OR_FAIL(cudaEventElapsedTime(&ms[i], start, stop));
+        }
+        qsort(ms, (size_t)samples, sizeof ms[0], compare_floats);
+        double median_s = ms[samples / 2] * 1e-3;
+        if (what == COPY)
+            out->copy_gbps = 2.0 * copy_bytes / median_s * 1e-9;
+        else
+            out->gemm_tflops = 2.0 * n * n * (double)n / median_s * 1e-12;
+    }
+    out->copy_bytes = copy_bytes;
+    out->gemm_n = n;
+    rc = 0;
+fail:
+    if (blas) cublasDestroy(blas);
+    if (start) cudaEventDestroy(start);
+    if (stop) cudaEventDestroy(stop);
+    cudaFree(src);
+    cudaFree(dst);
+    cudaFree(a);
+    cudaFree(b);
+    cudaFree(c);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* The GPU the suite runs on: what it is, and the two ceilings every kernel
+ * result is compared with, measured once per run on the device itself:
+ *   copy  device-to-device copy bandwidth, bytes read + written (GB/s)
+ *   gemm  cuBLAS bf16 matrix product rate, float accumulation (TFLOP/s)
+ */
+#ifndef ZZ_DEVICE_H
+#define ZZ_DEVICE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <cuda_runtime_api.h>
+#include "error.h"
+
+/* For executables and tests: a failed CUDA call ends the program with
+ * file:line and the CUDA error. Library code returns errors instead. */
+#define ZZ_CUDA_OR_DIE(call)                                                              \
+    do {                                                                                  \
+        cudaError_t err_ = (call);                                                        \
+        if (err_ != cudaSuccess) {                                                        \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+typedef struct {
+    char name[256];
+    int sm_count, cc_major, cc_minor;
+    int sm_clock_mhz, mem_clock_mhz, mem_bus_bits;
+    long long global_mem_bytes, l2_bytes;
+    int driver_version, runtime_version;
+} zz_device;
+
+int zz_device_query(int ordinal, zz_device *out, zz_error *err);
+
+typedef struct {
+    double copy_gbps;      /* device-to-device, read + written */
+    double gemm_tflops;    /* bf16 in, float accumulate */
+    long long copy_bytes;  /* size of the copy measured (each direction) */
+    int gemm_n;            /* n x n x n product measured */
+} zz_ceilings;
+
+/* Median of `samples` timed runs after warm-up, on `stream`. */
+int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_error *err);
+
+#endif

@@ -1,0 +1,115 @@
+/* The suite's CUDA kernels, as a C API.
+ *
+ * Every launcher takes a stream, checks its arguments before launching and
+ * returns ZZ_OK, ZZ_BAD_ARGUMENT or ZZ_CUDA_ERROR; zz_kernel_error() then
+ * holds a one-line message (file:line for CUDA errors). Nothing is printed.
+ *
+ * Tensors are bf16 in the [batch][token][head][dim] layout with dim
+ * contiguous and the heads of one token adjacent (head stride = head_dim).
+ * A zz_view describes one such tensor, or a slice of its heads: that is how a
+ * single launch covers the retrieval or the streaming heads of a layer
+ * without a copy (zz_view_heads).
+ *
+ * Masks and positions follow kernels/reference.h, the CPU oracle: a query at
+ * position i sees key j iff j <= i and (full, or j < sink, or j >= lo(i)),
+ * lo(i) = i + 1 - recent (token band) or q_pos0 - recent (chunked).
+ */
+#ifndef ZZ_ATTENTION_H
+#define ZZ_ATTENTION_H
+
+#include <cuda_runtime_api.h>
+#include "reference.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { ZZ_OK = 0, ZZ_BAD_ARGUMENT = 1, ZZ_CUDA_ERROR = 2 };
+
+/* The message of the last failed call on this thread. */
+const char *zz_kernel_error(void);
+
+typedef struct {
+    bf16 *data;              /* element (b, t, h, d) at data[b*batch_stride + t*token_stride + h*head_dim + d] */
+    long long batch_stride;  /* in elements */
+    long long token_stride;  /* in elements; >= heads * head_dim */
+    int heads;
+} zz_view;
+
+/* A contiguous [batch][tokens][heads][head_dim] tensor. */
+zz_view zz_view_dense(bf16 *data, int tokens, int heads, int head_dim);
+/* Heads [first, first + count) of v. */
+zz_view zz_view_heads(zz_view v, int first, int count, int head_dim);
+
+/* ---- Prefill: FlashAttention-2 style, mma.sync tensor cores ----
+ * q: q_len tokens at positions q_pos0.., o: same shape; k, v: keys at token
+ * positions 0 .. q_pos0 + q_len - 1. q.heads must be a multiple of k.heads
+ * (GQA group); one block reads each K/V tile once for its whole group. */
+typedef struct {
+    zz_view q, k, v, o;
+    int batch, head_dim;     /* head_dim 64 or 128 */
+    int q_len, q_pos0;
+    zz_mask mask;
+} zz_prefill_args;
+
+int zz_prefill_attention(const zz_prefill_args *args, cudaStream_t stream);
+
+/* Query–key pairs the kernel computes (whole tiles, masked or not), per
+ * (batch, kv head) group summed over its query heads: to report the rate on
+ * the tiles it computes. */
+long long zz_prefill_computed_pairs(const zz_prefill_args *args);
+
+/* ---- Decode: split-KV (flash-decoding) + log-sum-exp combine ----
+ * One query token per sequence at position pos, attending the cache after
+ * the new token was written (zz_cache_update). The cache holds
+ *   full:      slots 0..pos                         (mask.kind == ZZ_MASK_FULL)
+ *   streaming: sink slots + a ring of recent slots  (min(pos+1, sink+recent) valid)
+ * q, o: one token; k, v: the cache. All query heads of a GQA group share one
+ * tile. With num_splits > 1 the partial results go to the workspace and a
+ * combine kernel reduces them; with 1 the split kernel writes o directly. */
+typedef struct {
+    zz_view q, k, v, o;
+    int batch, head_dim;
+    int pos;
+    zz_mask mask;            /* kind, sink, recent (chunked is ignored) */
+    int num_splits;          /* 0: choose from the SM count (zz_decode_default_splits) */
+} zz_decode_args;
+
+/* Keys the decode attends per sequence and head. */
+int zz_decode_keys(const zz_decode_args *args);
+/* Split count that fills the device: about two blocks per SM, splits of at
+ * least 256 keys. */
+int zz_decode_default_splits(const zz_decode_args *args, int sm_count);
+/* Workspace bytes for the partial outputs (0 when one split is enough). */
+size_t zz_decode_workspace_bytes(const zz_decode_args *args, int sm_count);
+/* Launches the split kernel and, if needed, the combine kernel. workspace
+ * must hold zz_decode_workspace_bytes(args, sm_count) bytes. */
+int zz_decode_attention(const zz_decode_args *args, void *workspace, int sm_count, cudaStream_t stream);
+
+/* ---- Cache update for the new token of each sequence ----
+ * new_k, new_v: one token; the cache slot is ref_cache_slot(sink, recent, pos)
+ * (sink = recent = 0: full cache, slot pos). capacity: slots per sequence. */
+int zz_cache_update(zz_view new_k, zz_view new_v, zz_view k_cache, zz_view v_cache,
+                    int batch, int head_dim, int capacity, int sink, int recent, int pos,
+                    cudaStream_t stream);
+
+/* ---- Copies between head groups (duo-cat, duo-gather) ----
+ * Concat: out's heads = a's heads followed by b's heads (one launch).
+ * Gather: dst head i = src head index[i]; scatter: dst head index[i] = src
+ * head i. index is a device array of count ints. */
+int zz_concat_heads(zz_view a, zz_view b, zz_view out, int batch, int tokens, int head_dim,
+                    cudaStream_t stream);
+int zz_gather_heads(zz_view src, const int *index, int count, zz_view dst,
+                    int batch, int tokens, int head_dim, cudaStream_t stream);
+int zz_scatter_heads(zz_view src, const int *index, int count, zz_view dst,
+                     int batch, int tokens, int head_dim, cudaStream_t stream);
+
+/* ---- Utilities ----
+ * n bf16 values uniform in [-scale, scale], a reproducible function of
+ * (seed, index). */
+int zz_fill_uniform(bf16 *x, long long n, unsigned long long seed, float scale, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

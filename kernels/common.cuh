@@ -1,0 +1,91 @@
+/* Device helpers shared by the kernels: tensor-core fragments (mma.sync
+ * m16n8k16, ldmatrix), cp.async copies, the shared-memory swizzle, and the
+ * launchers' argument / error reporting. Internal to kernels/. */
+#ifndef ZZ_COMMON_CUH
+#define ZZ_COMMON_CUH
+
+#include <cuda_bf16.h>
+#include <stdint.h>
+#include "attention.h"
+
+/* ---- error reporting (common.cu) ---- */
+int zz_fail(int code, const char *file, int line, const char *fmt, ...);
+#define ZZ_REQUIRE(cond, ...) \
+    do { if (!(cond)) return zz_fail(ZZ_BAD_ARGUMENT, __FILE__, __LINE__, __VA_ARGS__); } while (0)
+/* After a launch: a bad configuration shows up here, not at run time. */
+#define ZZ_CHECK_LAUNCH()                                                              \
+    do { cudaError_t err_ = cudaGetLastError();                                       \
+         if (err_ != cudaSuccess)                                                      \
+             return zz_fail(ZZ_CUDA_ERROR, __FILE__, __LINE__, "%s", cudaGetErrorString(err_)); \
+    } while (0)
+#define ZZ_CUDA(call)                                                                  \
+    do { cudaError_t err_ = (call);                                                    \
+         if (err_ != cudaSuccess)                                                      \
+             return zz_fail(ZZ_CUDA_ERROR, __FILE__, __LINE__, "%s: %s", #call, cudaGetErrorString(err_)); \
+    } while (0)
+
+int zz_check_view(const char *name, zz_view v, int batch, int tokens, int head_dim);
+
+/* ---- shared memory: rows of head_dim bf16, swizzled in 16-byte chunks ----
+ * ldmatrix reads one 16-byte chunk from each of 8 consecutive rows; with a
+ * row pitch of 128 or 256 bytes those all hit the same banks. XOR-ing the
+ * chunk index with the row index (mod 8) spreads them over all 32 banks. */
+__device__ __forceinline__ int swizzle(int row, int chunk, int head_dim) {
+    return row * head_dim + ((chunk ^ (row & 7)) << 3);
+}
+
+__device__ __forceinline__ uint32_t smem_addr(const void *p) {
+    return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+/* 16-byte global->shared copy; src_bytes 0 writes zeros (rows past the end). */
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                 :: "r"(smem_addr(smem)), "l"(gmem), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void *smem) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_addr(smem)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void *smem) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_addr(smem)));
+}
+
+/* D = A(16x16, row) * B(16x8, col) + D; bf16 in, float accumulate. */
+__device__ __forceinline__ void mma_bf16_16816(float d[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+
+/* Max / sum over the 4 threads of a quad: they hold one mma row between them. */
+__device__ __forceinline__ float quad_max(float x) {
+    x = fmaxf(x, __shfl_xor_sync(0xffffffff, x, 1));
+    return fmaxf(x, __shfl_xor_sync(0xffffffff, x, 2));
+}
+__device__ __forceinline__ float quad_sum(float x) {
+    x += __shfl_xor_sync(0xffffffff, x, 1);
+    return x + __shfl_xor_sync(0xffffffff, x, 2);
+}
+
+/* Key j visible to the query at position i (see reference.h). */
+__device__ __forceinline__ bool key_visible(int i, int j, const zz_mask &m, int q_pos0) {
+    if (j > i) return false;
+    if (m.kind == ZZ_MASK_FULL) return true;
+    int lo = m.chunked ? q_pos0 - m.recent : i + 1 - m.recent;
+    return j < m.sink || j >= lo;
+}
+
+#endif

@@ -1,0 +1,324 @@
+/* Prefill attention, FlashAttention-2 style (Dao 2023) with mma.sync.
+ *
+ * One block computes BLOCK_M rows of output for one (batch, KV head). Its
+ * rows are (query position, query head of the GQA group) pairs, heads
+ * fastest: the group's heads are adjacent in memory, so a row tile is
+ * contiguous, and every K/V tile is read from memory once for all the heads
+ * that share it. Each warp owns 16 rows and keeps them in registers: Q as
+ * mma A-fragments, the running max / sum of the online softmax, and the
+ * float output accumulator.
+ *
+ * The block walks the key tiles its rows can see: for full attention the
+ * causal prefix; for streaming heads only the sink tiles and the band tiles
+ * near the diagonal, so streaming work grows as S * (sink + recent). Tiles
+ * cut by a boundary (diagonal, band edge, sink edge) get an element mask;
+ * the others run unmasked. K/V tiles stream through a two-stage cp.async
+ * pipeline into XOR-swizzled shared memory; S = Q K^T and O += P V run on
+ * tensor cores (m16n8k16, bf16 in, float accumulate), with P handed from the
+ * S accumulators to the A operand in registers (their layouts line up).
+ *
+ * CPU reference: ref_attention_prefill in reference.c.
+ */
+#include <math.h>
+#include "common.cuh"
+
+#define PREFILL_WARPS 4
+#define BLOCK_M (16 * PREFILL_WARPS)
+#define BLOCK_N 64
+
+struct PrefillParams {
+    const __nv_bfloat16 *q, *k, *v;
+    __nv_bfloat16 *o;
+    long long q_bs, q_ts, k_bs, k_ts, v_bs, v_ts, o_bs, o_ts;
+    int group;          /* query heads per KV head */
+    int q_len, q_pos0, kv_len;
+    zz_mask mask;
+    float scale_log2;   /* log2(e) / sqrt(head_dim): softmax in exp2 */
+};
+
+/* The key tiles a row tile visits: [0, sink_tiles) then [band_first, end). */
+struct TileRange {
+    int sink_tiles, band_first, end;
+    __host__ __device__ int count() const { return sink_tiles + (end - band_first); }
+    __host__ __device__ int tile(int t) const { return t < sink_tiles ? t : band_first + (t - sink_tiles); }
+};
+
+/* Positions p_first..p_last are the block's first and last query positions. */
+__host__ __device__ static TileRange visible_tiles(const zz_mask &m, int q_pos0, int p_first, int p_last) {
+    TileRange r;
+    r.end = p_last / BLOCK_N + 1;
+    if (m.kind == ZZ_MASK_FULL) {
+        r.sink_tiles = 0;
+        r.band_first = 0;
+        return r;
+    }
+    int lo = m.chunked ? q_pos0 - m.recent : p_first + 1 - m.recent;
+    r.sink_tiles = min((m.sink + BLOCK_N - 1) / BLOCK_N, r.end);
+    r.band_first = min(max(lo, 0) / BLOCK_N, r.end);
+    if (r.band_first < r.sink_tiles) r.band_first = r.sink_tiles;
+    return r;
+}
+
+/* Copy rows [0, nrows) of a tile (row r at src + r*stride, D wide) into
+ * swizzled shared memory; rows >= valid are zero-filled. */
+template <int D>
+__device__ __forceinline__ void load_kv_tile(__nv_bfloat16 *smem, const __nv_bfloat16 *src, long long stride,
+                                             int valid) {
+    constexpr int CHUNKS = D / 8;
+    for (int c = threadIdx.x; c < BLOCK_N * CHUNKS; c += blockDim.x) {
+        int row = c / CHUNKS, chunk = c % CHUNKS;
+        bool ok = row < valid;
+        const __nv_bfloat16 *g = ok ? src + row * stride + chunk * 8 : src;
+        cp_async16(smem + swizzle(row, chunk, D), g, ok ? 16 : 0);
+    }
+}
+
+template <int D>
+__global__ void __launch_bounds__(PREFILL_WARPS * 32)
+prefill_kernel(PrefillParams p) {
+    constexpr int CHUNKS = D / 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);
+    __nv_bfloat16 *sK = sQ + BLOCK_M * D;           /* two stages */
+    __nv_bfloat16 *sV = sK + 2 * BLOCK_N * D;       /* two stages */
+
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int rows_total = p.q_len * p.group;
+    /* Longest (causal: last) row tiles first, so the tail of the grid is short. */
+    const int m0 = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
+    const int kv_head = blockIdx.y, b = blockIdx.z;
+    const int head0 = kv_head * p.group;
+
+    const __nv_bfloat16 *q = p.q + b * p.q_bs + (long long)head0 * D;
+    const __nv_bfloat16 *k = p.k + b * p.k_bs + (long long)kv_head * D;
+    const __nv_bfloat16 *v = p.v + b * p.v_bs + (long long)kv_head * D;
+    __nv_bfloat16 *o = p.o + b * p.o_bs + (long long)head0 * D;
+
+    /* Q tile: row r is position (m0+r)/group, head (m0+r)%group. */
+    for (int c = threadIdx.x; c < BLOCK_M * CHUNKS; c += blockDim.x) {
+        int row = c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
+        bool ok = mr < rows_total;
+        const __nv_bfloat16 *g = ok ? q + (mr / p.group) * p.q_ts + (mr % p.group) * D + chunk * 8 : q;
+        cp_async16(sQ + swizzle(row, chunk, D), g, ok ? 16 : 0);
+    }
+
+    const int p_first = p.q_pos0 + m0 / p.group;
+    const int p_last = p.q_pos0 + (min(m0 + BLOCK_M, rows_total) - 1) / p.group;
+    const TileRange tiles = visible_tiles(p.mask, p.q_pos0, p_first, p_last);
+    const int ntiles = tiles.count();
+
+    if (ntiles > 0) {
+        int n0 = tiles.tile(0) * BLOCK_N;
+        load_kv_tile<D>(sK, k + n0 * p.k_ts, p.k_ts, p.kv_len - n0);
+        load_kv_tile<D>(sV, v + n0 * p.v_ts, p.v_ts, p.kv_len - n0);
+    }
+    cp_async_commit();
+
+    /* This thread's two rows in the mma layout: lane/4 and lane/4 + 8. */
+    const int row_a = m0 + warp * 16 + lane / 4;
+    const int pos_a = p.q_pos0 + row_a / p.group;
+    const int pos_b = p.q_pos0 + (row_a + 8) / p.group;
+
+    uint32_t qf[D / 16][4];
+    float acc[D / 8][4];
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+
+    for (int t = 0; t < ntiles; t++) {
+        const int stage = t & 1;
+        if (t + 1 < ntiles) {
+            int n1 = tiles.tile(t + 1) * BLOCK_N;
+            load_kv_tile<D>(sK + (stage ^ 1) * BLOCK_N * D, k + n1 * p.k_ts, p.k_ts, p.kv_len - n1);
+            load_kv_tile<D>(sV + (stage ^ 1) * BLOCK_N * D, v + n1 * p.v_ts, p.v_ts, p.kv_len - n1);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+        if (t == 0) {
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++) {
+                int row = warp * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
+                ldmatrix_x4(qf[kk], sQ + swizzle(row, kk * 2 + lane / 16, D));
+            }
+        }
+        const __nv_bfloat16 *tK = sK + stage * BLOCK_N * D;
+        const __nv_bfloat16 *tV = sV + stage * BLOCK_N * D;
+        const int n0 = tiles.tile(t) * BLOCK_N;
+
+        /* S = Q K^T for this warp's 16 rows x BLOCK_N keys. */
+        float s[BLOCK_N / 8][4];
+#pragma unroll
+        for (int j = 0; j < BLOCK_N / 8; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {
+#pragma unroll
+            for (int nn = 0; nn < BLOCK_N / 16; nn++) {
+                uint32_t bk[4];
+                int key = nn * 16 + (lane % 8) + (lane / 16) * 8;
+                ldmatrix_x4(bk, tK + swizzle(key, kk * 2 + (lane / 8) % 2, D));
+                mma_bf16_16816(s[2 * nn], qf[kk], bk[0], bk[1]);
+                mma_bf16_16816(s[2 * nn + 1], qf[kk], bk[2], bk[3]);
+            }
+        }
+
+        /* Element mask only where a boundary cuts the tile. */
+        const int n_end = n0 + BLOCK_N;
+        bool whole = n_end - 1 <= p_first;
+        if (p.mask.kind == ZZ_MASK_STREAMING) {
+            int lo_last = p.mask.chunked ? p.q_pos0 - p.mask.recent : p_last + 1 - p.mask.recent;
+            whole = whole && (n_end <= p.mask.sink || n0 >= lo_last);
+        }
+        if (!whole) {
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; j++) {
+                int key = n0 + j * 8 + (lane % 4) * 2;
+                if (!key_visible(pos_a, key, p.mask, p.q_pos0)) s[j][0] = -INFINITY;
+                if (!key_visible(pos_a, key + 1, p.mask, p.q_pos0)) s[j][1] = -INFINITY;
+                if (!key_visible(pos_b, key, p.mask, p.q_pos0)) s[j][2] = -INFINITY;
+                if (!key_visible(pos_b, key + 1, p.mask, p.q_pos0)) s[j][3] = -INFINITY;
+            }
+        }
+
+        /* Online softmax: rescale what we have by exp(old max - new max). */
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            float mx = row_max[r];
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; j++) mx = fmaxf(mx, fmaxf(s[j][2 * r], s[j][2 * r + 1]));
+            mx = quad_max(mx);
+            /* A row that has seen only masked keys keeps max -inf: subtract 0
+             * instead so exp gives 0, not NaN. */
+            float base = mx == -INFINITY ? 0.f : mx * p.scale_log2;
+            float correction = exp2f(row_max[r] * p.scale_log2 - base);
+            row_max[r] = mx;
+            float sum = 0.f;
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; j++) {
+                s[j][2 * r] = exp2f(fmaf(s[j][2 * r], p.scale_log2, -base));
+                s[j][2 * r + 1] = exp2f(fmaf(s[j][2 * r + 1], p.scale_log2, -base));
+                sum += s[j][2 * r] + s[j][2 * r + 1];
+            }
+            row_sum[r] = row_sum[r] * correction + sum;
+#pragma unroll
+            for (int j = 0; j < D / 8; j++) {
+                acc[j][2 * r] *= correction;
+                acc[j][2 * r + 1] *= correction;
+            }
+        }
+
+        /* O += P V: P comes straight from the S registers as A fragments. */
+#pragma unroll
+        for (int kk = 0; kk < BLOCK_N / 16; kk++) {
+            uint32_t pa[4] = {pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
+                              pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                              pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+            for (int dn = 0; dn < D / 16; dn++) {
+                uint32_t bv[4];
+                int key = kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
+                ldmatrix_x4_trans(bv, tV + swizzle(key, dn * 2 + lane / 16, D));
+                mma_bf16_16816(acc[2 * dn], pa, bv[0], bv[1]);
+                mma_bf16_16816(acc[2 * dn + 1], pa, bv[2], bv[3]);
+            }
+        }
+        __syncthreads();  /* the next iteration overwrites the other stage */
+    }
+    cp_async_wait<0>();
+
+    /* Normalise, stage the warp's rows in shared memory (its own Q rows, no
+     * longer needed), then write 16-byte chunks. */
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float l = quad_sum(row_sum[r]);
+        inv[r] = l > 0.f ? 1.f / l : 0.f;
+    }
+    __nv_bfloat16 *sO = sQ;
+#pragma unroll
+    for (int j = 0; j < D / 8; j++) {
+        int row = warp * 16 + lane / 4, off = (lane % 4) * 2;
+        *reinterpret_cast<uint32_t *>(sO + swizzle(row, j, D) + off) = pack_bf16x2(acc[j][0] * inv[0], acc[j][1] * inv[0]);
+        *reinterpret_cast<uint32_t *>(sO + swizzle(row + 8, j, D) + off) = pack_bf16x2(acc[j][2] * inv[1], acc[j][3] * inv[1]);
+    }
+    __syncwarp();
+    for (int c = lane; c < 16 * CHUNKS; c += 32) {
+        int row = warp * 16 + c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
+        if (mr < rows_total)
+            *reinterpret_cast<uint4 *>(o + (mr / p.group) * p.o_ts + (mr % p.group) * D + chunk * 8) =
+                *reinterpret_cast<const uint4 *>(sO + swizzle(row, chunk, D));
+    }
+}
+
+static int check_mask(zz_mask m) {
+    if (m.kind == ZZ_MASK_FULL) return ZZ_OK;
+    ZZ_REQUIRE(m.kind == ZZ_MASK_STREAMING, "mask kind %d", (int)m.kind);
+    ZZ_REQUIRE(m.sink >= 0 && m.recent >= 1, "streaming mask needs sink >= 0 and recent >= 1 (got %d, %d)",
+               m.sink, m.recent);
+    return ZZ_OK;
+}
+
+static int check_prefill(const zz_prefill_args *a) {
+    ZZ_REQUIRE(a->head_dim == 64 || a->head_dim == 128, "head_dim %d (need 64 or 128)", a->head_dim);
+    ZZ_REQUIRE(a->batch >= 1 && a->batch <= 65535, "batch %d", a->batch);
+    ZZ_REQUIRE(a->q_len >= 1 && a->q_pos0 >= 0, "q_len %d, q_pos0 %d", a->q_len, a->q_pos0);
+    ZZ_REQUIRE(a->k.heads == a->v.heads && a->k.heads >= 1 && a->k.heads <= 65535, "k heads %d, v heads %d",
+               a->k.heads, a->v.heads);
+    ZZ_REQUIRE(a->q.heads % a->k.heads == 0 && a->o.heads == a->q.heads,
+               "q heads %d, o heads %d: need o = q and a multiple of kv heads %d", a->q.heads, a->o.heads,
+               a->k.heads);
+    int kv_len = a->q_pos0 + a->q_len, rc;
+    if ((rc = zz_check_view("q", a->q, a->batch, a->q_len, a->head_dim)) ||
+        (rc = zz_check_view("k", a->k, a->batch, kv_len, a->head_dim)) ||
+        (rc = zz_check_view("v", a->v, a->batch, kv_len, a->head_dim)) ||
+        (rc = zz_check_view("o", a->o, a->batch, a->q_len, a->head_dim)))
+        return rc;
+    return check_mask(a->mask);
+}
+
+long long zz_prefill_computed_pairs(const zz_prefill_args *a) {
+    int group = a->q.heads / a->k.heads, rows_total = a->q_len * group;
+    long long pairs = 0;
+    for (int m0 = 0; m0 < rows_total; m0 += BLOCK_M) {
+        int rows = min(BLOCK_M, rows_total - m0);
+        TileRange r = visible_tiles(a->mask, a->q_pos0, a->q_pos0 + m0 / group,
+                                    a->q_pos0 + (m0 + rows - 1) / group);
+        pairs += (long long)r.count() * BLOCK_N * rows;
+    }
+    return pairs * a->k.heads * a->batch;
+}
+
+template <int D>
+static int launch_prefill(const zz_prefill_args *a, cudaStream_t stream) {
+    const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(__nv_bfloat16);
+    static bool attribute_set = false;
+    if (!attribute_set) {
+        ZZ_CUDA(cudaFuncSetAttribute(prefill_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        attribute_set = true;
+    }
+    PrefillParams p;
+    p.q = reinterpret_cast<const __nv_bfloat16 *>(a->q.data);
+    p.k = reinterpret_cast<const __nv_bfloat16 *>(a->k.data);
+    p.v = reinterpret_cast<const __nv_bfloat16 *>(a->v.data);
+    p.o = reinterpret_cast<__nv_bfloat16 *>(a->o.data);
+    p.q_bs = a->q.batch_stride, p.q_ts = a->q.token_stride;
+    p.k_bs = a->k.batch_stride, p.k_ts = a->k.token_stride;
+    p.v_bs = a->v.batch_stride, p.v_ts = a->v.token_stride;
+    p.o_bs = a->o.batch_stride, p.o_ts = a->o.token_stride;
+    p.group = a->q.heads / a->k.heads;
+    p.q_len = a->q_len, p.q_pos0 = a->q_pos0, p.kv_len = a->q_pos0 + a->q_len;
+    p.mask = a->mask;
+    p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
+    long long row_tiles = ((long long)a->q_len * p.group + BLOCK_M - 1) / BLOCK_M;
+    ZZ_REQUIRE(row_tiles < (1LL << 31), "q_len %d too long", a->q_len);
+    dim3 grid((unsigned)row_tiles, a->k.heads, a->batch);
+    prefill_kernel<D><<<grid, PREFILL_WARPS * 32, smem, stream>>>(p);
+    ZZ_CHECK_LAUNCH();
+    return ZZ_OK;
+}
+
+extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t stream) {
+    int rc = check_prefill(a);
+    if (rc) return rc;
+    return a->head_dim == 128 ? launch_prefill<128>(a, stream) : launch_prefill<64>(a, stream);
+}
