@@ -19,7 +19,7 @@ MULTIARCH := $(PREFIX)/lib/x86_64-linux-gnu
 
 CPPFLAGS  := -Ikernels -Iharness -Ibench -I$(CUDA_HOME)/include -I$(PREFIX)/include
 CFLAGS    := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers -D_GNU_SOURCE
-NVCCFLAGS := -O3 -std=c++17 -lineinfo -Ikernels \
+NVCCFLAGS := -O3 -std=c++17 -lineinfo -Ikernels $(KERNEL_DEFS) \
              $(foreach a,$(GPU_ARCHS),-gencode=arch=compute_$(a),code=sm_$(a)) \
              -Xcompiler -Wall,-Wextra -Xptxas -warn-spills,-warn-lmem-usage
 LDFLAGS   := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -L$(MULTIARCH) -Wl,-rpath,$(abspath $(MULTIARCH))

@@ -70,6 +70,14 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
     return *reinterpret_cast<uint32_t *>(&v);
 }
 
+/* 2^x in one MUFU instruction; exp2f would add range fix-ups we never need
+ * (arguments are <= 0 here, and flushing denormal results to 0 is harmless). */
+__device__ __forceinline__ float fast_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
 /* Max / sum over the 4 threads of a quad: they hold one mma row between them. */
 __device__ __forceinline__ float quad_max(float x) {
     x = fmaxf(x, __shfl_xor_sync(0xffffffff, x, 1));

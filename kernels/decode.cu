@@ -135,13 +135,13 @@ decode_split_kernel(DecodeParams p) {
             float mx = quad_max(fmaxf(fmaxf(row_max[r], fmaxf(s[0][2 * r], s[0][2 * r + 1])),
                                       fmaxf(s[1][2 * r], s[1][2 * r + 1])));
             float base = mx == -INFINITY ? 0.f : mx * p.scale_log2;
-            float correction = exp2f(row_max[r] * p.scale_log2 - base);
+            float correction = fast_exp2(row_max[r] * p.scale_log2 - base);
             row_max[r] = mx;
             float sum = 0.f;
 #pragma unroll
             for (int j = 0; j < 2; j++) {
-                s[j][2 * r] = exp2f(fmaf(s[j][2 * r], p.scale_log2, -base));
-                s[j][2 * r + 1] = exp2f(fmaf(s[j][2 * r + 1], p.scale_log2, -base));
+                s[j][2 * r] = fast_exp2(fmaf(s[j][2 * r], p.scale_log2, -base));
+                s[j][2 * r + 1] = fast_exp2(fmaf(s[j][2 * r + 1], p.scale_log2, -base));
                 sum += s[j][2 * r] + s[j][2 * r + 1];
             }
             row_sum[r] = row_sum[r] * correction + sum;
@@ -191,7 +191,7 @@ decode_split_kernel(DecodeParams p) {
         for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
         float base = mx == -INFINITY ? 0.f : mx * p.scale_log2, o = 0.f, l = 0.f;
         for (int w = 0; w < DECODE_WARPS; w++) {
-            float scale = exp2f(wMax[w * 16 + row] * p.scale_log2 - base);
+            float scale = fast_exp2(wMax[w * 16 + row] * p.scale_log2 - base);
             o += scale * wO[(w * 16 + row) * D + d];
             l += scale * wSum[w * 16 + row];
         }
@@ -216,7 +216,7 @@ __global__ void combine_kernel(DecodeParams p) {
     for (int s = 0; s < p.splits; s++) mx = fmaxf(mx, p.part_lse[slot0 + s]);
     float o = 0.f, total = 0.f;
     for (int s = 0; s < p.splits; s++) {
-        float w = exp2f(p.part_lse[slot0 + s] - mx);
+        float w = fast_exp2(p.part_lse[slot0 + s] - mx);
         o += w * p.part_o[(slot0 + s) * D + d];
         total += w;
     }

@@ -23,7 +23,10 @@
 #include "common.cuh"
 
 #define PREFILL_WARPS 4
-#define BLOCK_M (16 * PREFILL_WARPS)
+#ifndef WARP_ROW_TILES
+#define WARP_ROW_TILES 2   /* 16-row mma tiles per warp: each K/V fragment feeds this many mma */
+#endif
+#define BLOCK_M (16 * WARP_ROW_TILES * PREFILL_WARPS)
 #define BLOCK_N 64
 
 struct PrefillParams {
@@ -76,7 +79,7 @@ __device__ __forceinline__ void load_kv_tile(__nv_bfloat16 *smem, const __nv_bfl
 template <int D>
 __global__ void __launch_bounds__(PREFILL_WARPS * 32)
 prefill_kernel(PrefillParams p) {
-    constexpr int CHUNKS = D / 8;
+    constexpr int CHUNKS = D / 8, RT = WARP_ROW_TILES;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);
     __nv_bfloat16 *sK = sQ + BLOCK_M * D;           /* two stages */
@@ -114,16 +117,19 @@ prefill_kernel(PrefillParams p) {
     }
     cp_async_commit();
 
-    /* This thread's two rows in the mma layout: lane/4 and lane/4 + 8. */
-    const int row_a = m0 + warp * 16 + lane / 4;
-    const int pos_a = p.q_pos0 + row_a / p.group;
-    const int pos_b = p.q_pos0 + (row_a + 8) / p.group;
+    /* This warp owns rows warp_row0 .. +16*RT; in each 16-row mma tile a
+     * thread holds rows lane/4 and lane/4 + 8. */
+    const int warp_row0 = warp * 16 * RT;
 
-    uint32_t qf[D / 16][4];
-    float acc[D / 8][4];
-    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+    float acc[RT][D / 8][4];
+    float row_max[RT][2], row_sum[RT][2];
 #pragma unroll
-    for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+    for (int rt = 0; rt < RT; rt++) {
+        row_max[rt][0] = row_max[rt][1] = -INFINITY;
+        row_sum[rt][0] = row_sum[rt][1] = 0.f;
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) acc[rt][j][0] = acc[rt][j][1] = acc[rt][j][2] = acc[rt][j][3] = 0.f;
+    }
 
     for (int t = 0; t < ntiles; t++) {
         const int stage = t & 1;
@@ -135,30 +141,34 @@ prefill_kernel(PrefillParams p) {
         cp_async_commit();
         cp_async_wait<1>();
         __syncthreads();
-        if (t == 0) {
-#pragma unroll
-            for (int kk = 0; kk < D / 16; kk++) {
-                int row = warp * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
-                ldmatrix_x4(qf[kk], sQ + swizzle(row, kk * 2 + lane / 16, D));
-            }
-        }
         const __nv_bfloat16 *tK = sK + stage * BLOCK_N * D;
         const __nv_bfloat16 *tV = sV + stage * BLOCK_N * D;
         const int n0 = tiles.tile(t) * BLOCK_N;
 
-        /* S = Q K^T for this warp's 16 rows x BLOCK_N keys. */
-        float s[BLOCK_N / 8][4];
+        /* S = Q K^T: each K fragment feeds the warp's RT row tiles. */
+        float s[RT][BLOCK_N / 8][4];
 #pragma unroll
-        for (int j = 0; j < BLOCK_N / 8; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+        for (int rt = 0; rt < RT; rt++)
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; j++) s[rt][j][0] = s[rt][j][1] = s[rt][j][2] = s[rt][j][3] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < D / 16; kk++) {
+            uint32_t qf[RT][4];
+#pragma unroll
+            for (int rt = 0; rt < RT; rt++) {
+                int row = warp_row0 + rt * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
+                ldmatrix_x4(qf[rt], sQ + swizzle(row, kk * 2 + lane / 16, D));
+            }
 #pragma unroll
             for (int nn = 0; nn < BLOCK_N / 16; nn++) {
                 uint32_t bk[4];
                 int key = nn * 16 + (lane % 8) + (lane / 16) * 8;
                 ldmatrix_x4(bk, tK + swizzle(key, kk * 2 + (lane / 8) % 2, D));
-                mma_bf16_16816(s[2 * nn], qf[kk], bk[0], bk[1]);
-                mma_bf16_16816(s[2 * nn + 1], qf[kk], bk[2], bk[3]);
+#pragma unroll
+                for (int rt = 0; rt < RT; rt++) {
+                    mma_bf16_16816(s[rt][2 * nn], qf[rt], bk[0], bk[1]);
+                    mma_bf16_16816(s[rt][2 * nn + 1], qf[rt], bk[2], bk[3]);
+                }
             }
         }
 
@@ -171,55 +181,69 @@ prefill_kernel(PrefillParams p) {
         }
         if (!whole) {
 #pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; j++) {
-                int key = n0 + j * 8 + (lane % 4) * 2;
-                if (!key_visible(pos_a, key, p.mask, p.q_pos0)) s[j][0] = -INFINITY;
-                if (!key_visible(pos_a, key + 1, p.mask, p.q_pos0)) s[j][1] = -INFINITY;
-                if (!key_visible(pos_b, key, p.mask, p.q_pos0)) s[j][2] = -INFINITY;
-                if (!key_visible(pos_b, key + 1, p.mask, p.q_pos0)) s[j][3] = -INFINITY;
-            }
+            for (int rt = 0; rt < RT; rt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    int pos = p.q_pos0 + (m0 + warp_row0 + rt * 16 + lane / 4 + 8 * (e / 2)) / p.group;
+#pragma unroll
+                    for (int j = 0; j < BLOCK_N / 8; j++) {
+                        int key = n0 + j * 8 + (lane % 4) * 2 + (e & 1);
+                        if (!key_visible(pos, key, p.mask, p.q_pos0)) s[rt][j][e] = -INFINITY;
+                    }
+                }
         }
 
         /* Online softmax: rescale what we have by exp(old max - new max). */
 #pragma unroll
-        for (int r = 0; r < 2; r++) {
-            float mx = row_max[r];
+        for (int rt = 0; rt < RT; rt++)
 #pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; j++) mx = fmaxf(mx, fmaxf(s[j][2 * r], s[j][2 * r + 1]));
-            mx = quad_max(mx);
-            /* A row that has seen only masked keys keeps max -inf: subtract 0
-             * instead so exp gives 0, not NaN. */
-            float base = mx == -INFINITY ? 0.f : mx * p.scale_log2;
-            float correction = exp2f(row_max[r] * p.scale_log2 - base);
-            row_max[r] = mx;
-            float sum = 0.f;
+            for (int h = 0; h < 2; h++) {
+                float mx = row_max[rt][h];
 #pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; j++) {
-                s[j][2 * r] = exp2f(fmaf(s[j][2 * r], p.scale_log2, -base));
-                s[j][2 * r + 1] = exp2f(fmaf(s[j][2 * r + 1], p.scale_log2, -base));
-                sum += s[j][2 * r] + s[j][2 * r + 1];
+                for (int j = 0; j < BLOCK_N / 8; j++) mx = fmaxf(mx, fmaxf(s[rt][j][2 * h], s[rt][j][2 * h + 1]));
+                mx = quad_max(mx);
+                /* A row that has seen only masked keys keeps max -inf: subtract
+                 * 0 instead so exp gives 0, not NaN. */
+                float base = mx == -INFINITY ? 0.f : mx * p.scale_log2;
+                float correction = fast_exp2(row_max[rt][h] * p.scale_log2 - base);
+                row_max[rt][h] = mx;
+                float sum = 0.f;
+#pragma unroll
+                for (int j = 0; j < BLOCK_N / 8; j++) {
+                    s[rt][j][2 * h] = fast_exp2(fmaf(s[rt][j][2 * h], p.scale_log2, -base));
+                    s[rt][j][2 * h + 1] = fast_exp2(fmaf(s[rt][j][2 * h + 1], p.scale_log2, -base));
+                    sum += s[rt][j][2 * h] + s[rt][j][2 * h + 1];
+                }
+                row_sum[rt][h] = row_sum[rt][h] * correction + sum;
+#pragma unroll
+                for (int j = 0; j < D / 8; j++) {
+                    acc[rt][j][2 * h] *= correction;
+                    acc[rt][j][2 * h + 1] *= correction;
+                }
             }
-            row_sum[r] = row_sum[r] * correction + sum;
-#pragma unroll
-            for (int j = 0; j < D / 8; j++) {
-                acc[j][2 * r] *= correction;
-                acc[j][2 * r + 1] *= correction;
-            }
-        }
 
-        /* O += P V: P comes straight from the S registers as A fragments. */
+        /* O += P V: P comes straight from the S registers as A fragments,
+         * and each V fragment feeds the warp's RT row tiles. */
 #pragma unroll
         for (int kk = 0; kk < BLOCK_N / 16; kk++) {
-            uint32_t pa[4] = {pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
-                              pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                              pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            uint32_t pa[RT][4];
+#pragma unroll
+            for (int rt = 0; rt < RT; rt++) {
+                pa[rt][0] = pack_bf16x2(s[rt][2 * kk][0], s[rt][2 * kk][1]);
+                pa[rt][1] = pack_bf16x2(s[rt][2 * kk][2], s[rt][2 * kk][3]);
+                pa[rt][2] = pack_bf16x2(s[rt][2 * kk + 1][0], s[rt][2 * kk + 1][1]);
+                pa[rt][3] = pack_bf16x2(s[rt][2 * kk + 1][2], s[rt][2 * kk + 1][3]);
+            }
 #pragma unroll
             for (int dn = 0; dn < D / 16; dn++) {
                 uint32_t bv[4];
                 int key = kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
                 ldmatrix_x4_trans(bv, tV + swizzle(key, dn * 2 + lane / 16, D));
-                mma_bf16_16816(acc[2 * dn], pa, bv[0], bv[1]);
-                mma_bf16_16816(acc[2 * dn + 1], pa, bv[2], bv[3]);
+#pragma unroll
+                for (int rt = 0; rt < RT; rt++) {
+                    mma_bf16_16816(acc[rt][2 * dn], pa[rt], bv[0], bv[1]);
+                    mma_bf16_16816(acc[rt][2 * dn + 1], pa[rt], bv[2], bv[3]);
+                }
             }
         }
         __syncthreads();  /* the next iteration overwrites the other stage */
@@ -227,23 +251,28 @@ prefill_kernel(PrefillParams p) {
     cp_async_wait<0>();
 
     /* Normalise, stage the warp's rows in shared memory (its own Q rows, no
-     * longer needed), then write 16-byte chunks. */
-    float inv[2];
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        float l = quad_sum(row_sum[r]);
-        inv[r] = l > 0.f ? 1.f / l : 0.f;
-    }
+     * longer read), then write 16-byte chunks. */
     __nv_bfloat16 *sO = sQ;
 #pragma unroll
-    for (int j = 0; j < D / 8; j++) {
-        int row = warp * 16 + lane / 4, off = (lane % 4) * 2;
-        *reinterpret_cast<uint32_t *>(sO + swizzle(row, j, D) + off) = pack_bf16x2(acc[j][0] * inv[0], acc[j][1] * inv[0]);
-        *reinterpret_cast<uint32_t *>(sO + swizzle(row + 8, j, D) + off) = pack_bf16x2(acc[j][2] * inv[1], acc[j][3] * inv[1]);
+    for (int rt = 0; rt < RT; rt++) {
+        float inv[2];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float l = quad_sum(row_sum[rt][h]);
+            inv[h] = l > 0.f ? 1.f / l : 0.f;
+        }
+        int row = warp_row0 + rt * 16 + lane / 4, off = (lane % 4) * 2;
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) {
+            *reinterpret_cast<uint32_t *>(sO + swizzle(row, j, D) + off) =
+                pack_bf16x2(acc[rt][j][0] * inv[0], acc[rt][j][1] * inv[0]);
+            *reinterpret_cast<uint32_t *>(sO + swizzle(row + 8, j, D) + off) =
+                pack_bf16x2(acc[rt][j][2] * inv[1], acc[rt][j][3] * inv[1]);
+        }
     }
     __syncwarp();
-    for (int c = lane; c < 16 * CHUNKS; c += 32) {
-        int row = warp * 16 + c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
+    for (int c = lane; c < 16 * RT * CHUNKS; c += 32) {
+        int row = warp_row0 + c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
         if (mr < rows_total)
             *reinterpret_cast<uint4 *>(o + (mr / p.group) * p.o_ts + (mr % p.group) * D + chunk * 8) =
                 *reinterpret_cast<const uint4 *>(sO + swizzle(row, chunk, D));

@@ -1,0 +1,526 @@
+/* GPU tests: every kernel against the CPU reference (kernels/reference.c).
+ *
+ * Each case draws fresh random inputs (rounded to bf16 exactly as the GPU
+ * sees them), poisons the output with NaN so an unwritten element fails, and
+ * requires ||out - ref|| / ||ref|| < BOUND. Shapes include sizes that are not
+ * tile multiples. Run with `make test-gpu` on a machine with a GPU; CI only
+ * compiles this file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attention.h"
+#include "device.h"
+
+#define BOUND 1e-2 /* bf16 inputs and output, float accumulation */
+
+static int sm_count;
+static unsigned long long seed_counter = 1;
+
+/* ---- host / device buffers ---- */
+
+static unsigned long long splitmix(unsigned long long *s) {
+    unsigned long long x = (*s += 0x9e3779b97f4a7c15ULL);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* n bf16 values uniform in [-1, 1], a new seed on every call. */
+static bf16 *host_random(long long n) {
+    bf16 *x = malloc((size_t)n * sizeof *x);
+    unsigned long long s = seed_counter++ * 0x2545F4914F6CDD1DULL;
+    for (long long i = 0; i < n; i++) x[i] = bf16_from_float((float)((splitmix(&s) >> 11) * 0x1.0p-53 * 2.0 - 1.0));
+    return x;
+}
+
+static bf16 *to_device(const bf16 *h, long long n) {
+    bf16 *d;
+    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
+    ZZ_CUDA_OR_DIE(cudaMemcpy(d, h, (size_t)n * sizeof *d, cudaMemcpyHostToDevice));
+    return d;
+}
+
+/* All bytes 0xff: bf16 0xffff is a NaN. */
+static bf16 *device_poisoned(long long n) {
+    bf16 *d;
+    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
+    ZZ_CUDA_OR_DIE(cudaMemset(d, 0xff, (size_t)n * sizeof *d));
+    return d;
+}
+
+static float *to_host_floats(const bf16 *d, long long n) {
+    bf16 *h = malloc((size_t)n * sizeof *h);
+    float *f = malloc((size_t)n * sizeof *f);
+    ZZ_CUDA_OR_DIE(cudaDeviceSynchronize());
+    ZZ_CUDA_OR_DIE(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
+    for (long long i = 0; i < n; i++) f[i] = bf16_to_float(h[i]);
+    free(h);
+    return f;
+}
+
+#define KERNEL_OK(call)                                                         \
+    do {                                                                        \
+        int rc_ = (call);                                                       \
+        if (rc_ != ZZ_OK) fail_msg("%s: %s", #call, zz_kernel_error());         \
+    } while (0)
+
+static void expect_close(const float *out, const float *ref, long long n, const char *fmt, ...) {
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    double e = ref_relative_error(out, ref, n);
+    if (!(e < BOUND)) fail_msg("%s: relative error %.3g (bound %.0e)", what, e, BOUND);
+    print_message("  ok  %-60s err %.2e\n", what, e);
+}
+
+/* ---- prefill ---- */
+
+typedef struct {
+    int batch, q_heads, kv_heads, head_dim, seq;
+    zz_mask mask;
+} prefill_case;
+
+/* One prefill on the GPU and on the CPU; returns the GPU output (float) for
+ * callers that compare further, or NULL. */
+static float *check_prefill(const prefill_case *c, int keep_output) {
+    const int B = c->batch, S = c->seq, Hq = c->q_heads, Hkv = c->kv_heads, D = c->head_dim;
+    long long nq = (long long)B * S * Hq * D, nkv = (long long)B * S * Hkv * D;
+    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+    zz_prefill_args a = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D),
+                         zz_view_dense(dout, S, Hq, D), B, D, S, 0, c->mask};
+    KERNEL_OK(zz_prefill_attention(&a, 0));
+    float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
+    zz_heads h = {B, Hq, Hkv, D};
+    ref_attention_prefill(&h, S, 0, c->mask, q, k, v, ref);
+    expect_close(out, ref, nq, "prefill %s B%d S%d Hq%d Hkv%d D%d sink%d recent%d",
+                 c->mask.kind == ZZ_MASK_FULL ? "full" : "streaming", B, S, Hq, Hkv, D, c->mask.sink,
+                 c->mask.recent);
+    free(q), free(k), free(v), free(ref);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+    if (keep_output) return out;
+    free(out);
+    return NULL;
+}
+
+static void test_prefill_against_reference(void **state) {
+    (void)state;
+    static const int seqs[] = {1, 17, 127, 128, 129, 1000};
+    const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0};
+    for (int d = 64; d <= 128; d += 64)
+        for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++)
+            for (int group = 1; group <= 4; group += 3) {
+                int S = seqs[i];
+                /* Window below S (band and sink tiles both cut) and above S (= full). */
+                zz_mask narrow = {ZZ_MASK_STREAMING, 5, 40, 0}, wide = {ZZ_MASK_STREAMING, 64, S + 10, 0};
+                for (int batch = 1; batch <= 3; batch += 2) {
+                    prefill_case c = {batch, 2 * group, 2, d, S, full};
+                    check_prefill(&c, 0);
+                    c.mask = narrow;
+                    check_prefill(&c, 0);
+                    c.mask = wide;
+                    check_prefill(&c, 0);
+                }
+            }
+}
+
+/* S 4096, the longest case: one head group to keep the CPU side short. */
+static void test_prefill_long(void **state) {
+    (void)state;
+    const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 128, 256, 0}};
+    for (int m = 0; m < 2; m++)
+        for (int d = 64; d <= 128; d += 64) {
+            prefill_case c = {1, 4, 1, d, 4096, masks[m]};
+            check_prefill(&c, 0);
+        }
+}
+
+/* Chunked prefill: queries [P, P+C) against keys [0, P+C), chunk by chunk.
+ * Full heads must equal single-shot; streaming heads follow DuoAttention's
+ * chunk semantics (the reference with mask.chunked). */
+static void test_prefill_chunked(void **state) {
+    (void)state;
+    const int B = 2, S = 1000, C = 256, Hq = 8, Hkv = 2, D = 128;
+    long long nq = (long long)B * S * Hq * D, nkv = (long long)B * S * Hkv * D;
+    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv);
+    const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 16, 64, 1}};
+    zz_heads h = {B, Hq, Hkv, D};
+    for (int m = 0; m < 2; m++) {
+        bf16 *chunked = device_poisoned(nq), *single = device_poisoned(nq);
+        for (int p0 = 0; p0 < S; p0 += C) {
+            int len = S - p0 < C ? S - p0 : C;
+            zz_view qv = zz_view_dense(dq, S, Hq, D), ov = zz_view_dense(chunked, S, Hq, D);
+            qv.data += (long long)p0 * qv.token_stride;
+            ov.data += (long long)p0 * ov.token_stride;
+            zz_prefill_args a = {qv, zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D), ov, B, D, len, p0,
+                                 masks[m]};
+            KERNEL_OK(zz_prefill_attention(&a, 0));
+        }
+        float *out = to_host_floats(chunked, nq);
+        if (m == 0) {
+            zz_prefill_args a = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D),
+                                 zz_view_dense(dv, S, Hkv, D), zz_view_dense(single, S, Hq, D), B, D, S, 0, masks[0]};
+            KERNEL_OK(zz_prefill_attention(&a, 0));
+            float *one_shot = to_host_floats(single, nq);
+            expect_close(out, one_shot, nq, "chunked full prefill (C %d) = single-shot", C);
+            free(one_shot);
+        }
+        /* Reference chunk by chunk: contiguous per-chunk copies of q. */
+        float *ref = malloc((size_t)nq * sizeof *ref);
+        for (int p0 = 0; p0 < S; p0 += C) {
+            int len = S - p0 < C ? S - p0 : C;
+            long long row = (long long)Hq * D, krow = (long long)Hkv * D;
+            bf16 *qc = malloc((size_t)B * len * row * sizeof *qc), *kc = malloc((size_t)B * (p0 + len) * krow * 2),
+                 *vc = malloc((size_t)B * (p0 + len) * krow * 2);
+            float *oc = malloc((size_t)B * len * row * sizeof *oc);
+            for (int b = 0; b < B; b++) {
+                memcpy(qc + b * len * row, q + ((long long)b * S + p0) * row, (size_t)len * row * 2);
+                memcpy(kc + b * (p0 + len) * krow, k + (long long)b * S * krow, (size_t)(p0 + len) * krow * 2);
+                memcpy(vc + b * (p0 + len) * krow, v + (long long)b * S * krow, (size_t)(p0 + len) * krow * 2);
+            }
+            ref_attention_prefill(&h, len, p0, masks[m], qc, kc, vc, oc);
+            for (int b = 0; b < B; b++)
+                memcpy(ref + ((long long)b * S + p0) * row, oc + b * len * row, (size_t)len * row * sizeof *oc);
+            free(qc), free(kc), free(vc), free(oc);
+        }
+        expect_close(out, ref, nq, "chunked %s prefill (C %d) vs reference", m ? "streaming" : "full", C);
+        free(out), free(ref);
+        cudaFree(chunked), cudaFree(single);
+    }
+    free(q), free(k), free(v);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv);
+}
+
+/* ---- decode ---- */
+
+/* A full cache of `capacity` slots holding positions 0..pos; decode at pos. */
+static void check_decode_full(int B, int Hq, int Hkv, int D, int pos, int splits) {
+    int capacity = pos + 3; /* not a tile multiple, and larger than used */
+    long long nq = (long long)B * Hq * D, nkv = (long long)B * capacity * Hkv * D;
+    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+    zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, capacity, Hkv, D),
+                        zz_view_dense(dv, capacity, Hkv, D), zz_view_dense(dout, 1, Hq, D), B, D, pos,
+                        {ZZ_MASK_FULL, 0, 0, 0}, splits};
+    void *ws = NULL;
+    ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
+    KERNEL_OK(zz_decode_attention(&a, ws, sm_count, 0));
+    float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
+    zz_heads h = {B, Hq, Hkv, D};
+    ref_attention_decode_full(&h, capacity, pos, q, k, v, ref);
+    expect_close(out, ref, nq, "decode full B%d pos%d Hq%d Hkv%d D%d splits %d", B, pos, Hq, Hkv, D, splits);
+    free(q), free(k), free(v), free(out), free(ref);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(ws);
+}
+
+static void test_decode_full(void **state) {
+    (void)state;
+    static const int positions[] = {0, 16, 126, 127, 128, 999, 4095, 40000};
+    for (int d = 64; d <= 128; d += 64)
+        for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++)
+            for (int group = 1; group <= 4; group += 3)
+                for (int batch = 1; batch <= 3; batch += 2) {
+                    check_decode_full(batch, 2 * group, 2, d, positions[i], 0);
+                    check_decode_full(batch, 2 * group, 2, d, positions[i], 7);
+                }
+    check_decode_full(1, 32, 8, 128, 32767, 1); /* one split: no combine */
+    check_decode_full(2, 16, 1, 128, 5000, 0);  /* GQA group 16, the most a tile packs */
+}
+
+/* Streaming decode: the cache is built on the CPU by successive ref_cache_update
+ * calls, so it holds a wrapped ring at large positions. */
+static void check_decode_streaming(int B, int Hq, int Hkv, int D, int sink, int recent, int pos) {
+    int slots = sink + recent;
+    long long nq = (long long)B * Hq * D, ntok = (long long)B * Hkv * D, nkv = ntok * slots;
+    bf16 *q = host_random(nq), *k = calloc((size_t)nkv, 2), *v = calloc((size_t)nkv, 2);
+    zz_heads h = {B, Hq, Hkv, D};
+    for (int p = 0; p <= pos; p++) {
+        /* Only the tokens that survive in the cache need real values. */
+        if (p >= sink && p <= pos - recent) continue;
+        bf16 *nk = host_random(ntok), *nv = host_random(ntok);
+        ref_cache_update(&h, slots, sink, recent, p, nk, nv, k, v);
+        free(nk), free(nv);
+    }
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+    zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D),
+                        zz_view_dense(dout, 1, Hq, D), B, D, pos, {ZZ_MASK_STREAMING, sink, recent, 0}, 0};
+    void *ws = NULL;
+    ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
+    KERNEL_OK(zz_decode_attention(&a, ws, sm_count, 0));
+    float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
+    ref_attention_decode_streaming(&h, sink, recent, pos, q, k, v, ref);
+    expect_close(out, ref, nq, "decode streaming B%d pos%d sink%d recent%d D%d", B, pos, sink, recent, D);
+    free(q), free(k), free(v), free(out), free(ref);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(ws);
+}
+
+static void test_decode_streaming(void **state) {
+    (void)state;
+    static const int positions[] = {0, 10, 200, 383, 384, 1000, 4096};
+    for (int d = 64; d <= 128; d += 64)
+        for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++) {
+            check_decode_streaming(1, 8, 2, d, 128, 256, positions[i]);
+            check_decode_streaming(3, 4, 4, d, 4, 60, positions[i]);
+        }
+}
+
+/* Decode at position S-1 against a cache holding the prompt equals the last
+ * row of the GPU's own prefill of that prompt. */
+static void test_decode_equals_last_prefill_row(void **state) {
+    (void)state;
+    const int B = 2, S = 777, Hq = 8, Hkv = 2, D = 128;
+    long long row = (long long)Hq * D, nq = (long long)B * S * row, nkv = (long long)B * S * Hkv * D;
+    const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 8, 100, 0}};
+    for (int m = 0; m < 2; m++) {
+        bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+        bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+        zz_prefill_args pa = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D),
+                              zz_view_dense(dout, S, Hq, D), B, D, S, 0, masks[m]};
+        KERNEL_OK(zz_prefill_attention(&pa, 0));
+        float *prefill = to_host_floats(dout, nq);
+
+        /* The decode query is the prompt's last token; the cache its K/V
+         * (a streaming cache is built by the GPU's cache update). */
+        bf16 *dqd = device_poisoned(B * row), *dod = device_poisoned(B * row);
+        for (int b = 0; b < B; b++)
+            ZZ_CUDA_OR_DIE(cudaMemcpy(dqd + b * row, dq + ((long long)b * S + S - 1) * row, (size_t)row * 2,
+                                      cudaMemcpyDeviceToDevice));
+        int slots = m ? masks[m].sink + masks[m].recent : S;
+        bf16 *ck = device_poisoned((long long)B * slots * Hkv * D), *cv = device_poisoned((long long)B * slots * Hkv * D);
+        if (m == 0) {
+            ZZ_CUDA_OR_DIE(cudaMemcpy(ck, dk, (size_t)nkv * 2, cudaMemcpyDeviceToDevice));
+            ZZ_CUDA_OR_DIE(cudaMemcpy(cv, dv, (size_t)nkv * 2, cudaMemcpyDeviceToDevice));
+        } else {
+            for (int p = 0; p < S; p++) {
+                zz_view nk = zz_view_dense(dk, S, Hkv, D), nv = zz_view_dense(dv, S, Hkv, D);
+                nk.data += (long long)p * nk.token_stride;
+                nv.data += (long long)p * nv.token_stride;
+                KERNEL_OK(zz_cache_update(nk, nv, zz_view_dense(ck, slots, Hkv, D), zz_view_dense(cv, slots, Hkv, D), B,
+                                          D, slots, masks[m].sink, masks[m].recent, p, 0));
+            }
+        }
+        zz_decode_args da = {zz_view_dense(dqd, 1, Hq, D), zz_view_dense(ck, slots, Hkv, D),
+                             zz_view_dense(cv, slots, Hkv, D), zz_view_dense(dod, 1, Hq, D), B, D, S - 1, masks[m], 0};
+        void *ws = NULL;
+        ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&da, sm_count) + 16));
+        KERNEL_OK(zz_decode_attention(&da, ws, sm_count, 0));
+        float *decode = to_host_floats(dod, B * row), *last = malloc((size_t)B * row * sizeof *last);
+        for (int b = 0; b < B; b++)
+            memcpy(last + b * row, prefill + ((long long)b * S + S - 1) * row, (size_t)row * sizeof *last);
+        expect_close(decode, last, B * row, "decode = last prefill row (%s)", m ? "streaming" : "full");
+        free(q), free(k), free(v), free(prefill), free(decode), free(last);
+        cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(dqd), cudaFree(dod);
+        cudaFree(ck), cudaFree(cv), cudaFree(ws);
+    }
+}
+
+/* ---- cache update: bit-exact against the reference, ring wrapping ---- */
+
+static void test_cache_update(void **state) {
+    (void)state;
+    const int B = 3, Hkv = 4, D = 64;
+    const struct { int sink, recent, capacity, last; } cases[] = {{0, 0, 300, 299}, {4, 16, 20, 100}, {0, 8, 8, 30}};
+    zz_heads h = {B, Hkv, Hkv, D};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int slots = cases[c].capacity;
+        long long ntok = (long long)B * Hkv * D, ncache = ntok * slots;
+        bf16 *k = host_random(ncache), *v = host_random(ncache);  /* stale contents must survive where not written */
+        bf16 *dk = to_device(k, ncache), *dv = to_device(v, ncache);
+        for (int p = 0; p <= cases[c].last; p++) {
+            bf16 *nk = host_random(ntok), *nv = host_random(ntok);
+            bf16 *dnk = to_device(nk, ntok), *dnv = to_device(nv, ntok);
+            KERNEL_OK(zz_cache_update(zz_view_dense(dnk, 1, Hkv, D), zz_view_dense(dnv, 1, Hkv, D),
+                                      zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D, slots,
+                                      cases[c].sink, cases[c].recent, p, 0));
+            ref_cache_update(&h, slots, cases[c].sink, cases[c].recent, p, nk, nv, k, v);
+            free(nk), free(nv);
+            cudaFree(dnk), cudaFree(dnv);
+        }
+        bf16 *gk = malloc((size_t)ncache * 2), *gv = malloc((size_t)ncache * 2);
+        ZZ_CUDA_OR_DIE(cudaMemcpy(gk, dk, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
+        ZZ_CUDA_OR_DIE(cudaMemcpy(gv, dv, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
+        assert_memory_equal(gk, k, (size_t)ncache * 2);
+        assert_memory_equal(gv, v, (size_t)ncache * 2);
+        print_message("  ok  cache update sink %d recent %d slots %d, %d tokens: bit-exact\n", cases[c].sink,
+                      cases[c].recent, slots, cases[c].last + 1);
+        /* Past the capacity is refused, not written. */
+        assert_int_equal(zz_cache_update(zz_view_dense(dk, 1, Hkv, D), zz_view_dense(dv, 1, Hkv, D),
+                                         zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D,
+                                         slots, 0, 0, slots, 0),
+                         ZZ_BAD_ARGUMENT);
+        free(k), free(v), free(gk), free(gv);
+        cudaFree(dk), cudaFree(dv);
+    }
+}
+
+/* ---- layouts: one mixed layer run four ways equals the per-head reference ---- */
+
+/* Host copy of heads `index[0..count)` (each `width` elements) of every token. */
+static bf16 *host_gather(const bf16 *x, long long tokens, int heads, int width, const int *index, int count) {
+    bf16 *y = malloc((size_t)tokens * count * width * 2);
+    for (long long t = 0; t < tokens; t++)
+        for (int i = 0; i < count; i++)
+            memcpy(y + (t * count + i) * width, x + (t * heads + index[i]) * width, (size_t)width * 2);
+    return y;
+}
+
+static void test_layouts_agree(void **state) {
+    (void)state;
+    /* 6 KV heads, group 2; retrieval = KV heads 0, 3, 4 (not contiguous). */
+    const int B = 2, S = 333, Hkv = 6, G = 2, Hq = Hkv * G, D = 128;
+    const int retrieval[6] = {1, 0, 0, 1, 1, 0};
+    const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0}, stream = {ZZ_MASK_STREAMING, 8, 48, 0};
+    long long nq = (long long)B * S * Hq * D, nkv = (long long)B * S * Hkv * D;
+    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+    zz_heads h = {B, Hq, Hkv, D};
+    zz_mask masks[6];
+    for (int g = 0; g < Hkv; g++) masks[g] = retrieval[g] ? full : stream;
+    float *ref = malloc((size_t)nq * sizeof *ref);
+    ref_attention_prefill_mixed(&h, S, 0, masks, q, k, v, ref);
+
+    /* Head orders: KV heads retrieval first (DuoAttention's reorder at load),
+     * and the query heads that follow them. */
+    int kv_order[6], q_order[12], nr = 0;
+    for (int pass = 1; pass >= 0; pass--)
+        for (int g = 0; g < Hkv; g++)
+            if (retrieval[g] == pass) kv_order[nr++] = g;
+    for (int i = 0; i < Hkv; i++)
+        for (int j = 0; j < G; j++) q_order[i * G + j] = kv_order[i] * G + j;
+    const int Kr = 3, Qr = Kr * G, Ks = Hkv - Kr, Qs = Hq - Qr;
+    float *ref_reordered = malloc((size_t)nq * sizeof *ref);
+    for (long long t = 0; t < (long long)B * S; t++)
+        for (int i = 0; i < Hq; i++)
+            memcpy(ref_reordered + (t * Hq + i) * D, ref + (t * Hq + q_order[i]) * D, D * sizeof(float));
+
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv);
+    /* Reordered copies, as the weights would be after reorder_linear_weights. */
+    bf16 *qr = host_gather(q, (long long)B * S, Hq, D, q_order, Hq), *kr = host_gather(k, (long long)B * S, Hkv, D, kv_order, Hkv),
+         *vr = host_gather(v, (long long)B * S, Hkv, D, kv_order, Hkv);
+    bf16 *dqr = to_device(qr, nq), *dkr = to_device(kr, nkv), *dvr = to_device(vr, nkv);
+    zz_view Q = zz_view_dense(dqr, S, Hq, D), K = zz_view_dense(dkr, S, Hkv, D), V = zz_view_dense(dvr, S, Hkv, D);
+
+    /* duo-slices: two launches straight into slices of one output. */
+    bf16 *dout = device_poisoned(nq);
+    zz_view O = zz_view_dense(dout, S, Hq, D);
+    zz_prefill_args ra = {zz_view_heads(Q, 0, Qr, D), zz_view_heads(K, 0, Kr, D), zz_view_heads(V, 0, Kr, D),
+                          zz_view_heads(O, 0, Qr, D), B, D, S, 0, full};
+    zz_prefill_args sa = {zz_view_heads(Q, Qr, Qs, D), zz_view_heads(K, Kr, Ks, D), zz_view_heads(V, Kr, Ks, D),
+                          zz_view_heads(O, Qr, Qs, D), B, D, S, 0, stream};
+    KERNEL_OK(zz_prefill_attention(&ra, 0));
+    KERNEL_OK(zz_prefill_attention(&sa, 0));
+    float *out = to_host_floats(dout, nq);
+    expect_close(out, ref_reordered, nq, "layout duo-slices = per-head reference");
+    free(out);
+
+    /* duo-cat: separate outputs per group, then the join copy. */
+    bf16 *o_r = device_poisoned((long long)B * S * Qr * D), *o_s = device_poisoned((long long)B * S * Qs * D);
+    ZZ_CUDA_OR_DIE(cudaMemset(dout, 0xff, (size_t)nq * 2));
+    ra.o = zz_view_dense(o_r, S, Qr, D);
+    sa.o = zz_view_dense(o_s, S, Qs, D);
+    KERNEL_OK(zz_prefill_attention(&ra, 0));
+    KERNEL_OK(zz_prefill_attention(&sa, 0));
+    KERNEL_OK(zz_concat_heads(ra.o, sa.o, O, B, S, D, 0));
+    out = to_host_floats(dout, nq);
+    expect_close(out, ref_reordered, nq, "layout duo-cat = per-head reference");
+    free(out);
+
+    /* duo-gather: model order kept; gather each group's heads by index, run,
+     * scatter the outputs back. */
+    int *d_qidx, *d_kvidx;
+    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d_qidx, sizeof q_order));
+    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d_kvidx, sizeof kv_order));
+    ZZ_CUDA_OR_DIE(cudaMemcpy(d_qidx, q_order, sizeof q_order, cudaMemcpyHostToDevice));
+    ZZ_CUDA_OR_DIE(cudaMemcpy(d_kvidx, kv_order, sizeof kv_order, cudaMemcpyHostToDevice));
+    bf16 *gq = device_poisoned(nq), *gk = device_poisoned(nkv), *gv = device_poisoned(nkv), *go = device_poisoned(nq);
+    zz_view GQ = zz_view_dense(gq, S, Hq, D), GK = zz_view_dense(gk, S, Hkv, D), GV = zz_view_dense(gv, S, Hkv, D),
+            GO = zz_view_dense(go, S, Hq, D), MO = zz_view_dense(dout, S, Hq, D);
+    ZZ_CUDA_OR_DIE(cudaMemset(dout, 0xff, (size_t)nq * 2));
+    for (int grp = 0; grp < 2; grp++) {
+        int q0 = grp ? Qr : 0, nqh = grp ? Qs : Qr, k0 = grp ? Kr : 0, nkh = grp ? Ks : Kr;
+        zz_view gq_v = zz_view_heads(GQ, 0, nqh, D), gk_v = zz_view_heads(GK, 0, nkh, D),
+                gv_v = zz_view_heads(GV, 0, nkh, D), go_v = zz_view_heads(GO, 0, nqh, D);
+        KERNEL_OK(zz_gather_heads(zz_view_dense(dq, S, Hq, D), d_qidx + q0, nqh, gq_v, B, S, D, 0));
+        KERNEL_OK(zz_gather_heads(zz_view_dense(dk, S, Hkv, D), d_kvidx + k0, nkh, gk_v, B, S, D, 0));
+        KERNEL_OK(zz_gather_heads(zz_view_dense(dv, S, Hkv, D), d_kvidx + k0, nkh, gv_v, B, S, D, 0));
+        zz_prefill_args ga = {gq_v, gk_v, gv_v, go_v, B, D, S, 0, grp ? stream : full};
+        KERNEL_OK(zz_prefill_attention(&ga, 0));
+        KERNEL_OK(zz_scatter_heads(go_v, d_qidx + q0, nqh, MO, B, S, D, 0));
+    }
+    out = to_host_floats(dout, nq);
+    expect_close(out, ref, nq, "layout duo-gather = per-head reference");
+    free(out);
+
+    /* zigzag: the layer is exclusive, one launch over all heads. */
+    for (int kind = 0; kind < 2; kind++) {
+        zz_mask all[6];
+        for (int g = 0; g < Hkv; g++) all[g] = kind ? stream : full;
+        ref_attention_prefill_mixed(&h, S, 0, all, q, k, v, ref);
+        ZZ_CUDA_OR_DIE(cudaMemset(dout, 0xff, (size_t)nq * 2));
+        zz_prefill_args za = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D),
+                              MO, B, D, S, 0, all[0]};
+        KERNEL_OK(zz_prefill_attention(&za, 0));
+        out = to_host_floats(dout, nq);
+        expect_close(out, ref, nq, "layout zigzag (%s layer) = per-head reference", kind ? "streaming" : "full");
+        free(out);
+    }
+
+    free(q), free(k), free(v), free(ref), free(ref_reordered), free(qr), free(kr), free(vr);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dqr), cudaFree(dkr), cudaFree(dvr), cudaFree(dout);
+    cudaFree(o_r), cudaFree(o_s), cudaFree(d_qidx), cudaFree(d_kvidx);
+    cudaFree(gq), cudaFree(gk), cudaFree(gv), cudaFree(go);
+}
+
+/* ---- argument checks: refused with a message, nothing launched ---- */
+
+static void test_bad_arguments(void **state) {
+    (void)state;
+    bf16 *d = device_poisoned(1 << 16);
+    zz_view x = zz_view_dense(d, 16, 4, 64);
+    zz_prefill_args a = {x, x, x, x, 1, 64, 16, 0, {ZZ_MASK_FULL, 0, 0, 0}};
+    a.head_dim = 96;
+    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "head_dim 96"));
+    a.head_dim = 64;
+    a.k = zz_view_dense(d, 16, 3, 64);
+    a.v = a.k;
+    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    a.k = a.v = x;
+    a.mask = (zz_mask){ZZ_MASK_STREAMING, 4, 0, 0};
+    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "recent"));
+    a.mask.recent = 8;
+    a.q.data += 1; /* misaligned */
+    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    a.q.data -= 1;
+    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_OK);
+    ZZ_CUDA_OR_DIE(cudaDeviceSynchronize());
+    cudaFree(d);
+}
+
+int main(void) {
+    ZZ_CUDA_OR_DIE(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_cache_update),
+        cmocka_unit_test(test_prefill_against_reference),
+        cmocka_unit_test(test_prefill_chunked),
+        cmocka_unit_test(test_prefill_long),
+        cmocka_unit_test(test_decode_full),
+        cmocka_unit_test(test_decode_streaming),
+        cmocka_unit_test(test_decode_equals_last_prefill_row),
+        cmocka_unit_test(test_layouts_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,889 @@
+/* Tests of the CPU reference attention (kernels/reference.c), the oracle the
+ * GPU kernels are checked against, so it must be right on its own terms:
+ * bf16 rounding bit for bit, hand-computed softmax values, masks checked
+ * against explicitly listed visible keys, and the identities that tie
+ * prefill, chunked prefill, decode, GQA and batching together.
+ *
+ * Independent checks use naive_row(): a double-precision softmax over an
+ * explicit list of key rows, sharing no code with the reference. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reference.h"
+
+/* ------------------------------------------------------------ helpers ---- */
+
+/* Failing comparisons print both values; NaN never passes (the comparisons
+ * are written so that NaN makes them false). */
+#define assert_near(actual, expected, eps)                                              \
+    do {                                                                                \
+        const double a_ = (actual), e_ = (expected);                                    \
+        if (!(fabs(a_ - e_) <= (eps))) {                                                \
+            print_error("%s = %.9g, expected %.9g (+- %g)\n", #actual, a_, e_,          \
+                        (double)(eps));                                                 \
+            fail();                                                                     \
+        }                                                                               \
+    } while (0)
+
+#define assert_below(value, bound)                                                      \
+    do {                                                                                \
+        const double v_ = (value);                                                      \
+        if (!(v_ < (bound))) {                                                          \
+            print_error("%s = %.6g, not below %g\n", #value, v_, (double)(bound));      \
+            fail();                                                                     \
+        }                                                                               \
+    } while (0)
+
+#define assert_above(value, bound)                                                      \
+    do {                                                                                \
+        const double v_ = (value);                                                      \
+        if (!(v_ > (bound))) {                                                          \
+            print_error("%s = %.6g, not above %g\n", #value, v_, (double)(bound));      \
+            fail();                                                                     \
+        }                                                                               \
+    } while (0)
+
+static float float_from_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static uint32_t bits_of_float(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* splitmix64: tiny, deterministic, good enough for test inputs. */
+typedef struct {
+    uint64_t s;
+} rng;
+
+static uint64_t rng_next(rng *r) {
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [-amp, amp), rounded to bf16: what the GPU would be given. */
+static void fill(rng *r, bf16 *x, long n, float amp) {
+    for (long i = 0; i < n; i++) {
+        const double u = (double)(rng_next(r) >> 11) / 9007199254740992.0; /* [0,1) */
+        x[i] = bf16_from_float((float)((2.0 * u - 1.0) * amp));
+    }
+}
+
+static bf16 *new_bf16(long n) {
+    bf16 *p = malloc((size_t)n * sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+static float *new_floats(long n) {
+    float *p = malloc((size_t)n * sizeof *p);
+    assert_non_null(p);
+    /* Poison: an output the reference forgets to write shows up as NaN. */
+    for (long i = 0; i < n; i++) p[i] = NAN;
+    return p;
+}
+
+static bf16 *random_bf16(rng *r, long n, float amp) {
+    bf16 *p = new_bf16(n);
+    fill(r, p, n, amp);
+    return p;
+}
+
+/* Tokens [t0, t0 + n) of a [batch][tokens][width] tensor, as a new tensor. */
+static bf16 *slice_tokens(const bf16 *src, int batch, int tokens, int t0, int n, int width) {
+    bf16 *dst = new_bf16((long)batch * n * width);
+    for (int b = 0; b < batch; b++)
+        memcpy(dst + (size_t)b * n * width, src + ((size_t)b * tokens + t0) * width,
+               (size_t)n * width * sizeof *dst);
+    return dst;
+}
+
+/* Head `head` of a [batch][tokens][heads][dim] tensor, as [batch][tokens][1][dim]. */
+static bf16 *slice_head(const bf16 *src, long rows, int heads, int head, int dim) {
+    bf16 *dst = new_bf16(rows * dim);
+    for (long t = 0; t < rows; t++)
+        memcpy(dst + t * dim, src + (t * heads + head) * dim, (size_t)dim * sizeof *dst);
+    return dst;
+}
+
+/* Independent oracle for one output row: softmax(q . k_j / sqrt(D)) v_j over
+ * the listed key rows, in double. q, k, v point at head 0 of token 0;
+ * row_stride is the element distance between tokens of k and v. */
+static void naive_row(const bf16 *q, const bf16 *k, const bf16 *v, long row_stride, int dim,
+                      const int *keys, int n, double *out) {
+    double logit[512], max = -INFINITY, sum = 0.0;
+    assert_true(n >= 1 && n <= 512);
+    for (int i = 0; i < n; i++) {
+        double s = 0.0;
+        for (int d = 0; d < dim; d++)
+            s += (double)bf16_to_float(q[d]) * bf16_to_float(k[keys[i] * row_stride + d]);
+        logit[i] = s / sqrt((double)dim);
+        if (logit[i] > max) max = logit[i];
+    }
+    for (int i = 0; i < n; i++) sum += exp(logit[i] - max);
+    for (int d = 0; d < dim; d++) {
+        double acc = 0.0;
+        for (int i = 0; i < n; i++)
+            acc += exp(logit[i] - max) * bf16_to_float(v[keys[i] * row_stride + d]);
+        out[d] = acc / sum;
+    }
+}
+
+/* Relative L2 error of a float row against a double row. */
+static double row_error(const float *out, const double *ref, int dim) {
+    double e = 0.0, r = 0.0;
+    for (int d = 0; d < dim; d++) {
+        e += (out[d] - ref[d]) * (out[d] - ref[d]);
+        r += ref[d] * ref[d];
+    }
+    return sqrt(e / r);
+}
+
+/* Keys that query position i sees, written straight from the rule in
+ * reference.h (a predicate per key, unlike the reference's ranges). */
+static int visible_keys(zz_mask m, int q_pos0, int i, int *keys) {
+    int n = 0;
+    for (int j = 0; j <= i; j++) {
+        const int lo = m.chunked ? q_pos0 - m.recent : i + 1 - m.recent;
+        if (m.kind == ZZ_MASK_FULL || j < m.sink || j >= lo) keys[n++] = j;
+    }
+    return n;
+}
+
+/* Check one output row (query position i = q_pos0 + t, head hq, batch b) of a
+ * prefill against naive_row over the given keys. */
+static void check_prefill_row(const zz_heads *h, int q_len, int q_pos0, const bf16 *q,
+                              const bf16 *k, const bf16 *v, const float *out, int b, int t,
+                              int hq, const int *keys, int n, double bound) {
+    const int D = h->head_dim, kv_len = q_pos0 + q_len;
+    const int g = hq / (h->q_heads / h->kv_heads);
+    const long q_tok = (long)h->q_heads * D, kv_tok = (long)h->kv_heads * D;
+    double ref[512];
+    naive_row(q + ((long)b * q_len + t) * q_tok + (long)hq * D,
+              k + (long)b * kv_len * kv_tok + (long)g * D,
+              v + (long)b * kv_len * kv_tok + (long)g * D, kv_tok, D, keys, n, ref);
+    assert_below(row_error(out + ((long)b * q_len + t) * q_tok + (long)hq * D, ref, D), bound);
+}
+
+static const zz_mask FULL = {ZZ_MASK_FULL, 0, 0, 0};
+
+static zz_mask streaming(int sink, int recent, int chunked) {
+    return (zz_mask){ZZ_MASK_STREAMING, sink, recent, chunked};
+}
+
+/* -------------------------------------------------------------- bf16 ---- */
+
+static void test_bf16_exact_values(void **state) {
+    (void)state;
+    assert_int_equal(bf16_from_float(0.0f), 0x0000);
+    assert_int_equal(bf16_from_float(-0.0f), 0x8000);
+    assert_int_equal(bf16_from_float(1.0f), 0x3f80);
+    assert_int_equal(bf16_from_float(-2.0f), 0xc000);
+    assert_int_equal(bf16_from_float(0.15625f), 0x3e20);
+    assert_int_equal(bf16_from_float(1.0f + 0x1p-7f), 0x3f81); /* last mantissa bit */
+    assert_int_equal(bf16_from_float(0x1p-133f), 0x0001);       /* smallest subnormal */
+    assert_int_equal(bf16_from_float(0x1.fep127f), 0x7f7f);     /* largest finite */
+
+    assert_true(bf16_to_float(0x3f80) == 1.0f);
+    assert_true(bf16_to_float(0xc040) == -3.0f);
+    assert_true(bf16_to_float(0x0001) == 0x1p-133f);
+    assert_true(bf16_to_float(0x7f7f) == 0x1.fep127f);
+    assert_true(bf16_to_float(0x8000) == 0.0f && signbit(bf16_to_float(0x8000)));
+}
+
+static void test_bf16_ties_to_even(void **state) {
+    (void)state;
+    /* Halfway cases: the dropped half is exactly 0x8000. */
+    assert_int_equal(bf16_from_float(float_from_bits(0x3f808000)), 0x3f80); /* even: down */
+    assert_int_equal(bf16_from_float(float_from_bits(0x3f818000)), 0x3f82); /* odd: up */
+    assert_int_equal(bf16_from_float(float_from_bits(0xbf808000)), 0xbf80);
+    assert_int_equal(bf16_from_float(float_from_bits(0xbf818000)), 0xbf82);
+    assert_int_equal(bf16_from_float(float_from_bits(0x3fff8000)), 0x4000); /* carries into exponent */
+    assert_int_equal(bf16_from_float(float_from_bits(0x00008000)), 0x0000); /* subnormal ties */
+    assert_int_equal(bf16_from_float(float_from_bits(0x00018000)), 0x0002);
+    /* One float ulp off the tie decides it. */
+    assert_int_equal(bf16_from_float(float_from_bits(0x3f808001)), 0x3f81);
+    assert_int_equal(bf16_from_float(float_from_bits(0x3f817fff)), 0x3f81);
+    assert_int_equal(bf16_from_float(float_from_bits(0x3f807fff)), 0x3f80);
+    /* The same cases as arithmetic: 1 + 2^-8 lies halfway between 1 and 1 + 2^-7. */
+    assert_int_equal(bf16_from_float(1.0f + 0x1p-8f), 0x3f80);
+    assert_int_equal(bf16_from_float(1.0f + 3 * 0x1p-8f), 0x3f82);
+}
+
+static void test_bf16_nan_inf_overflow(void **state) {
+    (void)state;
+    assert_true(isnan(bf16_to_float(bf16_from_float(NAN))));
+    /* A signalling NaN with payload only in the dropped bits must not become
+     * infinity, and comes out quiet. */
+    const bf16 s = bf16_from_float(float_from_bits(0x7f800001));
+    assert_true(isnan(bf16_to_float(s)));
+    assert_true(s & 0x0040);
+    assert_int_equal(bf16_from_float(float_from_bits(0xffc00000)), 0xffc0); /* sign kept */
+
+    assert_int_equal(bf16_from_float(INFINITY), 0x7f80);
+    assert_int_equal(bf16_from_float(-INFINITY), 0xff80);
+    assert_true(bf16_to_float(0x7f80) == INFINITY);
+    assert_true(bf16_to_float(0xff80) == -INFINITY);
+
+    /* Overflow: past the midpoint between the largest bf16 (0x7f7f, odd) and
+     * the next step, RNE goes to infinity; below it, to the largest finite. */
+    assert_int_equal(bf16_from_float(FLT_MAX), 0x7f80);
+    assert_int_equal(bf16_from_float(-FLT_MAX), 0xff80);
+    assert_int_equal(bf16_from_float(float_from_bits(0x7f7f8000)), 0x7f80);
+    assert_int_equal(bf16_from_float(float_from_bits(0x7f7f7fff)), 0x7f7f);
+}
+
+static void test_bf16_roundtrip_every_pattern(void **state) {
+    (void)state;
+    for (uint32_t b = 0; b <= 0xffff; b++) {
+        const float f = bf16_to_float((bf16)b);
+        assert_int_equal(bits_of_float(f), b << 16); /* exact widening */
+        if (isnan(f))
+            assert_true(isnan(bf16_to_float(bf16_from_float(f))));
+        else
+            assert_int_equal(bf16_from_float(f), b);
+    }
+}
+
+static void test_bf16_round_floats(void **state) {
+    (void)state;
+    float x[5] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, NAN, FLT_MAX, -0.15625f};
+    bf16_round_floats(x, 5);
+    assert_true(x[0] == 1.0f);
+    assert_true(x[1] == 1.0f + 0x1p-6f);
+    assert_true(isnan(x[2]));
+    assert_true(x[3] == INFINITY);
+    assert_true(x[4] == -0.15625f);
+}
+
+/* ------------------------------------------------------ hand-computed ---- */
+
+/* D = 4, so scale = 1/2. Keys and values (one head, three tokens):
+ *   k0 = (0,0,0,0)  k1 = (2,0,0,0)  k2 = (0,2,0,0)
+ *   v0 = (1,0,0,2)  v1 = (0,1,0,2)  v2 = (0,0,1,2)
+ * Values are one-hot in dims 0..2, so the output there IS the probability
+ * vector; dim 3 is constant, so a convex combination gives exactly 2.
+ *   q0 = (5,5,5,5): sees only k0           -> (1, 0, 0, 2)
+ *   q1 = (1,0,0,0): logits (0, 1)          -> p = (1, e) / (1 + e)
+ *                                             = (0.26894142, 0.73105858)
+ *   q2 = (1,1,0,0): logits (0, 1, 1)       -> p = (1, e, e) / (1 + 2e)
+ *                                             = (0.15536240, 0.42231880, 0.42231880)
+ * Streaming, sink = 1, recent = 1: q2 sees k0 (sink) and k2 (itself),
+ * logits (0, 1)                            -> (0.26894142, 0, 0.73105858, 2);
+ * q1 sees k0 (sink) and k1 (itself): same as full. */
+static void test_hand_computed_3_tokens(void **state) {
+    (void)state;
+    const float qf[12] = {5, 5, 5, 5, 1, 0, 0, 0, 1, 1, 0, 0};
+    const float kf[12] = {0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0};
+    const float vf[12] = {1, 0, 0, 2, 0, 1, 0, 2, 0, 0, 1, 2};
+    bf16 q[12], k[12], v[12];
+    for (int i = 0; i < 12; i++) {
+        q[i] = bf16_from_float(qf[i]);
+        k[i] = bf16_from_float(kf[i]);
+        v[i] = bf16_from_float(vf[i]);
+    }
+    const zz_heads h = {1, 1, 1, 4};
+    const double full[12] = {1, 0, 0, 2,
+                             0.26894142, 0.73105858, 0, 2,
+                             0.15536240, 0.42231880, 0.42231880, 2};
+    const double stream[12] = {1, 0, 0, 2,
+                               0.26894142, 0.73105858, 0, 2,
+                               0.26894142, 0, 0.73105858, 2};
+    float out[12];
+
+    ref_attention_prefill(&h, 3, 0, FULL, q, k, v, out);
+    for (int i = 0; i < 12; i++) assert_near(out[i], full[i], 1e-6);
+
+    ref_attention_prefill(&h, 3, 0, streaming(1, 1, 0), q, k, v, out);
+    for (int i = 0; i < 12; i++) assert_near(out[i], stream[i], 1e-6);
+
+    /* Decode of token 2 on a full cache: the last row of the full prefill. */
+    ref_attention_decode_full(&h, 3, 2, q + 8, k, v, out);
+    for (int i = 0; i < 4; i++) assert_near(out[i], full[8 + i], 1e-6);
+}
+
+/* ---------------------------------------------- prefill against naive ---- */
+
+/* Every row of full and streaming prefill, GQA group 2, against the naive
+ * oracle over the keys visible_keys() lists. Head dims include one that is
+ * not a multiple of 8 (the reference's vector blocks). */
+static void test_prefill_matches_naive(void **state) {
+    (void)state;
+    const int dims[3] = {20, 64, 128};
+    const zz_mask masks[3] = {FULL, streaming(3, 6, 0), streaming(0, 4, 0)};
+    rng r = {101};
+    for (int di = 0; di < 3; di++) {
+        const zz_heads h = {2, 4, 2, dims[di]};
+        const int S = 33, D = h.head_dim;
+        bf16 *q = random_bf16(&r, (long)h.batch * S * h.q_heads * D, 1.0f);
+        bf16 *k = random_bf16(&r, (long)h.batch * S * h.kv_heads * D, 1.0f);
+        bf16 *v = random_bf16(&r, (long)h.batch * S * h.kv_heads * D, 1.0f);
+        float *out = new_floats((long)h.batch * S * h.q_heads * D);
+        for (int mi = 0; mi < 3; mi++) {
+            ref_attention_prefill(&h, S, 0, masks[mi], q, k, v, out);
+            int keys[64];
+            for (int b = 0; b < h.batch; b++)
+                for (int t = 0; t < S; t++)
+                    for (int hq = 0; hq < h.q_heads; hq++) {
+                        const int n = visible_keys(masks[mi], 0, t, keys);
+                        check_prefill_row(&h, S, 0, q, k, v, out, b, t, hq, keys, n, 1e-5);
+                    }
+        }
+        free(q), free(k), free(v), free(out);
+    }
+}
+
+/* --------------------------------------------------------- streaming ---- */
+
+static void test_streaming_wide_window_equals_full(void **state) {
+    (void)state;
+    const zz_heads h = {1, 2, 1, 64};
+    const int S = 40, D = h.head_dim;
+    rng r = {202};
+    bf16 *q = random_bf16(&r, (long)S * h.q_heads * D, 1.0f);
+    bf16 *k = random_bf16(&r, (long)S * h.kv_heads * D, 1.0f);
+    bf16 *v = random_bf16(&r, (long)S * h.kv_heads * D, 1.0f);
+    const long n = (long)S * h.q_heads * D;
+    float *full = new_floats(n), *out = new_floats(n);
+    ref_attention_prefill(&h, S, 0, FULL, q, k, v, full);
+    /* sink + recent >= S in several splits, token band and chunked (one chunk
+     * at position 0 sees everything before it, i.e. nothing). */
+    const zz_mask wide[5] = {streaming(4, 36, 0), streaming(0, 40, 0), streaming(40, 1, 0),
+                             streaming(25, 25, 0), streaming(2, 3, 1)};
+    for (int i = 0; i < 5; i++) {
+        ref_attention_prefill(&h, S, 0, wide[i], q, k, v, out);
+        assert_below(ref_relative_error(out, full, n), 1e-6);
+    }
+    free(q), free(k), free(v), free(full), free(out);
+}
+
+static void test_streaming_small_window_masks(void **state) {
+    (void)state;
+    const zz_heads h = {1, 2, 1, 64};
+    const int S = 37, D = h.head_dim;
+    rng r = {303};
+    bf16 *q = random_bf16(&r, (long)S * h.q_heads * D, 2.0f);
+    bf16 *k = random_bf16(&r, (long)S * h.kv_heads * D, 2.0f);
+    bf16 *v = random_bf16(&r, (long)S * h.kv_heads * D, 1.0f);
+    const long n = (long)S * h.q_heads * D;
+    float *full = new_floats(n), *out = new_floats(n);
+    ref_attention_prefill(&h, S, 0, FULL, q, k, v, full);
+
+    /* sink 2, recent 5: lo(i) = i - 4. */
+    ref_attention_prefill(&h, S, 0, streaming(2, 5, 0), q, k, v, out);
+    assert_above(ref_relative_error(out, full, n), 1e-2);
+    static const int keys20[] = {0, 1, 16, 17, 18, 19, 20};
+    static const int keys5[] = {0, 1, 2, 3, 4, 5}; /* window still covers all */
+    static const int keys7[] = {0, 1, 3, 4, 5, 6, 7}; /* first row that drops a key */
+    static const int keys36[] = {0, 1, 32, 33, 34, 35, 36};
+    for (int hq = 0; hq < 2; hq++) {
+        check_prefill_row(&h, S, 0, q, k, v, out, 0, 20, hq, keys20, 7, 1e-5);
+        check_prefill_row(&h, S, 0, q, k, v, out, 0, 5, hq, keys5, 6, 1e-5);
+        check_prefill_row(&h, S, 0, q, k, v, out, 0, 7, hq, keys7, 7, 1e-5);
+        check_prefill_row(&h, S, 0, q, k, v, out, 0, 36, hq, keys36, 7, 1e-5);
+    }
+
+    /* No sink at all: only the band. */
+    ref_attention_prefill(&h, S, 0, streaming(0, 5, 0), q, k, v, out);
+    static const int band20[] = {16, 17, 18, 19, 20};
+    check_prefill_row(&h, S, 0, q, k, v, out, 0, 20, 1, band20, 5, 1e-5);
+    free(q), free(k), free(v), free(full), free(out);
+}
+
+/* ------------------------------------------------------------ decode ---- */
+
+static void test_cache_slot(void **state) {
+    (void)state;
+    assert_int_equal(ref_cache_slot(0, 0, 0), 0);
+    assert_int_equal(ref_cache_slot(0, 0, 12345), 12345);
+    /* sink 3, recent 5: slots 0..2 fixed, 3..7 a ring. */
+    const int expected[14] = {0, 1, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6, 7, 3};
+    for (int pos = 0; pos < 14; pos++) assert_int_equal(ref_cache_slot(3, 5, pos), expected[pos]);
+    assert_int_equal(ref_cache_slot(0, 4, 9), 1);
+}
+
+/* Decode on a full cache, built with ref_cache_update, equals the row of a
+ * full prefill at the same position; slots beyond pos are NaN and must not
+ * be read. */
+static void test_decode_full_equals_prefill(void **state) {
+    (void)state;
+    const zz_heads h = {2, 4, 2, 64};
+    const int S = 45, cap = 64, D = h.head_dim;
+    const int qw = h.q_heads * D, kw = h.kv_heads * D;
+    rng r = {404};
+    bf16 *q = random_bf16(&r, (long)h.batch * S * qw, 1.0f);
+    bf16 *k = random_bf16(&r, (long)h.batch * S * kw, 1.0f);
+    bf16 *v = random_bf16(&r, (long)h.batch * S * kw, 1.0f);
+    bf16 *kc = new_bf16((long)h.batch * cap * kw), *vc = new_bf16((long)h.batch * cap * kw);
+    for (long i = 0; i < (long)h.batch * cap * kw; i++) kc[i] = vc[i] = 0x7fc0; /* NaN */
+    float *pre = new_floats((long)h.batch * S * qw), *dec = new_floats((long)h.batch * qw);
+    ref_attention_prefill(&h, S, 0, FULL, q, k, v, pre);
+
+    for (int pos = 0; pos < S; pos++) {
+        bf16 *nk = slice_tokens(k, h.batch, S, pos, 1, kw);
+        bf16 *nv = slice_tokens(v, h.batch, S, pos, 1, kw);
+        bf16 *qt = slice_tokens(q, h.batch, S, pos, 1, qw);
+        ref_cache_update(&h, cap, 0, 0, pos, nk, nv, kc, vc);
+        ref_attention_decode_full(&h, cap, pos, qt, kc, vc, dec);
+        for (int b = 0; b < h.batch; b++)
+            assert_below(ref_relative_error(dec + (long)b * qw,
+                                            pre + ((long)b * S + pos) * qw, qw), 1e-6);
+        free(nk), free(nv), free(qt);
+    }
+    free(q), free(k), free(v), free(kc), free(vc), free(pre), free(dec);
+}
+
+/* Decode on a streaming cache (sink 3 + ring of 5), built one token at a time:
+ * at every position (ring filling, just full, wrapped several times) it
+ * equals the last row of a token-band streaming prefill. */
+static void test_decode_streaming_ring(void **state) {
+    (void)state;
+    const zz_heads h = {2, 4, 2, 64};
+    const int S = 40, sink = 3, recent = 5, slots = sink + recent, D = h.head_dim;
+    const int qw = h.q_heads * D, kw = h.kv_heads * D;
+    rng r = {505};
+    bf16 *q = random_bf16(&r, (long)h.batch * S * qw, 2.0f);
+    bf16 *k = random_bf16(&r, (long)h.batch * S * kw, 2.0f);
+    bf16 *v = random_bf16(&r, (long)h.batch * S * kw, 1.0f);
+    bf16 *kc = new_bf16((long)h.batch * slots * kw), *vc = new_bf16((long)h.batch * slots * kw);
+    for (long i = 0; i < (long)h.batch * slots * kw; i++) kc[i] = vc[i] = 0x7fc0; /* NaN */
+    float *dec = new_floats((long)h.batch * qw);
+
+    for (int pos = 0; pos < S; pos++) {
+        bf16 *nk = slice_tokens(k, h.batch, S, pos, 1, kw);
+        bf16 *nv = slice_tokens(v, h.batch, S, pos, 1, kw);
+        bf16 *qt = slice_tokens(q, h.batch, S, pos, 1, qw);
+        bf16 *kp = slice_tokens(k, h.batch, S, 0, pos + 1, kw);
+        bf16 *vp = slice_tokens(v, h.batch, S, 0, pos + 1, kw);
+        bf16 *qp = slice_tokens(q, h.batch, S, 0, pos + 1, qw);
+        float *pre = new_floats((long)h.batch * (pos + 1) * qw);
+        ref_cache_update(&h, slots, sink, recent, pos, nk, nv, kc, vc);
+        ref_attention_decode_streaming(&h, sink, recent, pos, qt, kc, vc, dec);
+        ref_attention_prefill(&h, pos + 1, 0, streaming(sink, recent, 0), qp, kp, vp, pre);
+        for (int b = 0; b < h.batch; b++)
+            assert_below(ref_relative_error(dec + (long)b * qw,
+                                            pre + ((long)b * (pos + 1) + pos) * qw, qw), 1e-6);
+        free(nk), free(nv), free(qt), free(kp), free(vp), free(qp), free(pre);
+    }
+    /* The update really went where ref_cache_slot says: position 39 -> slot 4. */
+    assert_memory_equal(kc + 4 * kw, k + 39L * kw, (size_t)kw * sizeof(bf16));
+    assert_memory_equal(vc + ((long)slots + 4) * kw, v + ((long)S + 39) * kw,
+                        (size_t)kw * sizeof(bf16));
+    free(q), free(k), free(v), free(kc), free(vc), free(dec);
+}
+
+/* ----------------------------------------------------------- chunked ---- */
+
+/* Full heads: prefill in chunks of 16 (the last one short) equals the
+ * single-shot prefill, whatever the chunked flag. */
+static void test_chunked_full_equals_single_shot(void **state) {
+    (void)state;
+    const zz_heads h = {2, 4, 2, 64};
+    const int S = 50, C = 16, D = h.head_dim;
+    const int qw = h.q_heads * D, kw = h.kv_heads * D;
+    rng r = {606};
+    bf16 *q = random_bf16(&r, (long)h.batch * S * qw, 1.0f);
+    bf16 *k = random_bf16(&r, (long)h.batch * S * kw, 1.0f);
+    bf16 *v = random_bf16(&r, (long)h.batch * S * kw, 1.0f);
+    const long n = (long)h.batch * S * qw;
+    float *single = new_floats(n), *chunked = new_floats(n);
+    ref_attention_prefill(&h, S, 0, FULL, q, k, v, single);
+    for (int flag = 0; flag < 2; flag++) {
+        const zz_mask m = {ZZ_MASK_FULL, 0, 0, flag};
+        for (long i = 0; i < n; i++) chunked[i] = NAN;
+        for (int p0 = 0; p0 < S; p0 += C) {
+            const int len = S - p0 < C ? S - p0 : C;
+            bf16 *qc = slice_tokens(q, h.batch, S, p0, len, qw);
+            bf16 *kc = slice_tokens(k, h.batch, S, 0, p0 + len, kw);
+            bf16 *vc = slice_tokens(v, h.batch, S, 0, p0 + len, kw);
+            float *oc = new_floats((long)h.batch * len * qw);
+            ref_attention_prefill(&h, len, p0, m, qc, kc, vc, oc);
+            for (int b = 0; b < h.batch; b++)
+                memcpy(chunked + ((long)b * S + p0) * qw, oc + (long)b * len * qw,
+                       (size_t)len * qw * sizeof *oc);
+            free(qc), free(kc), free(vc), free(oc);
+        }
+        assert_below(ref_relative_error(chunked, single, n), 1e-6);
+    }
+    free(q), free(k), free(v), free(single), free(chunked);
+}
+
+/* Streaming heads, DuoAttention chunk semantics (sink 2, recent 4, chunks of
+ * 8 over S = 30): a chunk starting at P sees the sinks, the 4 tokens before
+ * P, and itself causally. Rows checked against explicitly listed keys. */
+static void test_chunked_streaming_explicit(void **state) {
+    (void)state;
+    const zz_heads h = {1, 2, 1, 64};
+    const int S = 30, D = h.head_dim, qw = h.q_heads * D, kw = h.kv_heads * D;
+    const zz_mask m = streaming(2, 4, 1);
+    rng r = {707};
+    bf16 *q = random_bf16(&r, (long)S * qw, 2.0f);
+    bf16 *k = random_bf16(&r, (long)S * kw, 2.0f);
+    bf16 *v = random_bf16(&r, (long)S * kw, 1.0f);
+    float *out = new_floats((long)S * qw), *band = new_floats((long)S * qw);
+
+    /* Chunk at P = 16 (positions 16..23): lo = 12. Keys index k directly, as
+     * the chunk's K/V are the first P + len tokens of the whole tensors. */
+    ref_attention_prefill(&h, 8, 16, m, q + 16L * qw, k, v, out);
+    static const int keys16[] = {0, 1, 12, 13, 14, 15, 16};
+    static const int keys19[] = {0, 1, 12, 13, 14, 15, 16, 17, 18, 19};
+    static const int keys23[] = {0, 1, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+    for (int hq = 0; hq < 2; hq++) {
+        check_prefill_row(&h, 8, 16, q + 16L * qw, k, v, out, 0, 0, hq, keys16, 7, 1e-5);
+        check_prefill_row(&h, 8, 16, q + 16L * qw, k, v, out, 0, 3, hq, keys19, 10, 1e-5);
+        check_prefill_row(&h, 8, 16, q + 16L * qw, k, v, out, 0, 7, hq, keys23, 14, 1e-5);
+    }
+    /* The token band would give position 23 only {0, 1, 20, 21, 22, 23}:
+     * the chunk semantics must make a difference there. */
+    ref_attention_prefill(&h, 24, 0, streaming(2, 4, 0), q, k, v, band);
+    assert_above(ref_relative_error(out + 7L * qw, band + 23L * qw, qw), 1e-2);
+
+    /* Chunk at P = 8: lo = 4, so key 2 and 3 are gone already at position 8. */
+    ref_attention_prefill(&h, 8, 8, m, q + 8L * qw, k, v, out);
+    static const int keys8[] = {0, 1, 4, 5, 6, 7, 8};
+    check_prefill_row(&h, 8, 8, q + 8L * qw, k, v, out, 0, 0, 1, keys8, 7, 1e-5);
+
+    /* Last, short chunk at P = 24 (positions 24..29): lo = 20. */
+    ref_attention_prefill(&h, 6, 24, m, q + 24L * qw, k, v, out);
+    static const int keys29[] = {0, 1, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+    check_prefill_row(&h, 6, 24, q + 24L * qw, k, v, out, 0, 5, 0, keys29, 12, 1e-5);
+
+    /* First chunk (P = 0) has no past: plain causal attention. */
+    ref_attention_prefill(&h, 8, 0, m, q, k, v, out);
+    ref_attention_prefill(&h, 8, 0, FULL, q, k, v, band);
+    assert_below(ref_relative_error(out, band, 8L * qw), 1e-6);
+    free(q), free(k), free(v), free(out), free(band);
+}
+
+/* ---------------------------------------------------------------- GQA ---- */
+
+/* q_heads == kv_heads: each head is computed on its own, exactly as a
+ * one-head call on that head's slices. */
+static void test_mha_equals_per_head_runs(void **state) {
+    (void)state;
+    const zz_heads h = {1, 4, 4, 64}, one = {1, 1, 1, 64};
+    const int S = 29, D = h.head_dim;
+    rng r = {808};
+    bf16 *q = random_bf16(&r, (long)S * 4 * D, 2.0f);
+    bf16 *k = random_bf16(&r, (long)S * 4 * D, 2.0f);
+    bf16 *v = random_bf16(&r, (long)S * 4 * D, 1.0f);
+    float *out = new_floats((long)S * 4 * D), *o1 = new_floats((long)S * D);
+    ref_attention_prefill(&h, S, 0, streaming(2, 7, 0), q, k, v, out);
+    for (int hd = 0; hd < 4; hd++) {
+        bf16 *qh = slice_head(q, S, 4, hd, D), *kh = slice_head(k, S, 4, hd, D),
+             *vh = slice_head(v, S, 4, hd, D);
+        ref_attention_prefill(&one, S, 0, streaming(2, 7, 0), qh, kh, vh, o1);
+        for (int t = 0; t < S; t++)
+            assert_below(ref_relative_error(out + ((long)t * 4 + hd) * D, o1 + (long)t * D, D),
+                         1e-6);
+        free(qh), free(kh), free(vh);
+    }
+    free(q), free(k), free(v), free(out), free(o1);
+}
+
+/* Group 4 (8 query heads on 2 KV heads) equals MHA with each KV head
+ * repeated for its 4 query heads: prefill (full, streaming) and decode. */
+static void test_gqa_group4_equals_expanded_mha(void **state) {
+    (void)state;
+    const zz_heads gqa = {2, 8, 2, 128}, mha = {2, 8, 8, 128};
+    const int S = 21, D = 128, B = 2;
+    rng r = {909};
+    bf16 *q = random_bf16(&r, (long)B * S * 8 * D, 1.0f);
+    bf16 *k = random_bf16(&r, (long)B * S * 2 * D, 1.0f);
+    bf16 *v = random_bf16(&r, (long)B * S * 2 * D, 1.0f);
+    bf16 *ke = new_bf16((long)B * S * 8 * D), *ve = new_bf16((long)B * S * 8 * D);
+    for (long t = 0; t < (long)B * S; t++)
+        for (int hq = 0; hq < 8; hq++) {
+            memcpy(ke + (t * 8 + hq) * D, k + (t * 2 + hq / 4) * D, D * sizeof(bf16));
+            memcpy(ve + (t * 8 + hq) * D, v + (t * 2 + hq / 4) * D, D * sizeof(bf16));
+        }
+    const long n = (long)B * S * 8 * D;
+    float *a = new_floats(n), *e = new_floats(n);
+    const zz_mask masks[2] = {FULL, streaming(1, 6, 0)};
+    for (int mi = 0; mi < 2; mi++) {
+        ref_attention_prefill(&gqa, S, 0, masks[mi], q, k, v, a);
+        ref_attention_prefill(&mha, S, 0, masks[mi], q, ke, ve, e);
+        assert_below(ref_relative_error(a, e, n), 1e-6);
+    }
+    /* Decode: the prefix tensors serve as a full cache of capacity S. */
+    ref_attention_decode_full(&gqa, S, 13, q, k, v, a);
+    ref_attention_decode_full(&mha, S, 13, q, ke, ve, e);
+    assert_below(ref_relative_error(a, e, (long)B * 8 * D), 1e-6);
+    free(q), free(k), free(v), free(ke), free(ve), free(a), free(e);
+}
+
+/* A mixed layer (KV head 0 full, 1 streaming, 2 chunked streaming; group 2)
+ * equals, head by head, the plain prefill with that head's mask. */
+static void test_mixed_layer_equals_per_mask_runs(void **state) {
+    (void)state;
+    const zz_heads h = {2, 6, 3, 64};
+    const int S = 26, P = 10, len = S - P, D = 64, qw = 6 * D, kw = 3 * D;
+    const zz_mask masks[3] = {FULL, streaming(2, 5, 0), streaming(1, 3, 1)};
+    rng r = {1515};
+    bf16 *q = random_bf16(&r, 2L * len * qw, 2.0f);
+    bf16 *k = random_bf16(&r, 2L * S * kw, 2.0f);
+    bf16 *v = random_bf16(&r, 2L * S * kw, 1.0f);
+    float *mixed = new_floats(2L * len * qw), *plain = new_floats(2L * len * qw);
+    ref_attention_prefill_mixed(&h, len, P, masks, q, k, v, mixed);
+    for (int g = 0; g < 3; g++) {
+        ref_attention_prefill(&h, len, P, masks[g], q, k, v, plain);
+        for (long t = 0; t < 2L * len; t++)
+            for (int hq = 2 * g; hq < 2 * g + 2; hq++)
+                assert_below(ref_relative_error(mixed + t * qw + hq * D,
+                                                plain + t * qw + hq * D, D), 1e-7);
+    }
+    /* The masks really differ on these inputs: the streaming heads' rows are
+     * not what full attention gives (else the loop above proves little). */
+    ref_attention_prefill(&h, len, P, FULL, q, k, v, plain);
+    for (int hq = 2; hq < 6; hq++)
+        assert_above(ref_relative_error(mixed + (len - 1L) * qw + hq * D,
+                                        plain + (len - 1L) * qw + hq * D, D), 1e-2);
+    free(q), free(k), free(v), free(mixed), free(plain);
+}
+
+/* ---------------------------------------------------------- numerics ---- */
+
+/* q, k ~ 300 give logits of order 1e4..1e5: exp() of them overflows unless
+ * the max is subtracted. The gaps between logits are then so large that the
+ * softmax is one-hot: the output must be V of the highest-scoring key
+ * (found in double), finite, and unchanged when q is doubled. */
+static void test_large_logits(void **state) {
+    (void)state;
+    const zz_heads h = {1, 2, 1, 64};
+    const int S = 16, D = 64, qw = 2 * D;
+    rng r = {1010};
+    bf16 *q = random_bf16(&r, (long)S * qw, 300.0f);
+    bf16 *k = random_bf16(&r, (long)S * D, 300.0f);
+    bf16 *v = random_bf16(&r, (long)S * D, 1.0f);
+    bf16 *q2 = new_bf16((long)S * qw);
+    for (long i = 0; i < (long)S * qw; i++) /* exact: a power-of-two scale */
+        q2[i] = bf16_from_float(2.0f * bf16_to_float(q[i]));
+    float *out = new_floats((long)S * qw), *out2 = new_floats((long)S * qw);
+    ref_attention_prefill(&h, S, 0, FULL, q, k, v, out);
+    ref_attention_prefill(&h, S, 0, FULL, q2, k, v, out2);
+
+    int checked = 0;
+    double largest = 0.0;
+    for (int t = 0; t < S; t++)
+        for (int hq = 0; hq < 2; hq++) {
+            double best = -INFINITY, second = -INFINITY;
+            int arg = -1;
+            for (int j = 0; j <= t; j++) {
+                double s = 0.0;
+                for (int d = 0; d < D; d++)
+                    s += (double)bf16_to_float(q[(long)t * qw + hq * D + d]) *
+                         bf16_to_float(k[(long)j * D + d]);
+                s /= 8.0;
+                if (s > best) second = best, best = s, arg = j;
+                else if (s > second) second = s;
+                largest = fmax(largest, fabs(s));
+            }
+            const float *o = out + (long)t * qw + hq * D, *o2 = out2 + (long)t * qw + hq * D;
+            for (int d = 0; d < D; d++) assert_true(isfinite(o[d]));
+            if (best - second < 200.0) continue; /* not one-hot enough to predict */
+            for (int d = 0; d < D; d++) {
+                assert_near(o[d], bf16_to_float(v[(long)arg * D + d]), 1e-6);
+                assert_near(o2[d], o[d], 1e-6);
+            }
+            checked++;
+        }
+    assert_true(checked >= 24); /* most of the 32 rows */
+    assert_true(largest > 3e4); /* the logits really were large */
+    free(q), free(k), free(v), free(q2), free(out), free(out2);
+}
+
+/* Softmax is invariant to adding a constant to all logits of a row. A last
+ * dimension with k = 1 everywhere and q = 8000 (exact in bf16) adds
+ * 8000 / sqrt(64) = 1000 to every logit: exp(1000) overflows float, so this
+ * passes only with the max subtracted. The shifted logits carry float
+ * rounding of ~1e-4 absolute, hence the bound. */
+static void test_logit_shift_invariance(void **state) {
+    (void)state;
+    const zz_heads h = {1, 1, 1, 64};
+    const int S = 24, D = 64;
+    rng r = {1111};
+    bf16 *q = random_bf16(&r, (long)S * D, 2.0f);
+    bf16 *k = random_bf16(&r, (long)S * D, 2.0f);
+    bf16 *v = random_bf16(&r, (long)S * D, 1.0f);
+    bf16 *qs = new_bf16((long)S * D);
+    memcpy(qs, q, (size_t)S * D * sizeof *q);
+    for (int t = 0; t < S; t++) {
+        k[t * D + D - 1] = bf16_from_float(1.0f);
+        q[t * D + D - 1] = bf16_from_float(0.0f);
+        qs[t * D + D - 1] = bf16_from_float(8000.0f);
+    }
+    assert_true(bf16_to_float(bf16_from_float(8000.0f)) == 8000.0f);
+    float *out = new_floats((long)S * D), *shifted = new_floats((long)S * D);
+    ref_attention_prefill(&h, S, 0, streaming(2, 9, 0), q, k, v, out);
+    ref_attention_prefill(&h, S, 0, streaming(2, 9, 0), qs, k, v, shifted);
+    assert_below(ref_relative_error(shifted, out, (long)S * D), 1e-3);
+    free(q), free(k), free(v), free(qs), free(out), free(shifted);
+}
+
+/* Softmax weights are positive and sum to 1: every output element lies
+ * between the smallest and the largest value of the visible V rows in that
+ * dimension (up to float rounding), for moderate and for one-hot logits. */
+static void test_outputs_are_convex_combinations(void **state) {
+    (void)state;
+    const zz_heads h = {2, 4, 2, 64};
+    const int S = 31, D = 64, qw = 4 * D, kw = 2 * D;
+    const float amps[2] = {2.0f, 60.0f};
+    const zz_mask masks[2] = {FULL, streaming(2, 5, 0)};
+    rng r = {1212};
+    for (int ai = 0; ai < 2; ai++)
+        for (int mi = 0; mi < 2; mi++) {
+            bf16 *q = random_bf16(&r, 2L * S * qw, amps[ai]);
+            bf16 *k = random_bf16(&r, 2L * S * kw, amps[ai]);
+            bf16 *v = random_bf16(&r, 2L * S * kw, 3.0f);
+            float *out = new_floats(2L * S * qw);
+            ref_attention_prefill(&h, S, 0, masks[mi], q, k, v, out);
+            int keys[64];
+            for (int b = 0; b < 2; b++)
+                for (int t = 0; t < S; t++) {
+                    const int n = visible_keys(masks[mi], 0, t, keys);
+                    for (int hq = 0; hq < 4; hq++)
+                        for (int d = 0; d < D; d++) {
+                            float lo = INFINITY, hi = -INFINITY;
+                            for (int i = 0; i < n; i++) {
+                                const float x =
+                                    bf16_to_float(v[((long)b * S + keys[i]) * kw + hq / 2 * D + d]);
+                                lo = fminf(lo, x), hi = fmaxf(hi, x);
+                            }
+                            const float o = out[((long)b * S + t) * qw + hq * D + d];
+                            assert_true(o >= lo - 1e-6f && o <= hi + 1e-6f);
+                        }
+                }
+            free(q), free(k), free(v), free(out);
+        }
+}
+
+/* ------------------------------------------------------------- batch ---- */
+
+/* Batch 3 equals three batch-1 runs (prefill and decode), head dims 64, 128. */
+static void test_batch_equals_separate_runs(void **state) {
+    (void)state;
+    const int dims[2] = {64, 128};
+    rng r = {1313};
+    for (int di = 0; di < 2; di++) {
+        const int D = dims[di], S = 19, B = 3;
+        const zz_heads h3 = {B, 4, 2, D}, h1 = {1, 4, 2, D};
+        const long qn = (long)S * 4 * D, kn = (long)S * 2 * D;
+        bf16 *q = random_bf16(&r, B * qn, 1.0f);
+        bf16 *k = random_bf16(&r, B * kn, 1.0f);
+        bf16 *v = random_bf16(&r, B * kn, 1.0f);
+        float *o3 = new_floats(B * qn), *o1 = new_floats(qn);
+        const zz_mask m = streaming(1, 4, 0);
+        ref_attention_prefill(&h3, S, 0, m, q, k, v, o3);
+        for (int b = 0; b < B; b++) {
+            ref_attention_prefill(&h1, S, 0, m, q + b * qn, k + b * kn, v + b * kn, o1);
+            assert_below(ref_relative_error(o1, o3 + b * qn, qn), 1e-6);
+        }
+        /* Decode at pos 11 on caches of capacity S (the prefill tensors), with
+         * the query taken from token 0 of each sequence's slice. */
+        bf16 *qd = new_bf16((long)B * 4 * D);
+        for (int b = 0; b < B; b++) memcpy(qd + (long)b * 4 * D, q + b * qn, 4 * D * sizeof(bf16));
+        ref_attention_decode_full(&h3, S, 11, qd, k, v, o3);
+        for (int b = 0; b < B; b++) {
+            ref_attention_decode_full(&h1, S, 11, qd + (long)b * 4 * D, k + b * kn, v + b * kn, o1);
+            assert_below(ref_relative_error(o1, o3 + (long)b * 4 * D, 4L * D), 1e-6);
+        }
+        free(q), free(k), free(v), free(o3), free(o1), free(qd);
+    }
+}
+
+/* ----------------------------------------------------------- threads ---- */
+
+/* A call big enough to be spread over threads gives the same bits with 1, 2
+ * and 3 threads, and matches the naive oracle. */
+static void test_threads_bit_identical(void **state) {
+    (void)state;
+    const zz_heads h = {1, 4, 2, 64};
+    const int S = 256, D = 64;
+    const long qn = (long)S * 4 * D, kn = (long)S * 2 * D;
+    rng r = {1414};
+    bf16 *q = random_bf16(&r, qn, 1.0f), *k = random_bf16(&r, kn, 1.0f),
+         *v = random_bf16(&r, kn, 1.0f);
+    float *o[3] = {new_floats(qn), new_floats(qn), new_floats(qn)};
+    for (int t = 0; t < 3; t++) {
+        ref_set_threads(t + 1);
+        ref_attention_prefill(&h, S, 0, FULL, q, k, v, o[t]);
+    }
+    ref_set_threads(0);
+    assert_memory_equal(o[0], o[1], qn * sizeof(float));
+    assert_memory_equal(o[0], o[2], qn * sizeof(float));
+    int keys[256];
+    for (int t = 0; t < S; t += 17)
+        for (int hq = 0; hq < 4; hq++) {
+            const int n = visible_keys(FULL, 0, t, keys);
+            check_prefill_row(&h, S, 0, q, k, v, o[2], 0, t, hq, keys, n, 1e-5);
+        }
+    free(q), free(k), free(v), free(o[0]), free(o[1]), free(o[2]);
+}
+
+/* ---------------------------------------------------- relative error ---- */
+
+static void test_relative_error(void **state) {
+    (void)state;
+    const float ref[4] = {3, 4, 0, 0};
+    float out[4] = {3, 4, 0, 0};
+    assert_true(ref_relative_error(out, ref, 4) == 0.0);
+    out[1] = 4.5f; /* ||(0, .5)|| / ||(3, 4)|| = 0.1 */
+    assert_near(ref_relative_error(out, ref, 4), 0.1, 1e-12);
+
+    out[1] = 4, out[3] = NAN;
+    const double e = ref_relative_error(out, ref, 4);
+    assert_true(isnan(e));
+    assert_false(e < 1e30); /* a NaN never passes a bound */
+    out[3] = INFINITY;
+    assert_false(ref_relative_error(out, ref, 4) < 1e30);
+
+    /* Zero reference: exact match is 0, anything else fails every bound. */
+    const float zero[2] = {0, 0}, tiny[2] = {0, 1e-30f};
+    assert_true(ref_relative_error(zero, zero, 2) == 0.0);
+    assert_true(isinf(ref_relative_error(tiny, zero, 2)));
+    assert_true(ref_relative_error(out, ref, 0) == 0.0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bf16_exact_values),
+        cmocka_unit_test(test_bf16_ties_to_even),
+        cmocka_unit_test(test_bf16_nan_inf_overflow),
+        cmocka_unit_test(test_bf16_roundtrip_every_pattern),
+        cmocka_unit_test(test_bf16_round_floats),
+        cmocka_unit_test(test_hand_computed_3_tokens),
+        cmocka_unit_test(test_prefill_matches_naive),
+        cmocka_unit_test(test_streaming_wide_window_equals_full),
+        cmocka_unit_test(test_streaming_small_window_masks),
+        cmocka_unit_test(test_cache_slot),
+        cmocka_unit_test(test_decode_full_equals_prefill),
+        cmocka_unit_test(test_decode_streaming_ring),
+        cmocka_unit_test(test_chunked_full_equals_single_shot),
+        cmocka_unit_test(test_chunked_streaming_explicit),
+        cmocka_unit_test(test_mha_equals_per_head_runs),
+        cmocka_unit_test(test_gqa_group4_equals_expanded_mha),
+        cmocka_unit_test(test_mixed_layer_equals_per_mask_runs),
+        cmocka_unit_test(test_large_logits),
+        cmocka_unit_test(test_logit_shift_invariance),
+        cmocka_unit_test(test_outputs_are_convex_combinations),
+        cmocka_unit_test(test_batch_equals_separate_runs),
+        cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_relative_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
