@@ -78,7 +78,7 @@ static int compare_floats(const void *a, const void *b) {
         }                                                                        \
     } while (0)
 
-static bench_result run_case(const bench_case *c, int samples, int sm_count) {
+static bench_result run_case(const bench_case *c, int samples, int sm_count, int decode_splits) {
     const int B = c->batch, Hq = c->q_heads, Hkv = c->kv_heads, D = c->head_dim;
     const long long S = c->ctx;
     const zz_mask mask = {c->mask, c->sink, c->recent, 0};
@@ -98,7 +98,7 @@ static bench_result run_case(const bench_case *c, int samples, int sm_count) {
     zz_prefill_args pa = {zz_view_dense(q, (int)S, Hq, D), zz_view_dense(k, (int)S, Hkv, D),
                           zz_view_dense(v, (int)S, Hkv, D), zz_view_dense(o, (int)S, Hq, D), B, D, (int)S, 0, mask};
     zz_decode_args da = {zz_view_dense(q, 1, Hq, D), zz_view_dense(k, (int)kv_tokens, Hkv, D),
-                         zz_view_dense(v, (int)kv_tokens, Hkv, D), zz_view_dense(o, 1, Hq, D), B, D, (int)S, mask, 0};
+                         zz_view_dense(v, (int)kv_tokens, Hkv, D), zz_view_dense(o, 1, Hq, D), B, D, (int)S, mask, decode_splits};
     void *workspace = NULL;
     zz_head_work hw = zz_head_work_of(&work, streaming);
     switch (c->kind) {
@@ -162,27 +162,31 @@ static void usage(FILE *f) {
             "  --samples N     timed launches per case, after 3 warm-ups (default 20)\n"
             "  --filter TEXT   only cases whose name contains TEXT\n"
             "  --csv FILE      also write the table as CSV\n"
+            "  --splits N      decode split count (default 0: chosen from the SM count)\n"
             "  --help\n");
 }
 
 int main(int argc, char **argv) {
-    int samples = 20;
+    int samples = 20, decode_splits = 0;
     const char *filter = NULL, *csv_path = NULL;
     static const struct option opts[] = {{"samples", required_argument, 0, 's'},
                                          {"filter", required_argument, 0, 'f'},
                                          {"csv", required_argument, 0, 'c'},
+                                         {"splits", required_argument, 0, 'k'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (ch) {
-        case 's': {
+        case 's':
+        case 'k': {
             char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 100000) {
-                fprintf(stderr, "zz-kernel-bench: --samples %s: need a whole number 1..100000\n", optarg);
+            long n = strtol(optarg, &end, 10), least = ch == 's';
+            if (*end || end == optarg || n < least || n > 100000) {
+                fprintf(stderr, "zz-kernel-bench: --%s %s: need a whole number %ld..100000\n",
+                        ch == 's' ? "samples" : "splits", optarg, least);
                 return 2;
             }
-            samples = (int)n;
+            *(ch == 's' ? &samples : &decode_splits) = (int)n;
             break;
         }
         case 'f': filter = optarg; break;
@@ -219,7 +223,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof default_cases / sizeof default_cases[0]; i++) {
         const bench_case *c = &default_cases[i];
         if (filter && !strstr(c->name, filter)) continue;
-        bench_result r = run_case(c, samples, dev.sm_count);
+        bench_result r = run_case(c, samples, dev.sm_count, decode_splits);
         double sec = r.median_us * 1e-6;
         double tflops = r.flops / sec * 1e-12, tile_tflops = r.tile_flops / sec * 1e-12, gbps = r.bytes / sec * 1e-9;
         int compute_bound = c->kind == PREFILL;

@@ -133,14 +133,16 @@ prefill_kernel(PrefillParams p) {
 
     for (int t = 0; t < ntiles; t++) {
         const int stage = t & 1;
+        /* Tile t has landed, and every warp is done with tile t-1: its stage
+         * can take tile t+1 while we compute. One barrier per tile. */
+        cp_async_wait<0>();
+        __syncthreads();
         if (t + 1 < ntiles) {
             int n1 = tiles.tile(t + 1) * BLOCK_N;
             load_kv_tile<D>(sK + (stage ^ 1) * BLOCK_N * D, k + n1 * p.k_ts, p.k_ts, p.kv_len - n1);
             load_kv_tile<D>(sV + (stage ^ 1) * BLOCK_N * D, v + n1 * p.v_ts, p.v_ts, p.kv_len - n1);
         }
         cp_async_commit();
-        cp_async_wait<1>();
-        __syncthreads();
         const __nv_bfloat16 *tK = sK + stage * BLOCK_N * D;
         const __nv_bfloat16 *tV = sV + stage * BLOCK_N * D;
         const int n0 = tiles.tile(t) * BLOCK_N;
@@ -215,10 +217,14 @@ prefill_kernel(PrefillParams p) {
                     sum += s[rt][j][2 * h] + s[rt][j][2 * h + 1];
                 }
                 row_sum[rt][h] = row_sum[rt][h] * correction + sum;
+                /* Far along a long row the max rarely moves: skip the
+                 * D-wide rescale when no row of the warp needs it. */
+                if (__any_sync(0xffffffff, correction != 1.f)) {
 #pragma unroll
-                for (int j = 0; j < D / 8; j++) {
-                    acc[rt][j][2 * h] *= correction;
-                    acc[rt][j][2 * h + 1] *= correction;
+                    for (int j = 0; j < D / 8; j++) {
+                        acc[rt][j][2 * h] *= correction;
+                        acc[rt][j][2 * h + 1] *= correction;
+                    }
                 }
             }
 
@@ -246,9 +252,9 @@ prefill_kernel(PrefillParams p) {
                 }
             }
         }
-        __syncthreads();  /* the next iteration overwrites the other stage */
     }
-    cp_async_wait<0>();
+
+    cp_async_wait<0>();  /* nothing may still be landing in sQ */
 
     /* Normalise, stage the warp's rows in shared memory (its own Q rows, no
      * longer read), then write 16-byte chunks. */
