@@ -1,0 +1,139 @@
+#include "model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const zz_model presets[] = {
+    {"llama2-7b", 32, 32, 32, 128},
+    {"llama3-8b", 32, 32, 8, 128},
+    {"mistral-7b", 32, 32, 8, 128},
+    {"llama3-70b", 80, 64, 8, 128},
+};
+
+int zz_model_preset(const char *name, zz_model *out, zz_error *err) {
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        if (strcmp(name, presets[i].name) == 0) {
+            *out = presets[i];
+            return 0;
+        }
+    }
+    char names[256] = "";
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", presets[i].name);
+    return zz_errorf(err, "unknown model '%s' (presets: %s)", name, names);
+}
+
+int zz_model_check(const zz_model *m, zz_error *err) {
+    if (m->layers < 1 || m->layers > ZZ_MAX_LAYERS)
+        return zz_errorf(err, "model %s: layers %d out of range 1..%d", m->name, m->layers, ZZ_MAX_LAYERS);
+    if (m->q_heads < 1 || m->q_heads > ZZ_MAX_Q_HEADS)
+        return zz_errorf(err, "model %s: q heads %d out of range 1..%d", m->name, m->q_heads, ZZ_MAX_Q_HEADS);
+    if (m->kv_heads < 1 || m->kv_heads > ZZ_MAX_KV_HEADS)
+        return zz_errorf(err, "model %s: kv heads %d out of range 1..%d", m->name, m->kv_heads, ZZ_MAX_KV_HEADS);
+    if (m->q_heads % m->kv_heads != 0)
+        return zz_errorf(err, "model %s: q heads %d not divisible by kv heads %d", m->name, m->q_heads,
+                         m->kv_heads);
+    if (m->head_dim != 64 && m->head_dim != 128)
+        return zz_errorf(err, "model %s: head dim %d not supported (64 or 128)", m->name, m->head_dim);
+    return 0;
+}
+
+static const char *const phase_names[] = {[ZZ_DECODE] = "decode", [ZZ_PREFILL] = "prefill"};
+
+const char *zz_phase_name(zz_phase phase) { return phase_names[phase]; }
+
+int zz_phase_from_name(const char *name, zz_phase *out) {
+    for (int p = ZZ_DECODE; p <= ZZ_PREFILL; p++) {
+        if (strcmp(name, phase_names[p]) == 0) {
+            *out = (zz_phase)p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int zz_workload_check(const zz_workload *w, zz_error *err) {
+    if (w->batch < 1 || w->batch > ZZ_MAX_BATCH)
+        return zz_errorf(err, "batch %d out of range 1..%d", w->batch, ZZ_MAX_BATCH);
+    if (w->ctx < 1 || w->ctx > ZZ_MAX_CTX)
+        return zz_errorf(err, "context %lld out of range 1..%lld", w->ctx, ZZ_MAX_CTX);
+    if (w->chunk < 0 || w->chunk > ZZ_MAX_CTX)
+        return zz_errorf(err, "chunk %lld out of range 0..%lld (0: single shot)", w->chunk, ZZ_MAX_CTX);
+    if (w->sink < 0 || w->sink > ZZ_MAX_CTX)
+        return zz_errorf(err, "sink %d out of range 0..%lld", w->sink, ZZ_MAX_CTX);
+    if (w->recent < 1 || w->recent > ZZ_MAX_CTX)
+        return zz_errorf(err, "recent %d out of range 1..%lld (a query must see itself)", w->recent, ZZ_MAX_CTX);
+    return 0;
+}
+
+static long long min_ll(long long a, long long b) { return a < b ? a : b; }
+static long long max_ll(long long a, long long b) { return a > b ? a : b; }
+
+static int is_chunked(const zz_workload *w) {
+    return w->phase == ZZ_PREFILL && w->chunk > 0 && w->chunk < w->ctx;
+}
+
+long long zz_workload_passes(const zz_workload *w) {
+    return is_chunked(w) ? (w->ctx + w->chunk - 1) / w->chunk : 1;
+}
+
+/* Tokens at positions [pos, pos+n) that a streaming cache still holds once
+ * they are all written: those in the sink, and the latest `recent` (the ring
+ * overwrites the rest). */
+static long long streaming_tokens_kept(long long pos, long long n, int sink, int recent) {
+    return min_ll(n, recent) + max_ll(0, min_ll(sink, pos + n - recent) - pos);
+}
+
+zz_head_work zz_head_work_of(const zz_workload *w, int streaming) {
+    const long long S = w->ctx, window = (long long)w->sink + w->recent;
+    zz_head_work h = {0};
+    h.cache_tokens = streaming ? min_ll(S, window) : S;
+    if (w->phase == ZZ_DECODE) {
+        h.query_tokens = 1;
+        h.pairs = h.kv_tokens_read = streaming ? min_ll(S + 1, window) : S + 1;
+        h.kv_tokens_written = 1;
+        return h;
+    }
+    h.query_tokens = S;
+    if (!is_chunked(w)) {
+        /* Query i attends min(i+1, window) keys in the token band. */
+        long long band = min_ll(S, window);
+        h.pairs = streaming ? band * (band + 1) / 2 + (S - band) * window : S * (S + 1) / 2;
+        h.kv_tokens_read = S;
+        h.kv_tokens_written = streaming ? band : S;
+        return h;
+    }
+    for (long long pos = 0; pos < S; pos += w->chunk) {
+        long long n = min_ll(w->chunk, S - pos);
+        /* Once the chunk start is past the window, the sink and the recent
+         * band no longer cover the whole prefix: only window keys remain
+         * visible before the chunk, which itself is attended causally. */
+        long long before = streaming ? min_ll(pos, window) : pos;
+        h.pairs += n * before + n * (n + 1) / 2;
+        h.kv_tokens_read += before + n;
+        h.kv_tokens_written += streaming ? streaming_tokens_kept(pos, n, w->sink, w->recent) : n;
+    }
+    return h;
+}
+
+double zz_attention_flops(const zz_model *m, int batch, const zz_head_work *h, int kv_heads) {
+    int q_heads = kv_heads * (m->q_heads / m->kv_heads);
+    return 4.0 * batch * m->head_dim * (double)h->pairs * q_heads;
+}
+
+double zz_kv_cache_bytes(const zz_model *m, int batch, const zz_head_work *h, int kv_heads) {
+    return (double)batch * h->cache_tokens * 2 * m->head_dim * ZZ_BF16_BYTES * kv_heads;
+}
+
+zz_cost zz_cost_of(const zz_model *m, const zz_workload *w, int retrieval_heads) {
+    zz_head_work full = zz_head_work_of(w, 0), streaming = zz_head_work_of(w, 1);
+    int streaming_heads = m->layers * m->kv_heads - retrieval_heads;
+    zz_cost c = {
+        .retrieval_heads = retrieval_heads,
+        .kv_bytes = zz_kv_cache_bytes(m, w->batch, &full, retrieval_heads) +
+                    zz_kv_cache_bytes(m, w->batch, &streaming, streaming_heads),
+        .flops = zz_attention_flops(m, w->batch, &full, retrieval_heads) +
+                 zz_attention_flops(m, w->batch, &streaming, streaming_heads),
+    };
+    return c;
+}

@@ -1,0 +1,170 @@
+#include "plan.h"
+
+#include <string.h>
+
+static const char *const layout_names[] = {
+    [ZZ_LAYOUT_FULL] = "full",           [ZZ_LAYOUT_STREAMING] = "streaming",
+    [ZZ_LAYOUT_DUO_CAT] = "duo-cat",     [ZZ_LAYOUT_DUO_GATHER] = "duo-gather",
+    [ZZ_LAYOUT_DUO_SLICES] = "duo-slices", [ZZ_LAYOUT_ZIGZAG] = "zigzag",
+};
+#define LAYOUT_COUNT (int)(sizeof layout_names / sizeof layout_names[0])
+
+const char zz_layout_names[] = "full, streaming, duo (= duo-cat), duo-cat, duo-gather, duo-slices, zigzag";
+
+const char *zz_layout_name(zz_layout layout) { return layout_names[layout]; }
+
+int zz_layout_from_name(const char *name, zz_layout *out) {
+    if (strcmp(name, "duo") == 0) name = layout_names[ZZ_LAYOUT_DUO_CAT];
+    for (int l = 0; l < LAYOUT_COUNT; l++) {
+        if (strcmp(name, layout_names[l]) == 0) {
+            *out = (zz_layout)l;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *zz_layer_kind_name(zz_layer_kind kind) {
+    static const char *const names[] = {
+        [ZZ_LAYER_FULL] = "full", [ZZ_LAYER_STREAMING] = "streaming", [ZZ_LAYER_MIXED] = "mixed"};
+    return names[kind];
+}
+
+const char *zz_category_name(zz_category category) {
+    static const char *const names[] = {
+        [ZZ_CAT_ATTN_FULL] = "attn-full", [ZZ_CAT_ATTN_STREAMING] = "attn-streaming",
+        [ZZ_CAT_COPY] = "copy",           [ZZ_CAT_CACHE] = "cache",
+        [ZZ_CAT_COMBINE] = "combine",     [ZZ_CAT_OTHER] = "other",
+    };
+    return names[category];
+}
+
+static const struct {
+    const char *name;
+    zz_category category;
+} op_kinds[] = {
+    [ZZ_OP_GATHER] = {"gather", ZZ_CAT_COPY},
+    [ZZ_OP_CACHE_APPEND] = {"cache-append", ZZ_CAT_CACHE},
+    [ZZ_OP_CACHE_RING] = {"cache-ring", ZZ_CAT_CACHE},
+    [ZZ_OP_ATTN_FULL] = {"attn-full", ZZ_CAT_ATTN_FULL},
+    [ZZ_OP_ATTN_STREAMING] = {"attn-streaming", ZZ_CAT_ATTN_STREAMING},
+    [ZZ_OP_CONCAT] = {"concat", ZZ_CAT_COPY},
+    [ZZ_OP_SCATTER] = {"scatter", ZZ_CAT_COPY},
+};
+
+const char *zz_op_name(zz_op_kind kind) { return op_kinds[kind].name; }
+
+/* What every layer of one plan shares: the shape and the per-head work. */
+typedef struct {
+    const zz_model *model;
+    int batch, group;
+    zz_head_work full, streaming;
+} step_shape;
+
+/* Bytes of `heads` heads × `tokens` tokens of one bf16 tensor, whole batch. */
+static double tensor_bytes(const step_shape *s, long long tokens, int heads) {
+    return (double)s->batch * tokens * heads * s->model->head_dim * ZZ_BF16_BYTES;
+}
+
+static void add_op(zz_layer_plan *lp, const step_shape *s, zz_op_kind kind, int kv_first, int kv_count) {
+    zz_op *op = &lp->ops[lp->n_ops++];
+    const int all_q = s->model->q_heads, all_kv = s->model->kv_heads;
+    const zz_head_work *work = kind == ZZ_OP_CACHE_RING || kind == ZZ_OP_ATTN_STREAMING ? &s->streaming : &s->full;
+    const long long queries = work->query_tokens;
+    *op = (zz_op){.kind = kind,
+                  .category = op_kinds[kind].category,
+                  .kv_first = kv_first,
+                  .kv_count = kv_count,
+                  .q_first = kv_first * s->group,
+                  .q_count = kv_count * s->group};
+    switch (kind) {
+    case ZZ_OP_CACHE_APPEND:
+    case ZZ_OP_CACHE_RING:
+        op->cache_tokens = work->cache_tokens;
+        op->bytes = 2 /* read + write */ * 2 /* K, V */ * tensor_bytes(s, work->kv_tokens_written, kv_count);
+        break;
+    case ZZ_OP_ATTN_FULL:
+    case ZZ_OP_ATTN_STREAMING:
+        op->cache_tokens = work->cache_tokens;
+        op->bytes = 2 /* Q, O */ * tensor_bytes(s, queries, op->q_count) +
+                    2 /* K, V */ * tensor_bytes(s, work->kv_tokens_read, kv_count);
+        op->flops = zz_attention_flops(s->model, s->batch, work, kv_count);
+        break;
+    case ZZ_OP_GATHER: /* Q, K and V of the new tokens, read + written */
+        op->bytes = 2 * (tensor_bytes(s, queries, all_q) + 2 * tensor_bytes(s, queries, all_kv));
+        break;
+    case ZZ_OP_CONCAT:
+    case ZZ_OP_SCATTER: /* the layer output, read + written */
+        op->bytes = 2 * tensor_bytes(s, queries, all_q);
+        break;
+    }
+}
+
+static void plan_layer(const step_shape *s, const unsigned char *retrieval, zz_layout layout, zz_layer_plan *lp) {
+    const int heads = s->model->kv_heads;
+    int r = 0;
+    for (int h = 0; h < heads; h++)
+        if (retrieval[h]) lp->kv_order[r++] = (unsigned char)h;
+    for (int h = 0, next = r; h < heads; h++)
+        if (!retrieval[h]) lp->kv_order[next++] = (unsigned char)h;
+    const int mixed = r > 0 && r < heads;
+    lp->kind = mixed ? ZZ_LAYER_MIXED : r ? ZZ_LAYER_FULL : ZZ_LAYER_STREAMING;
+    lp->retrieval_heads = r;
+    lp->streaming_heads = heads - r;
+    lp->reordered = mixed && (layout == ZZ_LAYOUT_DUO_CAT || layout == ZZ_LAYOUT_DUO_SLICES);
+    lp->kv_bytes = zz_kv_cache_bytes(s->model, s->batch, &s->full, r) +
+                   zz_kv_cache_bytes(s->model, s->batch, &s->streaming, heads - r);
+    lp->n_ops = 0;
+    if (mixed && layout == ZZ_LAYOUT_DUO_GATHER) add_op(lp, s, ZZ_OP_GATHER, 0, heads);
+    if (r) add_op(lp, s, ZZ_OP_CACHE_APPEND, 0, r);
+    if (r < heads) add_op(lp, s, ZZ_OP_CACHE_RING, r, heads - r);
+    if (r) add_op(lp, s, ZZ_OP_ATTN_FULL, 0, r);
+    if (r < heads) add_op(lp, s, ZZ_OP_ATTN_STREAMING, r, heads - r);
+    if (mixed && layout == ZZ_LAYOUT_DUO_CAT) add_op(lp, s, ZZ_OP_CONCAT, 0, heads);
+    if (mixed && layout == ZZ_LAYOUT_DUO_GATHER) add_op(lp, s, ZZ_OP_SCATTER, 0, heads);
+}
+
+int zz_plan_build(const zz_model *m, const zz_labels *labels, zz_layout layout, const zz_workload *w,
+                  zz_plan *out, zz_error *err) {
+    if (zz_model_check(m, err) || zz_workload_check(w, err)) return -1;
+    const int uniform = layout == ZZ_LAYOUT_FULL || layout == ZZ_LAYOUT_STREAMING;
+    if (!uniform) {
+        if (!labels) return zz_errorf(err, "layout %s needs head labels", zz_layout_name(layout));
+        if (labels->layers != m->layers || labels->kv_heads != m->kv_heads)
+            return zz_errorf(err, "labels are %d layers x %d kv heads, model %s has %d x %d", labels->layers,
+                             labels->kv_heads, m->name, m->layers, m->kv_heads);
+    }
+    if (layout == ZZ_LAYOUT_ZIGZAG) {
+        for (int layer = 0; layer < m->layers; layer++) {
+            int r = zz_labels_layer_retrieval(labels, layer);
+            if (r > 0 && r < m->kv_heads)
+                return zz_errorf(err, "layout zigzag needs layer-exclusive labels, but layer %d has %d retrieval "
+                                      "and %d streaming kv heads", layer, r, m->kv_heads - r);
+        }
+    }
+    step_shape s = {.model = m,
+                    .batch = w->batch,
+                    .group = m->q_heads / m->kv_heads,
+                    .full = zz_head_work_of(w, 0),
+                    .streaming = zz_head_work_of(w, 1)};
+    memset(out, 0, sizeof *out);
+    out->model = *m;
+    out->layout = layout;
+    out->workload = *w;
+    out->passes = zz_workload_passes(w);
+    unsigned char uniform_label[ZZ_MAX_KV_HEADS];
+    memset(uniform_label, layout == ZZ_LAYOUT_FULL, sizeof uniform_label);
+    for (int layer = 0; layer < m->layers; layer++) {
+        zz_layer_plan *lp = &out->layers[layer];
+        plan_layer(&s, uniform ? uniform_label : labels->retrieval[layer], layout, lp);
+        out->retrieval_heads += lp->retrieval_heads;
+        out->mixed_layers += lp->kind == ZZ_LAYER_MIXED;
+        out->launches += lp->n_ops * out->passes;
+        out->kv_bytes += lp->kv_bytes;
+        for (int i = 0; i < lp->n_ops; i++) {
+            out->flops += lp->ops[i].flops;
+            out->bytes += lp->ops[i].bytes;
+        }
+    }
+    return 0;
+}

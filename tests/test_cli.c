@@ -1,0 +1,285 @@
+/* bin/zz-bench as a user runs it (from the repository root): outputs, help,
+ * and every bad input answered by one line on stderr, exit status 2 and
+ * nothing on stdout. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ZZ_BENCH "bin/zz-bench"
+#define LLAMA3 "../shared/duo-patterns/Llama-3-8B-Instruct-Gradient-1048k"
+
+typedef struct {
+    int status;
+    char out[1 << 17], err[1 << 14];
+} run_result;
+
+static run_result run;
+
+static void read_all(FILE *f, char *buf, size_t size) {
+    rewind(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Runs zz-bench with args (NULL-terminated, without the program name). */
+static void zz_bench(const char *first, ...) {
+    const char *argv[64] = {ZZ_BENCH};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fileno(out), 1);
+        dup2(fileno(err), 2);
+        execv(ZZ_BENCH, (char *const *)argv);
+        _exit(127);
+    }
+    int wstatus;
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    assert_true(WIFEXITED(wstatus));
+    run.status = WEXITSTATUS(wstatus);
+    read_all(out, run.out, sizeof run.out);
+    read_all(err, run.err, sizeof run.err);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* A failed run: status 2, empty stdout, exactly "zz-bench: <want>\n" on stderr. */
+static void assert_refused(const char *want) {
+    char line[1024];
+    snprintf(line, sizeof line, "zz-bench: %s\n", want);
+    assert_int_equal(run.status, 2);
+    assert_string_equal(run.out, "");
+    assert_string_equal(run.err, line);
+}
+
+/* A failed run whose one-line message contains `needle`. */
+static void assert_refused_with(const char *needle) {
+    assert_int_equal(run.status, 2);
+    assert_string_equal(run.out, "");
+    assert_int_equal(count_lines(run.err), 1);
+    assert_int_equal(strncmp(run.err, "zz-bench: ", 10), 0);
+    if (!strstr(run.err, needle)) fail_msg("stderr '%s' lacks '%s'", run.err, needle);
+}
+
+/* The two leading numbers of a budget row, e.g. "retrieval heads   128   128". */
+static void assert_budget_row(const char *text, const char *row, long long duo, long long zigzag) {
+    const char *at = strstr(text, row);
+    if (!at) fail_msg("no budget row '%s' in:\n%s", row, text);
+    long long a, b;
+    assert_int_equal(sscanf(at + strlen(row), "%lld %lld", &a, &b), 2);
+    assert_int_equal(a, duo);
+    assert_int_equal(b, zigzag);
+}
+
+static void test_llama3_zigzag_csv(void **state) {
+    (void)state;
+    zz_bench("plan", "--model", "llama3-8b", "--pattern", LLAMA3, "--sparsity", "0.5", "--layout", "zigzag",
+             "--format", "csv", NULL);
+    assert_int_equal(run.status, 0);
+    const char *header = "layer,kind,retrieval_heads,streaming_heads\n";
+    assert_int_equal(strncmp(run.out, header, strlen(header)), 0);
+    assert_int_equal(count_lines(run.out), 33);
+    int retrieval = 0, full_layers = 0;
+    const char *row = strchr(run.out, '\n') + 1;
+    for (int layer = 0; layer < 32; layer++, row = strchr(row, '\n') + 1) {
+        int l, r, s;
+        char kind[16];
+        assert_int_equal(sscanf(row, "%d,%15[a-z],%d,%d", &l, kind, &r, &s), 4);
+        assert_int_equal(l, layer);
+        assert_int_equal(r + s, 8);
+        assert_string_equal(kind, r == 8 ? "full" : "streaming");
+        retrieval += r;
+        full_layers += r == 8;
+    }
+    assert_int_equal(retrieval, 128);
+    assert_int_equal(full_layers, 16);
+    /* the budget goes to stderr, both layouts at 128 retrieval heads */
+    assert_non_null(strstr(run.err, "budget: sparsity 0.5, 128 of 256 kv heads streaming, 128 retrieval"));
+    assert_non_null(strstr(run.err, "workload: decode, batch 1, ctx 32768, sink 128, recent 256"));
+    assert_budget_row(run.err, "\nretrieval heads", 128, 128);
+}
+
+static void test_text_table_blank_line_then_budget(void **state) {
+    (void)state;
+    zz_bench("plan", "--pattern", LLAMA3, NULL);
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.err, "");
+    const char *blank = strstr(run.out, "\n\n");
+    assert_non_null(blank);
+    assert_int_equal(strncmp(blank + 2, "budget:", 7), 0);
+    assert_non_null(strstr(run.out, "layout duo-cat"));
+    assert_non_null(strstr(run.out, "    0  mixed"));
+    assert_budget_row(run.out, "\nmixed layers", 31, 0);
+    assert_budget_row(run.out, "\nlaunches / step", 31 * 5 + 2, 32 * 2);
+}
+
+static void test_ops_list(void **state) {
+    (void)state;
+    const char *header = "layer,kind,op,category,kv_heads,q_heads,heads,cache_tokens,bytes,flops\n";
+    zz_bench("plan", "--pattern", LLAMA3, "--layout", "duo-gather", "--ops", "--format", "csv", NULL);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(strncmp(run.out, header, strlen(header)), 0);
+    assert_non_null(strstr(run.out, "\n0,mixed,gather,copy,8,32,"));
+    assert_non_null(strstr(run.out, "\n0,mixed,scatter,copy,8,32,"));
+    zz_bench("plan", "--pattern", LLAMA3, "--ops", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "concat"));
+}
+
+static void test_window_and_sizes_from_flags_and_config(void **state) {
+    (void)state;
+    zz_bench("plan", "--layers", "4", "--q-heads", "4", "--kv-heads", "2", "--head-dim", "64", "--pattern",
+             "tests/fixtures/tiny", "--ctx", "1m", "--batch", "2", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "custom: 4 layers, 4 q heads, 2 kv heads, head dim 64"));
+    assert_non_null(strstr(run.out, "workload: decode, batch 2, ctx 1048576, sink 4, recent 8"));
+    zz_bench("plan", "--pattern", LLAMA3, "--ctx", "32K", "--sink", "16", "--phase", "prefill", "--chunk", "8k",
+             NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "workload: prefill, batch 1, ctx 32768, chunk 8192 (4 passes), sink 16, recent 256"));
+}
+
+static void test_uneven_budget_reports_both_choices(void **state) {
+    (void)state;
+    zz_bench("plan", "--synthetic", "random:5", "--sparsity", "0.45", "--format", "csv", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.err, "note: 8 kv heads per layer do not divide the 141 retrieval heads"));
+    assert_non_null(strstr(run.err, "zigzag floor: 17 layers, 136 retrieval heads"));
+    assert_non_null(strstr(run.err, "zigzag ceil: 18 layers, 144 retrieval heads"));
+}
+
+static void test_help_documents_every_flag(void **state) {
+    (void)state;
+    zz_bench("--help", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "usage: zz-bench <command> [options]"));
+    assert_non_null(strstr(run.out, "plan"));
+    zz_bench("plan", "--help", NULL);
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.err, "");
+    static const char *const flags[] = {
+        "--model", "--layers", "--q-heads", "--kv-heads", "--head-dim", "--pattern", "--synthetic",
+        "--sparsity", "--zigzag-budget", "--layout", "--batch", "--ctx", "--phase", "--chunk", "--sink",
+        "--recent", "--format", "--ops", "--help",
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strstr(run.out, flags[i])) fail_msg("plan --help lacks %s", flags[i]);
+    assert_non_null(strstr(run.out, "default 32k"));
+    assert_non_null(strstr(run.out, "default llama3-8b"));
+}
+
+static void test_bad_pattern_files_exit_2_with_one_line(void **state) {
+    (void)state;
+    static const struct {
+        const char *dir, *rest;
+    } cases[] = {
+        {"bad-rows", "/full_attention_heads.tsv:4: expected 4 rows (layers of custom), found 3"},
+        {"bad-columns", "/full_attention_heads.tsv:3: expected 2 columns (kv heads of custom), found 3"},
+        {"bad-number", "/full_attention_heads.tsv:2: column 2: expected a number, found 'abc'"},
+        {"bad-nan", "/full_attention_heads.tsv:4: column 1: expected a finite number, found 'nan'"},
+        {"bad-inf", "/full_attention_heads.tsv:1: column 2: expected a finite number, found '-inf'"},
+        {"bad-empty", "/full_attention_heads.tsv:1: expected 4 rows (layers of custom), found an empty file"},
+        {"bad-truncated", "/full_attention_heads.tsv:4: expected 2 columns (kv heads of custom), found 1"},
+        {"bad-truncated-number",
+         "/full_attention_heads.tsv:4: expected a newline ending the last row, found end of file (truncated?)"},
+        {"no-tsv", "/full_attention_heads.tsv: cannot read: No such file or directory"},
+        {"bad-config", "/config.json:2: recent_size: expected null or an integer in 1..16777216, found '\"many\"'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[256], want[512];
+        snprintf(dir, sizeof dir, "tests/fixtures/%s", cases[i].dir);
+        snprintf(want, sizeof want, "%s%s", dir, cases[i].rest);
+        zz_bench("plan", "--layers", "4", "--q-heads", "4", "--kv-heads", "2", "--head-dim", "64", "--pattern", dir,
+                 "--format", "csv", NULL);
+        assert_refused(want);
+    }
+    zz_bench("plan", "--pattern", "../shared/duo-patterns/Llama-2-7B-32K-Instruct", NULL);
+    assert_refused("../shared/duo-patterns/Llama-2-7B-32K-Instruct/full_attention_heads.tsv:1: "
+                   "expected 8 columns (kv heads of llama3-8b), found 32");
+}
+
+static void test_bad_flags_exit_2_with_one_line(void **state) {
+    (void)state;
+    zz_bench("plan", "--ctx", "abc", NULL);
+    assert_refused("--ctx: expected a token count like 32768, 32k or 1m in 1..16777216, found 'abc'");
+    zz_bench("plan", "--ctx", "32g", NULL);
+    assert_refused_with("--ctx: expected a token count");
+    zz_bench("plan", "--ctx", "0", NULL);
+    assert_refused_with("found '0'");
+    zz_bench("plan", "--layout", "fused", NULL);
+    assert_refused_with("--layout: expected one of full, streaming, duo (= duo-cat)");
+    zz_bench("plan", "--sparsity", "1.5", NULL);
+    assert_refused("--sparsity: expected a number in 0..1, found '1.5'");
+    zz_bench("plan", "--sparsity", "nan", NULL);
+    assert_refused("--sparsity: expected a number in 0..1, found 'nan'");
+    zz_bench("plan", "--phase", "train", NULL);
+    assert_refused("--phase: expected decode or prefill, found 'train'");
+    zz_bench("plan", "--format", "json", NULL);
+    assert_refused("--format: expected text or csv, found 'json'");
+    zz_bench("plan", "--zigzag-budget", "up", NULL);
+    assert_refused("--zigzag-budget: expected nearest, floor or ceil, found 'up'");
+    zz_bench("plan", "--batch", "-1", NULL);
+    assert_refused("--batch: expected a whole number in 1..65536, found '-1'");
+    zz_bench("plan", "--model", "llama2-7b", "--head-dim", "96", NULL);
+    assert_refused("--head-dim: expected 64 or 128, found '96'");
+    zz_bench("plan", "--model", "llama3-8b", "--kv-heads", "6", NULL);
+    assert_refused("model custom: q heads 32 not divisible by kv heads 6");
+    zz_bench("plan", "--model", "llama4", NULL);
+    assert_refused("unknown model 'llama4' (presets: llama2-7b, llama3-8b, mistral-7b, llama3-70b)");
+    zz_bench("plan", "--layers", "4", NULL);
+    assert_refused_with("--q-heads missing: without --model give all of");
+    zz_bench("plan", "--synthetic", "zipf", NULL);
+    assert_refused("synthetic pattern 'zipf' unknown (kinds: uniform-mixed, random, layered)");
+    zz_bench("plan", "--synthetic", "random", "--pattern", LLAMA3, NULL);
+    assert_refused("plan: --pattern and --synthetic exclude each other");
+    zz_bench("plan", "--bogus", NULL);
+    assert_refused("plan: unknown or ambiguous option '--bogus' (see zz-bench plan --help)");
+    zz_bench("plan", "--ops=yes", NULL);
+    assert_refused("plan: option '--ops=yes' takes no value");
+    zz_bench("plan", "-x", NULL);
+    assert_refused("plan: unknown option '-x' (see zz-bench plan --help)");
+    zz_bench("plan", "--ctx", NULL);
+    assert_refused("plan: option '--ctx' needs a value");
+    zz_bench("plan", "extra", NULL);
+    assert_refused("plan: unexpected argument 'extra'");
+    zz_bench("run", NULL);
+    assert_refused("unknown command 'run' (commands: plan; see zz-bench --help)");
+    zz_bench(NULL);
+    assert_refused("missing command (see zz-bench --help)");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_llama3_zigzag_csv),
+        cmocka_unit_test(test_text_table_blank_line_then_budget),
+        cmocka_unit_test(test_ops_list),
+        cmocka_unit_test(test_window_and_sizes_from_flags_and_config),
+        cmocka_unit_test(test_uneven_budget_reports_both_choices),
+        cmocka_unit_test(test_help_documents_every_flag),
+        cmocka_unit_test(test_bad_pattern_files_exit_2_with_one_line),
+        cmocka_unit_test(test_bad_flags_exit_2_with_one_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

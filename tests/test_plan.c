@@ -1,0 +1,240 @@
+/* Per-layer execution plans: op lists per layout, head coverage, and the
+ * plan totals against the budget arithmetic. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "plan.h"
+
+static const zz_model tiny = {"tiny", 4, 4, 2, 64};
+
+/* Large: one of each, reused by every test. */
+static zz_pattern pattern;
+static zz_budget budget;
+static zz_labels labels;
+static zz_plan plan, other;
+
+/* tests/fixtures/tiny at sparsity 0.5: duo "10 11 01 00" (layers 0 and 2
+ * mixed, 1 full, 3 streaming), zigzag "11 11 00 00". */
+static void tiny_budget(void) {
+    zz_error err = {""};
+    if (zz_pattern_load("tests/fixtures/tiny", &tiny, &pattern, &err) ||
+        zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err))
+        fail_msg("%s", err.msg);
+}
+
+static void build_ok(const zz_model *m, const zz_labels *l, zz_layout layout, const zz_workload *w, zz_plan *out) {
+    zz_error err = {""};
+    if (zz_plan_build(m, l, layout, w, out, &err)) fail_msg("%s", err.msg);
+}
+
+/* "cache-append cache-ring attn-full ..." */
+static void assert_ops(const zz_layer_plan *lp, const char *want) {
+    char got[256] = "";
+    for (int i = 0; i < lp->n_ops; i++) {
+        if (i) strcat(got, " ");
+        strcat(got, zz_op_name(lp->ops[i].kind));
+    }
+    assert_string_equal(got, want);
+}
+
+static int attention_ops(const zz_layer_plan *lp) {
+    int n = 0;
+    for (int i = 0; i < lp->n_ops; i++)
+        n += lp->ops[i].category == ZZ_CAT_ATTN_FULL || lp->ops[i].category == ZZ_CAT_ATTN_STREAMING;
+    return n;
+}
+
+static int ops_of_category(const zz_layer_plan *lp, zz_category c) {
+    int n = 0;
+    for (int i = 0; i < lp->n_ops; i++) n += lp->ops[i].category == c;
+    return n;
+}
+
+static const zz_workload decode_16 = {ZZ_DECODE, 1, 16, 0, 4, 8};
+
+static void test_duo_cat_mixed_layer_splits_and_joins(void **state) {
+    (void)state;
+    tiny_budget();
+    build_ok(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &decode_16, &plan);
+    const zz_layer_plan *mixed = &plan.layers[0];
+    assert_int_equal(mixed->kind, ZZ_LAYER_MIXED);
+    assert_ops(mixed, "cache-append cache-ring attn-full attn-streaming concat");
+    assert_int_equal(ops_of_category(mixed, ZZ_CAT_CACHE), 2);
+    assert_int_equal(attention_ops(mixed), 2);
+    assert_int_equal(ops_of_category(mixed, ZZ_CAT_COPY), 1);
+    assert_true(mixed->reordered);
+    assert_ops(&plan.layers[1], "cache-append attn-full");
+    assert_ops(&plan.layers[3], "cache-ring attn-streaming");
+    assert_int_equal(plan.mixed_layers, 2);
+    assert_int_equal(plan.retrieval_heads, 4);
+    assert_int_equal(plan.launches, 5 + 2 + 5 + 2);
+}
+
+static void test_duo_gather_gathers_before_and_scatters_after(void **state) {
+    (void)state;
+    tiny_budget();
+    build_ok(&tiny, &budget.duo, ZZ_LAYOUT_DUO_GATHER, &decode_16, &plan);
+    assert_ops(&plan.layers[0], "gather cache-append cache-ring attn-full attn-streaming scatter");
+    assert_int_equal(plan.layers[0].ops[0].category, ZZ_CAT_COPY);
+    assert_int_equal(plan.layers[0].ops[5].category, ZZ_CAT_COPY);
+    assert_false(plan.layers[0].reordered);
+    assert_ops(&plan.layers[1], "cache-append attn-full");
+}
+
+static void test_duo_slices_has_no_copy(void **state) {
+    (void)state;
+    tiny_budget();
+    build_ok(&tiny, &budget.duo, ZZ_LAYOUT_DUO_SLICES, &decode_16, &plan);
+    assert_ops(&plan.layers[0], "cache-append cache-ring attn-full attn-streaming");
+    assert_ops(&plan.layers[2], "cache-append cache-ring attn-full attn-streaming");
+    for (int l = 0; l < 4; l++) assert_int_equal(ops_of_category(&plan.layers[l], ZZ_CAT_COPY), 0);
+    assert_true(plan.layers[2].reordered);
+}
+
+static void test_zigzag_full_and_streaming_run_one_launch_per_layer(void **state) {
+    (void)state;
+    tiny_budget();
+    static const struct {
+        zz_layout layout;
+        const char *ops[4];
+    } cases[] = {
+        {ZZ_LAYOUT_ZIGZAG,
+         {"cache-append attn-full", "cache-append attn-full", "cache-ring attn-streaming",
+          "cache-ring attn-streaming"}},
+        {ZZ_LAYOUT_FULL, {"cache-append attn-full", "cache-append attn-full", "cache-append attn-full",
+                          "cache-append attn-full"}},
+        {ZZ_LAYOUT_STREAMING,
+         {"cache-ring attn-streaming", "cache-ring attn-streaming", "cache-ring attn-streaming",
+          "cache-ring attn-streaming"}},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        build_ok(&tiny, cases[i].layout == ZZ_LAYOUT_ZIGZAG ? &budget.zigzag : NULL, cases[i].layout, &decode_16,
+                 &plan);
+        for (int l = 0; l < 4; l++) {
+            assert_ops(&plan.layers[l], cases[i].ops[l]);
+            assert_int_equal(attention_ops(&plan.layers[l]), 1);
+        }
+        assert_int_equal(plan.mixed_layers, 0);
+    }
+    assert_int_equal(plan.retrieval_heads, 0);  /* streaming layout: labels ignored */
+}
+
+static void test_ops_cover_split_order_and_gqa_groups(void **state) {
+    (void)state;
+    tiny_budget();
+    build_ok(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &decode_16, &plan);
+    const zz_layer_plan *lp = &plan.layers[2];  /* labels "01": head 1 retrieval */
+    assert_int_equal(lp->kv_order[0], 1);
+    assert_int_equal(lp->kv_order[1], 0);
+    const zz_op *full = &lp->ops[2], *streaming = &lp->ops[3], *concat = &lp->ops[4];
+    assert_int_equal(full->kind, ZZ_OP_ATTN_FULL);
+    assert_int_equal(full->kv_first, 0);
+    assert_int_equal(full->kv_count, 1);
+    assert_int_equal(full->q_first, 0);
+    assert_int_equal(full->q_count, 2);  /* GQA group of 2 */
+    assert_int_equal(full->cache_tokens, 16);
+    assert_int_equal(streaming->kv_first, 1);
+    assert_int_equal(streaming->q_first, 2);
+    assert_int_equal(streaming->cache_tokens, 12);
+    assert_int_equal(concat->kv_count, 2);
+    assert_int_equal(concat->q_count, 4);
+    assert_int_equal(concat->cache_tokens, 0);
+}
+
+/* Decode, B 1, S 16, sink 4 + recent 8, D 64, two query heads per KV head. */
+static void test_op_bytes_and_flops_by_hand(void **state) {
+    (void)state;
+    tiny_budget();
+    build_ok(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &decode_16, &plan);
+    const zz_op *ops = plan.layers[0].ops;
+    const double row = 64 * 2;  /* one head of one token, bf16 */
+    assert_true(ops[0].bytes == 2 * 2 * row);             /* append: K, V of one token, read + write */
+    assert_true(ops[2].flops == 4.0 * 64 * 17 * 2);       /* 17 keys, 2 query heads */
+    assert_true(ops[2].bytes == 2 * 2 * row + 2 * 17 * row);  /* Q, O of 2 heads; K, V of 17 tokens */
+    assert_true(ops[3].flops == 4.0 * 64 * 12 * 2);       /* window of 12 */
+    assert_true(ops[4].bytes == 2 * 4 * row);             /* concat: 4 query heads read + written */
+    assert_true(plan.layers[0].kv_bytes == 16 * 2 * row + 12 * 2 * row);
+}
+
+static void test_equal_budget_plans_on_published_llama3(void **state) {
+    (void)state;
+    zz_model m;
+    zz_error err = {""};
+    assert_int_equal(zz_model_preset("llama3-8b", &m, &err), 0);
+    if (zz_pattern_load("../shared/duo-patterns/Llama-3-8B-Instruct-Gradient-1048k", &m, &pattern, &err) ||
+        zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err))
+        fail_msg("%s", err.msg);
+    static const zz_workload workloads[] = {
+        {ZZ_DECODE, 1, 32768, 0, 128, 256},
+        {ZZ_PREFILL, 2, 20000, 0, 128, 256},
+        {ZZ_PREFILL, 1, 20000, 4096, 128, 256},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_CAT, &workloads[i], &plan);
+        build_ok(&m, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &workloads[i], &other);
+        assert_true(plan.mixed_layers >= 29);
+        assert_int_equal(other.mixed_layers, 0);
+        assert_int_equal(plan.retrieval_heads, 128);
+        assert_int_equal(other.retrieval_heads, 128);
+        zz_cost c = zz_cost_of(&m, &workloads[i], 128);
+        assert_true(plan.kv_bytes == c.kv_bytes && other.kv_bytes == c.kv_bytes);
+        assert_true(plan.flops == c.flops && other.flops == c.flops);
+        assert_int_equal(other.launches, 32 * 2 * plan.passes);
+        assert_true(plan.launches > other.launches);
+    }
+    assert_int_equal(plan.passes, 5);
+}
+
+static void test_bad_labels_are_refused(void **state) {
+    (void)state;
+    tiny_budget();
+    zz_error err = {""};
+    assert_int_equal(zz_plan_build(&tiny, &budget.duo, ZZ_LAYOUT_ZIGZAG, &decode_16, &plan, &err), -1);
+    assert_string_equal(err.msg,
+                        "layout zigzag needs layer-exclusive labels, but layer 0 has 1 retrieval and 1 streaming kv heads");
+    labels = budget.duo;
+    labels.kv_heads = 4;
+    assert_int_equal(zz_plan_build(&tiny, &labels, ZZ_LAYOUT_DUO_CAT, &decode_16, &plan, &err), -1);
+    assert_string_equal(err.msg, "labels are 4 layers x 4 kv heads, model tiny has 4 x 2");
+    assert_int_equal(zz_plan_build(&tiny, NULL, ZZ_LAYOUT_DUO_SLICES, &decode_16, &plan, &err), -1);
+    zz_workload bad = decode_16;
+    bad.batch = 0;
+    assert_int_equal(zz_plan_build(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &bad, &plan, &err), -1);
+    assert_string_equal(err.msg, "batch 0 out of range 1..65536");
+}
+
+static void test_layout_names(void **state) {
+    (void)state;
+    zz_layout layout;
+    static const char *const names[] = {"full", "streaming", "duo-cat", "duo-gather", "duo-slices", "zigzag"};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(zz_layout_from_name(names[i], &layout), 0);
+        assert_string_equal(zz_layout_name(layout), names[i]);
+    }
+    assert_int_equal(zz_layout_from_name("duo", &layout), 0);
+    assert_int_equal(layout, ZZ_LAYOUT_DUO_CAT);
+    assert_int_equal(zz_layout_from_name("fused", &layout), -1);
+    assert_string_equal(zz_category_name(ZZ_CAT_ATTN_STREAMING), "attn-streaming");
+    assert_string_equal(zz_layer_kind_name(ZZ_LAYER_MIXED), "mixed");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duo_cat_mixed_layer_splits_and_joins),
+        cmocka_unit_test(test_duo_gather_gathers_before_and_scatters_after),
+        cmocka_unit_test(test_duo_slices_has_no_copy),
+        cmocka_unit_test(test_zigzag_full_and_streaming_run_one_launch_per_layer),
+        cmocka_unit_test(test_ops_cover_split_order_and_gqa_groups),
+        cmocka_unit_test(test_op_bytes_and_flops_by_hand),
+        cmocka_unit_test(test_equal_budget_plans_on_published_llama3),
+        cmocka_unit_test(test_bad_labels_are_refused),
+        cmocka_unit_test(test_layout_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
