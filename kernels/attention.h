@@ -109,6 +109,11 @@ int zz_scatter_heads(zz_view src, const int *index, int count, zz_view dst,
  * (seed, index). */
 int zz_fill_uniform(bf16 *x, long long n, unsigned long long seed, float scale, cudaStream_t stream);
 
+/* Holds `stream` until the host sets *release to 1 (or 2 s pass; then the
+ * kernel sets it to -1, so the caller can tell the timing was not held).
+ * release must be host memory mapped for the device (cudaHostAllocMapped). */
+int zz_block_stream(volatile int *release, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,20 @@ int zz_fail(int code, const char *file, int line, const char *fmt, ...);
 
 int zz_check_view(const char *name, zz_view v, int batch, int tokens, int head_dim);
 
+/* The four tensors of an attention launch, as the kernels take them. */
+struct AttnTensors {
+    const __nv_bfloat16 *q, *k, *v;
+    __nv_bfloat16 *o;
+    long long q_bs, q_ts, k_bs, k_ts, v_bs, v_ts, o_bs, o_ts;
+    int group;  /* query heads per KV head */
+};
+AttnTensors attn_tensors(zz_view q, zz_view k, zz_view v, zz_view o);
+
+/* Checks shared by prefill and decode: head_dim, batch, GQA head counts, the
+ * four views (q and o q_tokens long, k and v kv_tokens) and the mask. */
+int zz_check_attention(zz_view q, zz_view k, zz_view v, zz_view o, int batch, int head_dim, int q_tokens,
+                       int kv_tokens, zz_mask mask);
+
 /* ---- shared memory: rows of head_dim bf16, swizzled in 16-byte chunks ----
  * ldmatrix reads one 16-byte chunk from each of 8 consecutive rows; with a
  * row pitch of 128 or 256 bytes those all hit the same banks. XOR-ing the

@@ -32,12 +32,10 @@
 #define MIN_SPLIT_KEYS 256
 
 struct DecodeParams {
-    const __nv_bfloat16 *q, *k, *v;
-    __nv_bfloat16 *o;
-    long long q_bs, k_bs, k_ts, v_bs, v_ts, o_bs;
+    AttnTensors t;
     float *part_o;      /* [batch][q_heads][splits][D] */
     float *part_lse;    /* [batch][q_heads][splits], log2 units */
-    int group, q_heads, kv_len, split_keys, splits;
+    int q_heads, kv_len, split_keys, splits;
     float scale_log2;
 };
 
@@ -64,26 +62,26 @@ decode_split_kernel(DecodeParams p) {
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int split = blockIdx.x, kv_head = blockIdx.y, b = blockIdx.z;
-    const int head0 = kv_head * p.group;
+    const int head0 = kv_head * p.t.group;
     const int key_begin = split * p.split_keys;
     const int key_end = min(key_begin + p.split_keys, p.kv_len);
     const int ntiles = (key_end - key_begin + DECODE_TILE - 1) / DECODE_TILE;
 
-    const __nv_bfloat16 *q = p.q + b * p.q_bs + (long long)head0 * D;
-    const __nv_bfloat16 *k = p.k + b * p.k_bs + (long long)kv_head * D + key_begin * p.k_ts;
-    const __nv_bfloat16 *v = p.v + b * p.v_bs + (long long)kv_head * D + key_begin * p.v_ts;
+    const __nv_bfloat16 *q = p.t.q + b * p.t.q_bs + (long long)head0 * D;
+    const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D + key_begin * p.t.k_ts;
+    const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D + key_begin * p.t.v_ts;
 
     for (int c = threadIdx.x; c < 16 * CHUNKS; c += blockDim.x) {
         int row = c / CHUNKS, chunk = c % CHUNKS;
-        bool ok = row < p.group;
+        bool ok = row < p.t.group;
         cp_async16(sQ + swizzle(row, chunk, D), ok ? q + row * D + chunk * 8 : q, ok ? 16 : 0);
     }
     /* Prologue: the first STAGES-1 tiles, one commit group each. */
 #pragma unroll
     for (int s = 0; s < DECODE_STAGES - 1; s++) {
         if (s < ntiles)
-            load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + s * DECODE_TILE * p.k_ts,
-                                v + s * DECODE_TILE * p.v_ts, p.k_ts, p.v_ts,
+            load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + s * DECODE_TILE * p.t.k_ts,
+                                v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts, p.t.v_ts,
                                 key_end - key_begin - s * DECODE_TILE);
         cp_async_commit();
     }
@@ -100,8 +98,8 @@ decode_split_kernel(DecodeParams p) {
         int next = t + DECODE_STAGES - 1;
         if (next < ntiles) {
             int s = next % DECODE_STAGES;
-            load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + next * DECODE_TILE * p.k_ts,
-                                v + next * DECODE_TILE * p.v_ts, p.k_ts, p.v_ts,
+            load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + next * DECODE_TILE * p.t.k_ts,
+                                v + next * DECODE_TILE * p.t.v_ts, p.t.k_ts, p.t.v_ts,
                                 key_end - key_begin - next * DECODE_TILE);
         }
         cp_async_commit();
@@ -162,6 +160,10 @@ decode_split_kernel(DecodeParams p) {
         }
     }
     cp_async_wait<0>();
+#if __CUDA_ARCH__ >= 900
+    /* Let the combine kernel be scheduled now; it waits for our results. */
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
     __syncthreads();
 
     /* Merge the four warps: each publishes its max, sum and accumulator for
@@ -185,7 +187,7 @@ decode_split_kernel(DecodeParams p) {
         }
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < p.group * D; i += blockDim.x) {
+    for (int i = threadIdx.x; i < p.t.group * D; i += blockDim.x) {
         int row = i / D, d = i % D;
         float mx = -INFINITY;
         for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
@@ -197,7 +199,7 @@ decode_split_kernel(DecodeParams p) {
         }
         int head = head0 + row;
         if (p.splits == 1) {
-            p.o[b * p.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
+            p.t.o[b * p.t.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
         } else {
             long long slot = ((long long)b * p.q_heads + head) * p.splits + split;
             p.part_o[slot * D + d] = o / l;
@@ -206,21 +208,61 @@ decode_split_kernel(DecodeParams p) {
     }
 }
 
-/* out = sum_s w_s o_s / sum_s w_s, w_s = 2^(lse_s - max lse): one block per
- * (head, batch), one thread per element of the head. */
+/* out = sum_s w_s o_s / sum_s w_s, w_s = 2^(lse_s - max lse). One warp per
+ * (batch, head): the lanes first share the splits' lse (max and weights by
+ * shuffles), then each lane owns D/32 adjacent elements and reads them as
+ * one vector per split, so a split costs one load per lane, not D/32.
+ * Launched as a programmatic dependent of the split kernel: it starts while
+ * the split kernel drains and waits for its results at griddepcontrol.wait,
+ * which hides most of the second launch. */
+#define COMBINE_WARPS 4
 template <int D>
-__global__ void combine_kernel(DecodeParams p) {
-    const int head = blockIdx.x, b = blockIdx.y, d = threadIdx.x;
-    long long slot0 = ((long long)b * p.q_heads + head) * p.splits;
+__global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParams p, int batch) {
+    constexpr int PER_LANE = D / 32;
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+    const int lane = threadIdx.x % 32;
+    const int pair = blockIdx.x * COMBINE_WARPS + threadIdx.x / 32;  /* b * q_heads + head */
+    if (pair >= batch * p.q_heads) return;
+    const int b = pair / p.q_heads, head = pair % p.q_heads;
+    const long long slot0 = (long long)pair * p.splits;
+
     float mx = -INFINITY;
-    for (int s = 0; s < p.splits; s++) mx = fmaxf(mx, p.part_lse[slot0 + s]);
-    float o = 0.f, total = 0.f;
-    for (int s = 0; s < p.splits; s++) {
-        float w = fast_exp2(p.part_lse[slot0 + s] - mx);
-        o += w * p.part_o[(slot0 + s) * D + d];
-        total += w;
+    for (int s = lane; s < p.splits; s += 32) mx = fmaxf(mx, p.part_lse[slot0 + s]);
+#pragma unroll
+    for (int off = 16; off; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, off));
+
+    float o[PER_LANE] = {}, total = 0.f;
+    for (int s0 = 0; s0 < p.splits; s0 += 32) {
+        int s = s0 + lane;
+        float w_mine = s < p.splits ? fast_exp2(p.part_lse[slot0 + s] - mx) : 0.f;
+        int n = min(32, p.splits - s0);
+        /* Unrolled so that eight splits' loads are in flight at once: the
+         * loop is latency-bound otherwise (one L2 round trip per split). */
+#pragma unroll 8
+        for (int i = 0; i < 32; i++) {
+            float w = __shfl_sync(0xffffffff, w_mine, i);
+            if (i < n) {
+                const float *src = p.part_o + (slot0 + s0 + i) * D + lane * PER_LANE;
+                float vals[PER_LANE];
+                if constexpr (PER_LANE == 4) {
+                    float4 v4 = *reinterpret_cast<const float4 *>(src);
+                    vals[0] = v4.x, vals[1] = v4.y, vals[2] = v4.z, vals[3] = v4.w;
+                } else {
+                    float2 v2 = *reinterpret_cast<const float2 *>(src);
+                    vals[0] = v2.x, vals[1] = v2.y;
+                }
+#pragma unroll
+                for (int e = 0; e < PER_LANE; e++) o[e] += w * vals[e];
+                total += w;
+            }
+        }
     }
-    p.o[b * p.o_bs + (long long)head * D + d] = __float2bfloat16(o / total);
+    __nv_bfloat16 *dst = p.t.o + b * p.t.o_bs + (long long)head * D + lane * PER_LANE;
+#pragma unroll
+    for (int e = 0; e < PER_LANE; e += 2)
+        *reinterpret_cast<uint32_t *>(dst + e) = pack_bf16x2(o[e] / total, o[e + 1] / total);
 }
 
 extern "C" int zz_decode_keys(const zz_decode_args *a) {
@@ -243,11 +285,29 @@ static int effective_splits(const zz_decode_args *a, int sm_count) {
     return (kv_len + keys - 1) / keys;
 }
 
+/* A memory-bound kernel is as fast as its busiest SM: choose the fewest
+ * splits whose blocks spread evenly over the SMs (the SM with the most
+ * blocks has at most 5 % more than the average), with splits of at most
+ * MAX_SPLIT_KEYS keys so every SM has several blocks' worth of bytes in
+ * flight, and at least MIN_SPLIT_KEYS so the combine stays small.
+ * (H100, B 8, S 128K, 64 KV heads x splits: 5 splits = 320 blocks leave 56
+ * SMs with 3 blocks and the rest with 2, 2.28 TB/s; 8 splits, 3.03 TB/s.) */
+#define MAX_SPLIT_KEYS 8192
 extern "C" int zz_decode_default_splits(const zz_decode_args *a, int sm_count) {
-    int blocks = a->batch * a->k.heads;
-    int splits = (2 * sm_count + blocks - 1) / blocks;
-    int most = (zz_decode_keys(a) + MIN_SPLIT_KEYS - 1) / MIN_SPLIT_KEYS;
-    return splits < 1 ? 1 : splits > most ? most : splits;
+    int keys = zz_decode_keys(a), pairs = a->batch * a->k.heads;
+    int most = (keys + MIN_SPLIT_KEYS - 1) / MIN_SPLIT_KEYS;
+    int least = (keys + MAX_SPLIT_KEYS - 1) / MAX_SPLIT_KEYS;
+    if (least > most) least = most;
+    int best = least;
+    double best_balance = 0.0;
+    for (int splits = least; splits <= most; splits++) {
+        long long blocks = (long long)pairs * splits;
+        long long per_sm = (blocks + sm_count - 1) / sm_count;
+        double balance = (double)blocks / (double)(per_sm * sm_count);
+        if (balance >= 0.95) return splits;
+        if (balance > best_balance) best = splits, best_balance = balance;
+    }
+    return best;
 }
 
 extern "C" size_t zz_decode_workspace_bytes(const zz_decode_args *a, int sm_count) {
@@ -265,14 +325,7 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
         attribute_set = true;
     }
     DecodeParams p;
-    p.q = reinterpret_cast<const __nv_bfloat16 *>(a->q.data);
-    p.k = reinterpret_cast<const __nv_bfloat16 *>(a->k.data);
-    p.v = reinterpret_cast<const __nv_bfloat16 *>(a->v.data);
-    p.o = reinterpret_cast<__nv_bfloat16 *>(a->o.data);
-    p.q_bs = a->q.batch_stride, p.o_bs = a->o.batch_stride;
-    p.k_bs = a->k.batch_stride, p.k_ts = a->k.token_stride;
-    p.v_bs = a->v.batch_stride, p.v_ts = a->v.token_stride;
-    p.group = a->q.heads / a->k.heads;
+    p.t = attn_tensors(a->q, a->k, a->v, a->o);
     p.q_heads = a->q.heads;
     p.kv_len = zz_decode_keys(a);
     p.splits = effective_splits(a, sm_count);
@@ -287,32 +340,26 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
     decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(p);
     ZZ_CHECK_LAUNCH();
     if (p.splits > 1) {
-        combine_kernel<D><<<dim3(a->q.heads, a->batch), D, 0, stream>>>(p);
-        ZZ_CHECK_LAUNCH();
+        cudaLaunchAttribute overlap;
+        overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        overlap.val.programmaticStreamSerializationAllowed = 1;
+        cudaLaunchConfig_t config = {};
+        config.gridDim = dim3((a->batch * a->q.heads + COMBINE_WARPS - 1) / COMBINE_WARPS);
+        config.blockDim = dim3(COMBINE_WARPS * 32);
+        config.stream = stream;
+        config.attrs = &overlap;
+        config.numAttrs = 1;
+        ZZ_CUDA(cudaLaunchKernelEx(&config, combine_kernel<D>, p, a->batch));
     }
     return ZZ_OK;
 }
 
 extern "C" int zz_decode_attention(const zz_decode_args *a, void *workspace, int sm_count, cudaStream_t stream) {
-    ZZ_REQUIRE(a->head_dim == 64 || a->head_dim == 128, "head_dim %d (need 64 or 128)", a->head_dim);
-    ZZ_REQUIRE(a->batch >= 1 && a->batch <= 65535 && a->pos >= 0, "batch %d, pos %d", a->batch, a->pos);
-    ZZ_REQUIRE(sm_count >= 1, "sm_count %d", sm_count);
-    ZZ_REQUIRE(a->k.heads == a->v.heads && a->k.heads >= 1 && a->k.heads <= 65535, "k heads %d, v heads %d",
-               a->k.heads, a->v.heads);
-    ZZ_REQUIRE(a->q.heads % a->k.heads == 0 && a->o.heads == a->q.heads,
-               "q heads %d, o heads %d: need o = q and a multiple of kv heads %d", a->q.heads, a->o.heads,
-               a->k.heads);
+    ZZ_REQUIRE(a->pos >= 0 && sm_count >= 1, "pos %d, sm_count %d", a->pos, sm_count);
+    int rc = zz_check_attention(a->q, a->k, a->v, a->o, a->batch, a->head_dim, 1, zz_decode_keys(a), a->mask);
+    if (rc) return rc;
     ZZ_REQUIRE(a->q.heads / a->k.heads <= 16, "GQA group %d: decode packs at most 16 query heads per KV head",
                a->q.heads / a->k.heads);
-    ZZ_REQUIRE(a->mask.kind == ZZ_MASK_FULL || (a->mask.kind == ZZ_MASK_STREAMING && a->mask.sink >= 0 &&
-                                                a->mask.recent >= 1),
-               "mask kind %d, sink %d, recent %d", (int)a->mask.kind, a->mask.sink, a->mask.recent);
-    int rc, kv_len = zz_decode_keys(a);
-    if ((rc = zz_check_view("q", a->q, a->batch, 1, a->head_dim)) ||
-        (rc = zz_check_view("k", a->k, a->batch, kv_len, a->head_dim)) ||
-        (rc = zz_check_view("v", a->v, a->batch, kv_len, a->head_dim)) ||
-        (rc = zz_check_view("o", a->o, a->batch, 1, a->head_dim)))
-        return rc;
     return a->head_dim == 128 ? launch_decode<128>(a, workspace, sm_count, stream)
                               : launch_decode<64>(a, workspace, sm_count, stream);
 }

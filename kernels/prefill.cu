@@ -22,18 +22,20 @@
 #include <math.h>
 #include "common.cuh"
 
+/* Tile shape; overridable (-D) to compare variants, see NOTES.md. */
+#ifndef PREFILL_WARPS
 #define PREFILL_WARPS 4
+#endif
 #ifndef WARP_ROW_TILES
 #define WARP_ROW_TILES 2   /* 16-row mma tiles per warp: each K/V fragment feeds this many mma */
 #endif
-#define BLOCK_M (16 * WARP_ROW_TILES * PREFILL_WARPS)
+#ifndef BLOCK_N
 #define BLOCK_N 64
+#endif
+#define BLOCK_M (16 * WARP_ROW_TILES * PREFILL_WARPS)
 
 struct PrefillParams {
-    const __nv_bfloat16 *q, *k, *v;
-    __nv_bfloat16 *o;
-    long long q_bs, q_ts, k_bs, k_ts, v_bs, v_ts, o_bs, o_ts;
-    int group;          /* query heads per KV head */
+    AttnTensors t;
     int q_len, q_pos0, kv_len;
     zz_mask mask;
     float scale_log2;   /* log2(e) / sqrt(head_dim): softmax in exp2 */
@@ -86,34 +88,34 @@ prefill_kernel(PrefillParams p) {
     __nv_bfloat16 *sV = sK + 2 * BLOCK_N * D;       /* two stages */
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int rows_total = p.q_len * p.group;
+    const int rows_total = p.q_len * p.t.group;
     /* Longest (causal: last) row tiles first, so the tail of the grid is short. */
     const int m0 = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
     const int kv_head = blockIdx.y, b = blockIdx.z;
-    const int head0 = kv_head * p.group;
+    const int head0 = kv_head * p.t.group;
 
-    const __nv_bfloat16 *q = p.q + b * p.q_bs + (long long)head0 * D;
-    const __nv_bfloat16 *k = p.k + b * p.k_bs + (long long)kv_head * D;
-    const __nv_bfloat16 *v = p.v + b * p.v_bs + (long long)kv_head * D;
-    __nv_bfloat16 *o = p.o + b * p.o_bs + (long long)head0 * D;
+    const __nv_bfloat16 *q = p.t.q + b * p.t.q_bs + (long long)head0 * D;
+    const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D;
+    const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D;
+    __nv_bfloat16 *o = p.t.o + b * p.t.o_bs + (long long)head0 * D;
 
     /* Q tile: row r is position (m0+r)/group, head (m0+r)%group. */
     for (int c = threadIdx.x; c < BLOCK_M * CHUNKS; c += blockDim.x) {
         int row = c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
         bool ok = mr < rows_total;
-        const __nv_bfloat16 *g = ok ? q + (mr / p.group) * p.q_ts + (mr % p.group) * D + chunk * 8 : q;
+        const __nv_bfloat16 *g = ok ? q + (mr / p.t.group) * p.t.q_ts + (mr % p.t.group) * D + chunk * 8 : q;
         cp_async16(sQ + swizzle(row, chunk, D), g, ok ? 16 : 0);
     }
 
-    const int p_first = p.q_pos0 + m0 / p.group;
-    const int p_last = p.q_pos0 + (min(m0 + BLOCK_M, rows_total) - 1) / p.group;
+    const int p_first = p.q_pos0 + m0 / p.t.group;
+    const int p_last = p.q_pos0 + (min(m0 + BLOCK_M, rows_total) - 1) / p.t.group;
     const TileRange tiles = visible_tiles(p.mask, p.q_pos0, p_first, p_last);
     const int ntiles = tiles.count();
 
     if (ntiles > 0) {
         int n0 = tiles.tile(0) * BLOCK_N;
-        load_kv_tile<D>(sK, k + n0 * p.k_ts, p.k_ts, p.kv_len - n0);
-        load_kv_tile<D>(sV, v + n0 * p.v_ts, p.v_ts, p.kv_len - n0);
+        load_kv_tile<D>(sK, k + n0 * p.t.k_ts, p.t.k_ts, p.kv_len - n0);
+        load_kv_tile<D>(sV, v + n0 * p.t.v_ts, p.t.v_ts, p.kv_len - n0);
     }
     cp_async_commit();
 
@@ -139,8 +141,8 @@ prefill_kernel(PrefillParams p) {
         __syncthreads();
         if (t + 1 < ntiles) {
             int n1 = tiles.tile(t + 1) * BLOCK_N;
-            load_kv_tile<D>(sK + (stage ^ 1) * BLOCK_N * D, k + n1 * p.k_ts, p.k_ts, p.kv_len - n1);
-            load_kv_tile<D>(sV + (stage ^ 1) * BLOCK_N * D, v + n1 * p.v_ts, p.v_ts, p.kv_len - n1);
+            load_kv_tile<D>(sK + (stage ^ 1) * BLOCK_N * D, k + n1 * p.t.k_ts, p.t.k_ts, p.kv_len - n1);
+            load_kv_tile<D>(sV + (stage ^ 1) * BLOCK_N * D, v + n1 * p.t.v_ts, p.t.v_ts, p.kv_len - n1);
         }
         cp_async_commit();
         const __nv_bfloat16 *tK = sK + stage * BLOCK_N * D;
@@ -186,7 +188,7 @@ prefill_kernel(PrefillParams p) {
             for (int rt = 0; rt < RT; rt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    int pos = p.q_pos0 + (m0 + warp_row0 + rt * 16 + lane / 4 + 8 * (e / 2)) / p.group;
+                    int pos = p.q_pos0 + (m0 + warp_row0 + rt * 16 + lane / 4 + 8 * (e / 2)) / p.t.group;
 #pragma unroll
                     for (int j = 0; j < BLOCK_N / 8; j++) {
                         int key = n0 + j * 8 + (lane % 4) * 2 + (e & 1);
@@ -195,38 +197,60 @@ prefill_kernel(PrefillParams p) {
                 }
         }
 
-        /* Online softmax: rescale what we have by exp(old max - new max). */
+        /* Online softmax over the thread's 2*RT rows, written phase by phase
+         * (all rows' maxima, then all exponentials, then all sums) with tree
+         * reductions: the rows are independent, and with two warps per
+         * scheduler the serial max/sum chains were the top stall. */
+        float correction[RT][2], base[RT][2];
 #pragma unroll
         for (int rt = 0; rt < RT; rt++)
 #pragma unroll
             for (int h = 0; h < 2; h++) {
-                float mx = row_max[rt][h];
+                float m[BLOCK_N / 8];
 #pragma unroll
-                for (int j = 0; j < BLOCK_N / 8; j++) mx = fmaxf(mx, fmaxf(s[rt][j][2 * h], s[rt][j][2 * h + 1]));
-                mx = quad_max(mx);
+                for (int j = 0; j < BLOCK_N / 8; j++) m[j] = fmaxf(s[rt][j][2 * h], s[rt][j][2 * h + 1]);
+#pragma unroll
+                for (int w = BLOCK_N / 16; w >= 1; w /= 2)
+#pragma unroll
+                    for (int j = 0; j < w; j++) m[j] = fmaxf(m[j], m[j + w]);
+                float mx = quad_max(fmaxf(m[0], row_max[rt][h]));
                 /* A row that has seen only masked keys keeps max -inf: subtract
                  * 0 instead so exp gives 0, not NaN. */
-                float base = mx == -INFINITY ? 0.f : mx * p.scale_log2;
-                float correction = fast_exp2(row_max[rt][h] * p.scale_log2 - base);
+                base[rt][h] = mx == -INFINITY ? 0.f : mx * p.scale_log2;
+                correction[rt][h] = fast_exp2(row_max[rt][h] * p.scale_log2 - base[rt][h]);
                 row_max[rt][h] = mx;
-                float sum = 0.f;
-#pragma unroll
-                for (int j = 0; j < BLOCK_N / 8; j++) {
-                    s[rt][j][2 * h] = fast_exp2(fmaf(s[rt][j][2 * h], p.scale_log2, -base));
-                    s[rt][j][2 * h + 1] = fast_exp2(fmaf(s[rt][j][2 * h + 1], p.scale_log2, -base));
-                    sum += s[rt][j][2 * h] + s[rt][j][2 * h + 1];
-                }
-                row_sum[rt][h] = row_sum[rt][h] * correction + sum;
-                /* Far along a long row the max rarely moves: skip the
-                 * D-wide rescale when no row of the warp needs it. */
-                if (__any_sync(0xffffffff, correction != 1.f)) {
-#pragma unroll
-                    for (int j = 0; j < D / 8; j++) {
-                        acc[rt][j][2 * h] *= correction;
-                        acc[rt][j][2 * h + 1] *= correction;
-                    }
-                }
             }
+#pragma unroll
+        for (int rt = 0; rt < RT; rt++)
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; j++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) s[rt][j][e] = fast_exp2(fmaf(s[rt][j][e], p.scale_log2, -base[rt][e / 2]));
+        bool rescale = false;
+#pragma unroll
+        for (int rt = 0; rt < RT; rt++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                float sum[BLOCK_N / 8];
+#pragma unroll
+                for (int j = 0; j < BLOCK_N / 8; j++) sum[j] = s[rt][j][2 * h] + s[rt][j][2 * h + 1];
+#pragma unroll
+                for (int w = BLOCK_N / 16; w >= 1; w /= 2)
+#pragma unroll
+                    for (int j = 0; j < w; j++) sum[j] += sum[j + w];
+                row_sum[rt][h] = row_sum[rt][h] * correction[rt][h] + sum[0];
+                rescale |= correction[rt][h] != 1.f;
+            }
+        /* Far along a long row the max rarely moves: skip the D-wide rescale
+         * when no row of the warp needs it. */
+        if (__any_sync(0xffffffff, rescale)) {
+#pragma unroll
+            for (int rt = 0; rt < RT; rt++)
+#pragma unroll
+                for (int j = 0; j < D / 8; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) acc[rt][j][e] *= correction[rt][e / 2];
+        }
 
         /* O += P V: P comes straight from the S registers as A fragments,
          * and each V fragment feeds the warp's RT row tiles. */
@@ -259,6 +283,7 @@ prefill_kernel(PrefillParams p) {
     /* Normalise, stage the warp's rows in shared memory (its own Q rows, no
      * longer read), then write 16-byte chunks. */
     __nv_bfloat16 *sO = sQ;
+    __syncwarp();  /* every lane's ldmatrix reads of these rows come first */
 #pragma unroll
     for (int rt = 0; rt < RT; rt++) {
         float inv[2];
@@ -280,35 +305,9 @@ prefill_kernel(PrefillParams p) {
     for (int c = lane; c < 16 * RT * CHUNKS; c += 32) {
         int row = warp_row0 + c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
         if (mr < rows_total)
-            *reinterpret_cast<uint4 *>(o + (mr / p.group) * p.o_ts + (mr % p.group) * D + chunk * 8) =
+            *reinterpret_cast<uint4 *>(o + (mr / p.t.group) * p.t.o_ts + (mr % p.t.group) * D + chunk * 8) =
                 *reinterpret_cast<const uint4 *>(sO + swizzle(row, chunk, D));
     }
-}
-
-static int check_mask(zz_mask m) {
-    if (m.kind == ZZ_MASK_FULL) return ZZ_OK;
-    ZZ_REQUIRE(m.kind == ZZ_MASK_STREAMING, "mask kind %d", (int)m.kind);
-    ZZ_REQUIRE(m.sink >= 0 && m.recent >= 1, "streaming mask needs sink >= 0 and recent >= 1 (got %d, %d)",
-               m.sink, m.recent);
-    return ZZ_OK;
-}
-
-static int check_prefill(const zz_prefill_args *a) {
-    ZZ_REQUIRE(a->head_dim == 64 || a->head_dim == 128, "head_dim %d (need 64 or 128)", a->head_dim);
-    ZZ_REQUIRE(a->batch >= 1 && a->batch <= 65535, "batch %d", a->batch);
-    ZZ_REQUIRE(a->q_len >= 1 && a->q_pos0 >= 0, "q_len %d, q_pos0 %d", a->q_len, a->q_pos0);
-    ZZ_REQUIRE(a->k.heads == a->v.heads && a->k.heads >= 1 && a->k.heads <= 65535, "k heads %d, v heads %d",
-               a->k.heads, a->v.heads);
-    ZZ_REQUIRE(a->q.heads % a->k.heads == 0 && a->o.heads == a->q.heads,
-               "q heads %d, o heads %d: need o = q and a multiple of kv heads %d", a->q.heads, a->o.heads,
-               a->k.heads);
-    int kv_len = a->q_pos0 + a->q_len, rc;
-    if ((rc = zz_check_view("q", a->q, a->batch, a->q_len, a->head_dim)) ||
-        (rc = zz_check_view("k", a->k, a->batch, kv_len, a->head_dim)) ||
-        (rc = zz_check_view("v", a->v, a->batch, kv_len, a->head_dim)) ||
-        (rc = zz_check_view("o", a->o, a->batch, a->q_len, a->head_dim)))
-        return rc;
-    return check_mask(a->mask);
 }
 
 long long zz_prefill_computed_pairs(const zz_prefill_args *a) {
@@ -332,19 +331,11 @@ static int launch_prefill(const zz_prefill_args *a, cudaStream_t stream) {
         attribute_set = true;
     }
     PrefillParams p;
-    p.q = reinterpret_cast<const __nv_bfloat16 *>(a->q.data);
-    p.k = reinterpret_cast<const __nv_bfloat16 *>(a->k.data);
-    p.v = reinterpret_cast<const __nv_bfloat16 *>(a->v.data);
-    p.o = reinterpret_cast<__nv_bfloat16 *>(a->o.data);
-    p.q_bs = a->q.batch_stride, p.q_ts = a->q.token_stride;
-    p.k_bs = a->k.batch_stride, p.k_ts = a->k.token_stride;
-    p.v_bs = a->v.batch_stride, p.v_ts = a->v.token_stride;
-    p.o_bs = a->o.batch_stride, p.o_ts = a->o.token_stride;
-    p.group = a->q.heads / a->k.heads;
+    p.t = attn_tensors(a->q, a->k, a->v, a->o);
     p.q_len = a->q_len, p.q_pos0 = a->q_pos0, p.kv_len = a->q_pos0 + a->q_len;
     p.mask = a->mask;
     p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    long long row_tiles = ((long long)a->q_len * p.group + BLOCK_M - 1) / BLOCK_M;
+    long long row_tiles = ((long long)a->q_len * p.t.group + BLOCK_M - 1) / BLOCK_M;
     ZZ_REQUIRE(row_tiles < (1LL << 31), "q_len %d too long", a->q_len);
     dim3 grid((unsigned)row_tiles, a->k.heads, a->batch);
     prefill_kernel<D><<<grid, PREFILL_WARPS * 32, smem, stream>>>(p);
@@ -353,7 +344,9 @@ static int launch_prefill(const zz_prefill_args *a, cudaStream_t stream) {
 }
 
 extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t stream) {
-    int rc = check_prefill(a);
+    ZZ_REQUIRE(a->q_len >= 1 && a->q_pos0 >= 0, "q_len %d, q_pos0 %d", a->q_len, a->q_pos0);
+    int rc = zz_check_attention(a->q, a->k, a->v, a->o, a->batch, a->head_dim, a->q_len, a->q_pos0 + a->q_len,
+                                a->mask);
     if (rc) return rc;
     return a->head_dim == 128 ? launch_prefill<128>(a, stream) : launch_prefill<64>(a, stream);
 }

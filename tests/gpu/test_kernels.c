@@ -509,7 +509,10 @@ static void test_bad_arguments(void **state) {
     cudaFree(d);
 }
 
-int main(void) {
+/* An optional argument selects tests by name (cmocka's filter, '*' wildcards),
+ * e.g. to run a subset under compute-sanitizer's slower tools. */
+int main(int argc, char **argv) {
+    if (argc > 1) cmocka_set_test_filter(argv[1]);
     ZZ_CUDA_OR_DIE(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),

@@ -1,0 +1,329 @@
+#include "timeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int zz_timeline_init(zz_timeline *t, const zz_launch *launches, int n_launches, zz_error *err) {
+    if (n_launches < 1) return zz_errorf(err, "a step of %d launches: at least one is needed", n_launches);
+    int n_layers = 0;
+    for (int k = 0; k < n_launches; k++) {
+        const zz_launch *l = &launches[k];
+        if (l->layer < 0 || l->layer >= ZZ_MAX_LAYERS)
+            return zz_errorf(err, "launch %d: layer %d out of range 0..%d", k, l->layer, ZZ_MAX_LAYERS - 1);
+        if ((int)l->category < 0 || (int)l->category >= ZZ_CATEGORIES)
+            return zz_errorf(err, "launch %d: category %d unknown", k, (int)l->category);
+        if (!l->tag || !*l->tag) return zz_errorf(err, "launch %d: empty kernel name tag", k);
+        if (l->layer >= n_layers) n_layers = l->layer + 1;
+    }
+    *t = (zz_timeline){.launches = launches, .n_launches = n_launches, .n_layers = n_layers};
+    return 0;
+}
+
+void zz_timeline_free(zz_timeline *t) {
+    for (int i = 0; i < t->n_names; i++) free(t->names[i]);
+    free(t->names);
+    free(t->steps);
+    free(t->duration_ns);
+    free(t->name_id);
+    *t = (zz_timeline){0};
+}
+
+/* Records of the step stream in start order; equal starts by end, then by
+ * input position, so equal timestamps still give one order. */
+typedef struct {
+    uint64_t start_ns, end_ns;
+    size_t index;
+} record_key;
+
+static int compare_by_start(const void *a, const void *b) {
+    const record_key *x = a, *y = b;
+    if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+    if (x->end_ns != y->end_ns) return x->end_ns < y->end_ns ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static int intern_name(zz_timeline *t, const char *name, zz_error *err) {
+    for (int i = 0; i < t->n_names; i++)
+        if (strcmp(t->names[i], name) == 0) return i;
+    char **grown = realloc(t->names, (t->n_names + 1) * sizeof *grown);
+    if (!grown) return zz_errorf(err, "out of memory keeping kernel names");
+    t->names = grown;
+    if (!(t->names[t->n_names] = strdup(name))) return zz_errorf(err, "out of memory keeping kernel names");
+    return t->n_names++;
+}
+
+/* Room for n_steps in all three per-step arrays. An array that grew before
+ * another failed is kept: it is only larger than cap_steps says. */
+static int reserve_steps(zz_timeline *t, size_t n_steps, zz_error *err) {
+    if (n_steps <= t->cap_steps) return 0;
+    size_t cap = t->cap_steps ? t->cap_steps : 64;
+    while (cap < n_steps) cap *= 2;
+    const size_t cells = cap * t->n_launches;
+    zz_step_time *steps = realloc(t->steps, cap * sizeof *steps);
+    if (steps) t->steps = steps;
+    double *duration = realloc(t->duration_ns, cells * sizeof *duration);
+    if (duration) t->duration_ns = duration;
+    int *name_id = realloc(t->name_id, cells * sizeof *name_id);
+    if (name_id) t->name_id = name_id;
+    if (!steps || !duration || !name_id)
+        return zz_errorf(err, "out of memory keeping the timeline of %zu steps", n_steps);
+    t->cap_steps = cap;
+    return 0;
+}
+
+/* One step's accounting from its records, already in start order. */
+static zz_step_time step_time(const zz_timeline *t, const zz_kernel_record *const *rec, uint64_t latency_ns) {
+    zz_step_time st = {.latency_ns = (double)latency_ns};
+    uint64_t busy = 0, run_start = rec[0]->start_ns, run_end = rec[0]->end_ns;
+    for (int k = 0; k < t->n_launches; k++) {
+        st.kernel_ns[t->launches[k].category] += (double)(rec[k]->end_ns - rec[k]->start_ns);
+        if (rec[k]->start_ns > run_end) {
+            busy += run_end - run_start;
+            run_start = rec[k]->start_ns;
+        }
+        if (rec[k]->end_ns > run_end) run_end = rec[k]->end_ns;
+    }
+    busy += run_end - run_start;
+    for (int c = 0; c < ZZ_CATEGORIES; c++) st.kernel_total_ns += st.kernel_ns[c];
+    st.busy_ns = (double)busy;
+    st.idle_ns = st.latency_ns - st.busy_ns;
+    st.overlap_ns = st.kernel_total_ns - st.busy_ns;
+    return st;
+}
+
+/* Checks and accounts every step into the given arrays; of the timeline
+ * itself only the names may grow. */
+static int attribute(zz_timeline *t, const zz_kernel_record *const *rec, size_t n_rec, size_t n_other,
+                     uint32_t stream, const uint64_t *latency_ns, size_t n_steps, zz_step_time *steps,
+                     double *duration, int *name_id, zz_error *err) {
+    const size_t expected = n_steps * t->n_launches;
+    for (size_t i = 0; i < n_rec && i < expected; i++) {
+        const zz_launch *l = &t->launches[i % t->n_launches];
+        size_t step = t->n_steps + i / t->n_launches;
+        const char *name = rec[i]->name ? rec[i]->name : "(no name)";
+        if (!strstr(name, l->tag))
+            return zz_errorf(err, "step %zu, launch %zu (layer %d, %s): expected a kernel named like '%s', found '%s'",
+                             step, i % t->n_launches, l->layer, zz_category_name(l->category), l->tag, name);
+        if (rec[i]->end_ns < rec[i]->start_ns)
+            return zz_errorf(err, "step %zu, launch %zu: kernel '%s' ends at %llu ns, before its start %llu ns",
+                             step, i % t->n_launches, name, (unsigned long long)rec[i]->end_ns,
+                             (unsigned long long)rec[i]->start_ns);
+        duration[i] = (double)(rec[i]->end_ns - rec[i]->start_ns);
+        if ((name_id[i] = intern_name(t, name, err)) < 0) return -1;
+    }
+    if (n_rec != expected)
+        return zz_errorf(err, "%zu kernel records on stream %u for %zu steps of %d launches: expected %zu"
+                         " (%zu records of other streams ignored)",
+                         n_rec, stream, n_steps, t->n_launches, expected, n_other);
+    for (size_t s = 0; s < n_steps; s++) {
+        steps[s] = step_time(t, rec + s * t->n_launches, latency_ns[s]);
+        double slack = ZZ_CLOCK_SLACK_NS + ZZ_CLOCK_SLACK_REL * steps[s].latency_ns;
+        if (-steps[s].idle_ns > slack)
+            return zz_errorf(err, "step %zu: kernels busy %.3f us, more than the event-timed latency %.3f us"
+                             " by over the %.3f us clock slack",
+                             t->n_steps + s, steps[s].busy_ns / 1e3, steps[s].latency_ns / 1e3, slack / 1e3);
+    }
+    return 0;
+}
+
+int zz_timeline_add(zz_timeline *t, const zz_kernel_record *records, size_t n_records, uint32_t stream,
+                    const uint64_t *latency_ns, size_t n_steps, zz_error *err) {
+    if (n_steps == 0) return zz_errorf(err, "no steps to add");
+    /* The new steps are written past n_steps and count only once all passed. */
+    if (reserve_steps(t, t->n_steps + n_steps, err)) return -1;
+    record_key *order = malloc((n_records ? n_records : 1) * sizeof *order);
+    const zz_kernel_record **rec = malloc((n_records ? n_records : 1) * sizeof *rec);
+    int rc = -1;
+    if (!order || !rec) {
+        zz_errorf(err, "out of memory attributing %zu kernel records", n_records);
+        goto done;
+    }
+    size_t n_rec = 0;
+    for (size_t i = 0; i < n_records; i++)
+        if (records[i].stream == stream) order[n_rec++] = (record_key){records[i].start_ns, records[i].end_ns, i};
+    qsort(order, n_rec, sizeof *order, compare_by_start);
+    for (size_t i = 0; i < n_rec; i++) rec[i] = &records[order[i].index];
+
+    const size_t first_cell = t->n_steps * t->n_launches;
+    rc = attribute(t, rec, n_rec, n_records - n_rec, stream, latency_ns, n_steps, t->steps + t->n_steps,
+                   t->duration_ns + first_cell, t->name_id + first_cell, err);
+    if (rc == 0) t->n_steps += n_steps;
+done:
+    free(order);
+    free(rec);
+    return rc;
+}
+
+/* Steps in latency order, equal latencies by step number. */
+typedef struct {
+    double latency_ns;
+    size_t step;
+} step_key;
+
+static int compare_by_latency(const void *a, const void *b) {
+    const step_key *x = a, *y = b;
+    if (x->latency_ns != y->latency_ns) return x->latency_ns < y->latency_ns ? -1 : 1;
+    return (x->step > y->step) - (x->step < y->step);
+}
+
+static zz_step_time mean_of_two(const zz_step_time *a, const zz_step_time *b) {
+    zz_step_time m = {
+        .latency_ns = (a->latency_ns + b->latency_ns) / 2,
+        .kernel_total_ns = (a->kernel_total_ns + b->kernel_total_ns) / 2,
+        .busy_ns = (a->busy_ns + b->busy_ns) / 2,
+        .idle_ns = (a->idle_ns + b->idle_ns) / 2,
+        .overlap_ns = (a->overlap_ns + b->overlap_ns) / 2,
+    };
+    for (int c = 0; c < ZZ_CATEGORIES; c++) m.kernel_ns[c] = (a->kernel_ns[c] + b->kernel_ns[c]) / 2;
+    return m;
+}
+
+/* Statistics across steps of the quantity at byte offset `field` of zz_step_time. */
+static int stats_of_field(const zz_timeline *t, size_t field, double *scratch, zz_stats *out, zz_error *err) {
+    for (size_t s = 0; s < t->n_steps; s++) scratch[s] = *(const double *)((const char *)&t->steps[s] + field);
+    return zz_stats_of(scratch, t->n_steps, out, err);
+}
+
+int zz_timeline_summarize(const zz_timeline *t, zz_timeline_summary *out, zz_error *err) {
+    if (t->n_steps == 0) return zz_errorf(err, "timeline has no steps");
+    double *scratch = malloc(t->n_steps * sizeof *scratch);
+    step_key *order = malloc(t->n_steps * sizeof *order);
+    int rc = -1;
+    if (!scratch || !order) {
+        zz_errorf(err, "out of memory summarising %zu steps", t->n_steps);
+        goto done;
+    }
+    zz_timeline_summary sum = {.steps = t->n_steps, .launches = t->n_launches};
+    if (stats_of_field(t, offsetof(zz_step_time, latency_ns), scratch, &sum.latency, err) ||
+        stats_of_field(t, offsetof(zz_step_time, kernel_total_ns), scratch, &sum.kernel_total, err) ||
+        stats_of_field(t, offsetof(zz_step_time, busy_ns), scratch, &sum.busy, err) ||
+        stats_of_field(t, offsetof(zz_step_time, idle_ns), scratch, &sum.idle, err) ||
+        stats_of_field(t, offsetof(zz_step_time, overlap_ns), scratch, &sum.overlap, err))
+        goto done;
+    for (int c = 0; c < ZZ_CATEGORIES; c++)
+        if (stats_of_field(t, offsetof(zz_step_time, kernel_ns) + c * sizeof(double), scratch, &sum.kernel[c], err))
+            goto done;
+
+    for (size_t s = 0; s < t->n_steps; s++) order[s] = (step_key){t->steps[s].latency_ns, s};
+    qsort(order, t->n_steps, sizeof *order, compare_by_latency);
+    const zz_step_time *lower = &t->steps[order[(t->n_steps - 1) / 2].step];
+    const zz_step_time *upper = &t->steps[order[t->n_steps / 2].step];
+    sum.median_step = lower == upper ? *lower : mean_of_two(lower, upper);
+    *out = sum;
+    rc = 0;
+done:
+    free(scratch);
+    free(order);
+    return rc;
+}
+
+int zz_timeline_layer_medians(const zz_timeline *t, double *out_ns, zz_error *err) {
+    if (t->n_steps == 0) return zz_errorf(err, "timeline has no steps");
+    double *per_step = calloc((size_t)t->n_layers * t->n_steps, sizeof *per_step);  /* [layer][step] */
+    if (!per_step) return zz_errorf(err, "out of memory summarising %zu steps by layer", t->n_steps);
+    for (size_t s = 0; s < t->n_steps; s++)
+        for (int k = 0; k < t->n_launches; k++)
+            per_step[t->launches[k].layer * t->n_steps + s] += t->duration_ns[s * t->n_launches + k];
+    for (int l = 0; l < t->n_layers; l++) {
+        zz_stats st;
+        if (zz_stats_of(per_step + l * t->n_steps, t->n_steps, &st, err)) {
+            free(per_step);
+            return -1;
+        }
+        out_ns[l] = st.median;
+    }
+    free(per_step);
+    return 0;
+}
+
+/* Every record, keyed for grouping into kernels.csv rows. */
+typedef struct {
+    int name_id, category, launch;
+    double duration_ns;
+} keyed_record;
+
+static int compare_keyed(const void *a, const void *b) {
+    const keyed_record *x = a, *y = b;
+    if (x->name_id != y->name_id) return x->name_id - y->name_id;
+    return x->category - y->category;
+}
+
+static int same_row(const keyed_record *a, const keyed_record *b) {
+    return a->name_id == b->name_id && a->category == b->category;
+}
+
+static int compare_by_total(const void *a, const void *b) {
+    const zz_kernel_summary *x = a, *y = b;
+    if (x->total_ns != y->total_ns) return x->total_ns > y->total_ns ? -1 : 1;
+    int by_name = strcmp(x->name, y->name);
+    return by_name ? by_name : (int)x->category - (int)y->category;
+}
+
+int zz_timeline_kernels(const zz_timeline *t, zz_kernel_summary **out, size_t *n, zz_error *err) {
+    const size_t n_cells = t->n_steps * t->n_launches;
+    if (n_cells == 0) return zz_errorf(err, "timeline has no steps");
+    keyed_record *keyed = malloc(n_cells * sizeof *keyed);
+    double *durations = malloc(n_cells * sizeof *durations);
+    zz_kernel_summary *rows = NULL;
+    int rc = -1;
+    if (!keyed || !durations) {
+        zz_errorf(err, "out of memory summarising %zu kernel records", n_cells);
+        goto done;
+    }
+    for (size_t i = 0; i < n_cells; i++) {
+        int k = (int)(i % t->n_launches);
+        keyed[i] = (keyed_record){t->name_id[i], (int)t->launches[k].category, k, t->duration_ns[i]};
+    }
+    qsort(keyed, n_cells, sizeof *keyed, compare_keyed);
+    size_t n_rows = 1;
+    for (size_t i = 1; i < n_cells; i++) n_rows += !same_row(&keyed[i - 1], &keyed[i]);
+    if (!(rows = malloc(n_rows * sizeof *rows))) {
+        zz_errorf(err, "out of memory summarising %zu kernels", n_rows);
+        goto done;
+    }
+    for (size_t first = 0, end, r = 0; first < n_cells; first = end, r++) {
+        zz_kernel_summary row = {.name = t->names[keyed[first].name_id], .category = keyed[first].category};
+        for (end = first; end < n_cells && same_row(&keyed[first], &keyed[end]); end++) {
+            const zz_launch *l = &t->launches[keyed[end].launch];
+            durations[end - first] = keyed[end].duration_ns;
+            row.total_ns += keyed[end].duration_ns;
+            row.bytes += l->bytes;
+            row.flops += l->flops;
+        }
+        zz_stats st;
+        if (zz_stats_of(durations, end - first, &st, err)) goto done;
+        row.launches = end - first;
+        row.median_ns = st.median;
+        rows[r] = row;
+    }
+    qsort(rows, n_rows, sizeof *rows, compare_by_total);
+    *out = rows;
+    *n = n_rows;
+    rows = NULL;
+    rc = 0;
+done:
+    free(keyed);
+    free(durations);
+    free(rows);
+    return rc;
+}
+
+static int is_attention(zz_category c) {
+    return c != ZZ_CAT_COPY && c != ZZ_CAT_CACHE && c != ZZ_CAT_COMBINE && c != ZZ_CAT_OTHER;
+}
+
+zz_overhead zz_overhead_of(const zz_step_time *mixed, const zz_step_time *zigzag) {
+    zz_overhead d = {
+        .latency = mixed->latency_ns - zigzag->latency_ns,
+        .idle = mixed->idle_ns - zigzag->idle_ns,
+        .overlap = mixed->overlap_ns - zigzag->overlap_ns,
+    };
+    for (int c = 0; c < ZZ_CATEGORIES; c++) {
+        double delta = mixed->kernel_ns[c] - zigzag->kernel_ns[c];
+        if (is_attention((zz_category)c)) d.attention += delta;
+        else if (c == ZZ_CAT_COPY) d.copy += delta;
+        else if (c == ZZ_CAT_CACHE) d.cache += delta;
+        else d.other += delta;
+    }
+    return d;
+}

@@ -1,0 +1,124 @@
+/* Kernel activity attributed to steps, layers and categories.
+ *
+ * Input: the kernel records of N consecutive steps (CUPTI activity, or
+ * synthetic ones in tests), each step's event-timed latency, and the step's
+ * expected launches in launch order (layer, category, and a tag: a substring
+ * of the kernel's possibly mangled name). Kernels of one stream run in
+ * launch order, so once the records of the step stream are sorted by start
+ * time, record i is launch i % n_launches of step i / n_launches. Records of
+ * other streams are ignored: run whatever is not part of the step (an L2
+ * flush, say) on another stream. A name that lacks its tag, or a record
+ * count other than N × n_launches, fails with the step and position.
+ *
+ * Per step, all in ns:
+ *   kernel_ns[c]  durations of the category's kernels, summed
+ *   busy          union of the kernel intervals
+ *   overlap       kernel_total - busy: kernels running at once (0 on one stream)
+ *   idle          latency - busy: launch gaps inside the event-timed step
+ * so that, exactly, latency = sum of kernel_ns + idle - overlap.
+ * Event and CUPTI timestamps come from different timers: busy may exceed the
+ * latency by ZZ_CLOCK_SLACK_NS + ZZ_CLOCK_SLACK_REL · latency (event timer
+ * resolution is about 0.5 µs per end), which shows as a slightly negative
+ * idle and is kept as measured; more than that is an error.
+ *
+ * Split overhead of a mixed layout against zigzag: the difference of the
+ * two *median steps*. The median step is the step of median latency; for
+ * an even count, the field-by-field mean of the two middle steps. Its
+ * latency is exactly the median latency, and since every per-step identity
+ * is linear, the median step's fields keep it, so the parts add up to the Δ
+ * of the median latencies exactly:
+ *   Δlatency = Δattention + Δcopy + Δcache + Δother + Δidle - Δoverlap
+ * with attention = every attn-* category, other = combine + other. (Medians
+ * of each part would not add up to the median of the sum.) Inputs are whole
+ * ns, so the median step holds whole or half ns and the doubles are exact.
+ */
+#ifndef ZZ_TIMELINE_H
+#define ZZ_TIMELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "plan.h"
+#include "stats.h"
+
+/* zz_category (plan.h) ends with ZZ_CAT_OTHER. */
+#define ZZ_CATEGORIES (ZZ_CAT_OTHER + 1)
+
+#define ZZ_CLOCK_SLACK_NS  2000
+#define ZZ_CLOCK_SLACK_REL 1e-3
+
+typedef struct {
+    const char *name;  /* kernel name as CUPTI reports it (mangled), or the CUPTI layer's memcpy/memset name */
+    uint64_t start_ns, end_ns;
+    uint32_t stream;
+} zz_kernel_record;
+
+typedef struct {
+    int layer;
+    zz_category category;
+    const char *tag;     /* substring of the kernel's name, e.g. "decode_split_kernel" */
+    double bytes, flops; /* work of this launch, for achieved rates in kernels.csv */
+} zz_launch;
+
+typedef struct {
+    double latency_ns;  /* event-timed */
+    double kernel_ns[ZZ_CATEGORIES];
+    double kernel_total_ns;
+    double busy_ns, idle_ns, overlap_ns;
+} zz_step_time;
+
+/* Every step of one measurement (one configuration, layout and mode). */
+typedef struct {
+    const zz_launch *launches;  /* borrowed with their tags: keep them until zz_timeline_free */
+    int n_launches, n_layers;
+    size_t n_steps, cap_steps;
+    zz_step_time *steps;
+    double *duration_ns;  /* [step][launch] */
+    int *name_id;         /* [step][launch]: index into names */
+    char **names;         /* distinct kernel names, owned */
+    int n_names;
+} zz_timeline;
+
+/* layers: 0 .. ZZ_MAX_LAYERS-1 (n_layers is the largest + 1); tags non-empty. */
+int zz_timeline_init(zz_timeline *t, const zz_launch *launches, int n_launches, zz_error *err);
+/* Adds n_steps steps, or nothing on failure. Step numbers in messages count
+ * from the timeline's first step. */
+int zz_timeline_add(zz_timeline *t, const zz_kernel_record *records, size_t n_records, uint32_t stream,
+                    const uint64_t *latency_ns, size_t n_steps, zz_error *err);
+void zz_timeline_free(zz_timeline *t);
+
+typedef struct {
+    size_t steps;
+    int launches;  /* per step */
+    zz_stats latency, kernel_total, busy, idle, overlap;  /* each across steps, ns */
+    zz_stats kernel[ZZ_CATEGORIES];
+    zz_step_time median_step;  /* whose fields add up; see the top of this file */
+} zz_timeline_summary;
+
+int zz_timeline_summarize(const zz_timeline *t, zz_timeline_summary *out, zz_error *err);
+/* out_ns[n_layers]: per layer, the median across steps of its kernel time. */
+int zz_timeline_layer_medians(const zz_timeline *t, double *out_ns, zz_error *err);
+
+/* One row of kernels.csv. A kernel launched under two categories (one
+ * decode kernel for full and for streaming heads) gets a row for each. */
+typedef struct {
+    const char *name;  /* owned by the timeline */
+    zz_category category;
+    size_t launches;
+    double total_ns, median_ns;
+    double bytes, flops;  /* summed over the launches: achieved rate = bytes / total_ns */
+} zz_kernel_summary;
+
+/* *out (free() it) holds *n rows, by total time, largest first. */
+int zz_timeline_kernels(const zz_timeline *t, zz_kernel_summary **out, size_t *n, zz_error *err);
+
+/* mixed - zigzag, ns: latency = attention + copy + cache + other + idle - overlap. */
+typedef struct {
+    double latency, attention, copy, cache, other, idle, overlap;
+} zz_overhead;
+
+/* Pass each measurement's summary.median_step. */
+zz_overhead zz_overhead_of(const zz_step_time *mixed, const zz_step_time *zigzag);
+
+#endif

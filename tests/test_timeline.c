@@ -1,0 +1,436 @@
+/* Attribution of kernel records to steps, layers and categories on synthetic
+ * timelines with hand-computed accounts, its error messages, and the split
+ * overhead decomposition adding up exactly on noisy data. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeline.h"
+
+static void expect_message(const zz_error *err, const char *needle) {
+    if (!strstr(err->msg, needle)) fail_msg("message '%s' lacks '%s'", err->msg, needle);
+    assert_null(strchr(err->msg, '\n'));
+}
+
+/* A duo-cat-like step of two layers: layer 0 mixed, layer 1 streaming only.
+ * The decode kernel serves both head groups of layer 0. */
+static const zz_launch mixed_step[] = {
+    {0, ZZ_CAT_CACHE, "cache_append_kernel", 100, 0},
+    {0, ZZ_CAT_CACHE, "cache_ring_kernel", 10, 0},
+    {0, ZZ_CAT_ATTN_FULL, "decode_split_kernel", 1000, 4000},
+    {0, ZZ_CAT_ATTN_STREAMING, "decode_split_kernel", 200, 800},
+    {0, ZZ_CAT_COPY, "concat_kernel", 50, 0},
+    {1, ZZ_CAT_CACHE, "cache_ring_kernel", 10, 0},
+    {1, ZZ_CAT_ATTN_STREAMING, "decode_split_kernel", 400, 1600},
+    {1, ZZ_CAT_COMBINE, "combine_kernel", 30, 0},
+};
+#define MIXED_LAUNCHES 8
+
+static const char *const kernel_names[] = {
+    "_Z19cache_append_kernelP13__nv_bfloat16PKS_ii",
+    "_Z17cache_ring_kernelP13__nv_bfloat16PKS_iii",
+    "_Z19decode_split_kernelPK13__nv_bfloat16S1_S1_PS_iiii",
+    "_Z19decode_split_kernelPK13__nv_bfloat16S1_S1_PS_iiii",
+    "_Z13concat_kernelP13__nv_bfloat16PKS_S2_ii",
+    "_Z17cache_ring_kernelP13__nv_bfloat16PKS_iii",
+    "_Z19decode_split_kernelPK13__nv_bfloat16S1_S1_PS_iiii",
+    "_Z14combine_kernelP13__nv_bfloat16PKfii",
+};
+
+#define MAX_RECORDS 4096
+typedef struct {
+    zz_kernel_record rec[MAX_RECORDS];
+    size_t n;
+    uint64_t clock_ns;  /* where the next kernel may start */
+} recorder;
+
+static void record(recorder *r, const char *name, uint64_t gap_ns, uint64_t duration_ns, uint32_t stream) {
+    assert_true(r->n < MAX_RECORDS);
+    r->clock_ns += gap_ns;
+    r->rec[r->n++] = (zz_kernel_record){name, r->clock_ns, r->clock_ns + duration_ns, stream};
+    r->clock_ns += duration_ns;
+}
+
+/* One step of mixed_step: launch k runs dur[k] ns after a gap of gap[k] ns. */
+static void record_step(recorder *r, const uint64_t *gap, const uint64_t *dur) {
+    for (int k = 0; k < MIXED_LAUNCHES; k++) record(r, kernel_names[k], gap[k], dur[k], 7);
+}
+
+static const uint64_t dur1[MIXED_LAUNCHES] = {1000, 500, 20000, 3000, 2000, 500, 6000, 1500};
+static const uint64_t gap1[MIXED_LAUNCHES] = {300, 200, 200, 200, 200, 200, 200, 200};
+/* kernels 34500, gaps 1700, plus 800 of event overhead around the step */
+#define STEP1_LATENCY 37000
+
+static void test_one_step_is_accounted_by_category_layer_and_kernel(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    assert_int_equal(t.n_layers, 2);
+    recorder r = {.clock_ns = 1000000};
+    record_step(&r, gap1, dur1);
+    uint64_t latency = STEP1_LATENCY;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, &latency, 1, &err), 0);
+
+    const zz_step_time *st = &t.steps[0];
+    assert_float_equal(st->kernel_ns[ZZ_CAT_CACHE], 1000 + 500 + 500, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_ATTN_FULL], 20000, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_ATTN_STREAMING], 3000 + 6000, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_COPY], 2000, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_COMBINE], 1500, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_OTHER], 0, 0);
+    assert_float_equal(st->kernel_total_ns, 34500, 0);
+    assert_float_equal(st->busy_ns, 34500, 0);
+    assert_float_equal(st->overlap_ns, 0, 0);
+    /* The gap before the first kernel is not inside the union: 37000 - 34500. */
+    assert_float_equal(st->idle_ns, 2500, 0);
+
+    double layer_ns[2];
+    assert_int_equal(zz_timeline_layer_medians(&t, layer_ns, &err), 0);
+    assert_float_equal(layer_ns[0], 1000 + 500 + 20000 + 3000 + 2000, 0);
+    assert_float_equal(layer_ns[1], 500 + 6000 + 1500, 0);
+
+    zz_kernel_summary *rows;
+    size_t n_rows;
+    assert_int_equal(zz_timeline_kernels(&t, &rows, &n_rows, &err), 0);
+    /* decode as attn-full, decode as attn-streaming, append, ring, concat, combine */
+    assert_int_equal(n_rows, 6);
+    assert_string_equal(rows[0].name, kernel_names[2]);
+    assert_int_equal(rows[0].category, ZZ_CAT_ATTN_FULL);
+    assert_float_equal(rows[0].total_ns, 20000, 0);
+    assert_float_equal(rows[0].flops, 4000, 0);
+    assert_int_equal(rows[1].category, ZZ_CAT_ATTN_STREAMING);
+    assert_int_equal(rows[1].launches, 2);
+    assert_float_equal(rows[1].total_ns, 9000, 0);
+    assert_float_equal(rows[1].median_ns, 4500, 0);
+    assert_float_equal(rows[1].bytes, 600, 0);
+    assert_float_equal(rows[1].flops, 2400, 0);
+    for (size_t i = 1; i < n_rows; i++) assert_true(rows[i - 1].total_ns >= rows[i].total_ns);
+    size_t ring = n_rows;
+    for (size_t i = 0; i < n_rows; i++)
+        if (strstr(rows[i].name, "cache_ring_kernel")) ring = i;
+    assert_true(ring < n_rows);
+    assert_int_equal(rows[ring].launches, 2);
+    assert_float_equal(rows[ring].total_ns, 1000, 0);
+    assert_float_equal(rows[ring].bytes, 20, 0);
+    free(rows);
+    zz_timeline_free(&t);
+}
+
+static void test_records_out_of_order_and_of_other_streams_give_the_same_account(void **state) {
+    (void)state;
+    recorder r = {.clock_ns = 5000};
+    uint64_t latency[2] = {STEP1_LATENCY, STEP1_LATENCY};
+    record_step(&r, gap1, dur1);
+    record_step(&r, gap1, dur1);
+    zz_timeline in_order;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&in_order, mixed_step, MIXED_LAUNCHES, &err), 0);
+    assert_int_equal(zz_timeline_add(&in_order, r.rec, r.n, 7, latency, 2, &err), 0);
+
+    /* Reverse the records and slip an L2 flush of stream 3 between them. */
+    recorder shuffled = {0};
+    for (size_t i = r.n; i-- > 0;) {
+        shuffled.rec[shuffled.n++] = r.rec[i];
+        if (i == 9) shuffled.rec[shuffled.n++] = (zz_kernel_record){"flush_l2_kernel", 40000, 60000, 3};
+    }
+    zz_timeline t;
+    assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    assert_int_equal(zz_timeline_add(&t, shuffled.rec, shuffled.n, 7, latency, 2, &err), 0);
+    assert_int_equal(t.n_steps, 2);
+    assert_memory_equal(t.steps, in_order.steps, 2 * sizeof *t.steps);
+    assert_memory_equal(t.duration_ns, in_order.duration_ns, 2 * MIXED_LAUNCHES * sizeof *t.duration_ns);
+
+    zz_kernel_summary *rows;
+    size_t n_rows;
+    assert_int_equal(zz_timeline_kernels(&t, &rows, &n_rows, &err), 0);
+    assert_int_equal(n_rows, 6);
+    assert_int_equal(rows[1].category, ZZ_CAT_ATTN_STREAMING);
+    assert_int_equal(rows[1].launches, 4);  /* 3000, 6000 per step */
+    assert_float_equal(rows[1].total_ns, 18000, 0);
+    assert_float_equal(rows[1].median_ns, 4500, 0);
+    /* Append (1000 per step) and ring (2 × 500) tie last: by name then. */
+    assert_float_equal(rows[4].total_ns, 2000, 0);
+    assert_float_equal(rows[5].total_ns, 2000, 0);
+    assert_string_equal(rows[4].name, kernel_names[1]);
+    assert_string_equal(rows[5].name, kernel_names[0]);
+    free(rows);
+    zz_timeline_free(&t);
+    zz_timeline_free(&in_order);
+}
+
+static void test_a_wrong_kernel_names_step_position_and_both_names(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    recorder r = {0};
+    uint64_t latency[2] = {STEP1_LATENCY, STEP1_LATENCY};
+    record_step(&r, gap1, dur1);
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 1, &err), 0);
+
+    /* Second add: two steps, the concat of the second one replaced. */
+    r.n = 0;
+    record_step(&r, gap1, dur1);
+    record_step(&r, gap1, dur1);
+    r.rec[MIXED_LAUNCHES + 4].name = "_Z11copy_kernelPvPKvm";
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "step 2, launch 4 (layer 0, copy): expected a kernel named like 'concat_kernel', "
+                         "found '_Z11copy_kernelPvPKvm'");
+    assert_int_equal(t.n_steps, 1);  /* nothing of the failed add was kept */
+
+    /* A kernel missing from layer 1: everything after it shifts. */
+    r.n = 0;
+    record_step(&r, gap1, dur1);
+    memmove(&r.rec[5], &r.rec[6], 2 * sizeof r.rec[0]);
+    r.n--;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 1, &err), -1);
+    expect_message(&err, "step 1, launch 5 (layer 1, cache): expected a kernel named like 'cache_ring_kernel'");
+    zz_timeline_free(&t);
+}
+
+static void test_a_wrong_record_count_says_how_many(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    recorder r = {0};
+    uint64_t latency[2] = {STEP1_LATENCY, STEP1_LATENCY};
+    record_step(&r, gap1, dur1);
+    record(&r, "flush_l2_kernel", 100, 100, 3);
+    record(&r, kernel_names[0], 100, 100, 7);  /* a step that has begun but not ended */
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 1, &err), -1);
+    expect_message(&err, "9 kernel records on stream 7 for 1 steps of 8 launches: expected 8 "
+                         "(1 records of other streams ignored)");
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "9 kernel records on stream 7 for 2 steps of 8 launches: expected 16");
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 5, latency, 1, &err), -1);
+    expect_message(&err, "0 kernel records on stream 5");
+    assert_int_equal(t.n_steps, 0);
+    zz_timeline_free(&t);
+}
+
+static void test_overlapping_kernels_count_once_in_the_union(void **state) {
+    (void)state;
+    static const zz_launch four[] = {
+        {0, ZZ_CAT_ATTN_FULL, "a", 0, 0},
+        {0, ZZ_CAT_ATTN_STREAMING, "b", 0, 0},
+        {1, ZZ_CAT_COPY, "c", 0, 0},
+        {1, ZZ_CAT_OTHER, "d", 0, 0},
+    };
+    /* [0,10] and [5,20] overlap; [30,40] contains [32,35]. */
+    const zz_kernel_record rec[] = {
+        {"a", 1000, 1010, 0}, {"b", 1005, 1020, 0}, {"c", 1030, 1040, 0}, {"d", 1032, 1035, 0}};
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, four, 4, &err), 0);
+    uint64_t latency = 50;
+    assert_int_equal(zz_timeline_add(&t, rec, 4, 0, &latency, 1, &err), 0);
+    const zz_step_time *st = &t.steps[0];
+    assert_float_equal(st->kernel_total_ns, 10 + 15 + 10 + 3, 0);
+    assert_float_equal(st->busy_ns, 20 + 10, 0);
+    assert_float_equal(st->overlap_ns, 8, 0);
+    assert_float_equal(st->idle_ns, 20, 0);
+    zz_timeline_free(&t);
+}
+
+static void test_kernels_longer_than_the_step_fail_beyond_the_clock_slack(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    recorder r = {0};
+    record_step(&r, gap1, dur1);
+    /* busy 34500; latency L may fall short of it by 2000 + L/1000 ns. */
+    uint64_t latency = 32468;  /* short by 2032 <= 2032.468 */
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, &latency, 1, &err), 0);
+    assert_float_equal(t.steps[0].idle_ns, -2032, 0);  /* kept as measured */
+    latency = 32467;  /* short by 2033 > 2032.467 */
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, &latency, 1, &err), -1);
+    expect_message(&err, "step 1: kernels busy 34.500 us, more than the event-timed latency 32.467 us"
+                         " by over the 2.032 us clock slack");
+    zz_timeline_free(&t);
+}
+
+static void test_bad_launch_lists_are_refused(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, mixed_step, 0, &err), -1);
+    expect_message(&err, "a step of 0 launches");
+    zz_launch bad[] = {{0, ZZ_CAT_COPY, "x", 0, 0}, {ZZ_MAX_LAYERS, ZZ_CAT_COPY, "x", 0, 0}};
+    assert_int_equal(zz_timeline_init(&t, bad, 2, &err), -1);
+    expect_message(&err, "launch 1: layer 128 out of range");
+    bad[1] = (zz_launch){1, ZZ_CAT_COPY, "", 0, 0};
+    assert_int_equal(zz_timeline_init(&t, bad, 2, &err), -1);
+    expect_message(&err, "launch 1: empty kernel name tag");
+    bad[1] = (zz_launch){1, (zz_category)ZZ_CATEGORIES, "x", 0, 0};
+    assert_int_equal(zz_timeline_init(&t, bad, 2, &err), -1);
+    expect_message(&err, "launch 1: category");
+}
+
+/* A fixed-seed LCG, so the test is the same everywhere. */
+static uint64_t next_random(uint64_t *seed) {
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *seed >> 33;
+}
+
+/* n steps of mixed_step with jittered durations and gaps; the event latency
+ * adds jitter of its own, sometimes below the union (within the slack). */
+static void measure_noisy(zz_timeline *t, int n, uint64_t extra_copy_ns, uint64_t seed) {
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    for (int s = 0; s < n; s++) {
+        recorder r = {.clock_ns = 1000000 + 100000 * (uint64_t)s};
+        uint64_t gap[MIXED_LAUNCHES], dur[MIXED_LAUNCHES], busy = 0;
+        for (int k = 0; k < MIXED_LAUNCHES; k++) {
+            gap[k] = k ? 150 + next_random(&seed) % 300 : 0;
+            dur[k] = dur1[k] + next_random(&seed) % 700 + (k == 4 ? extra_copy_ns : 0);
+            busy += dur[k];
+        }
+        record_step(&r, gap, dur);
+        uint64_t latency = busy + next_random(&seed) % 4000 - 1000;
+        assert_int_equal(zz_timeline_add(t, r.rec, r.n, 7, &latency, 1, &err), 0);
+    }
+}
+
+static void expect_parts_add_up(const zz_overhead *d) {
+    /* Whole-ns inputs keep every double exact: equality, not tolerance. */
+    double parts = d->attention + d->copy + d->cache + d->other + d->idle - d->overlap;
+    if (parts != d->latency) fail_msg("parts %.17g != delta %.17g", parts, d->latency);
+}
+
+static void test_split_overhead_parts_add_up_to_the_median_delta(void **state) {
+    (void)state;
+    const int counts[][2] = {{101, 57}, {100, 64}, {2, 1}};  /* odd, even and tiny step counts */
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        zz_timeline mixed, zigzag;
+        measure_noisy(&mixed, counts[i][0], 0, 1 + i);
+        measure_noisy(&zigzag, counts[i][1], 0, 100 + i);
+        zz_timeline_summary sm, sz;
+        zz_error err = {""};
+        assert_int_equal(zz_timeline_summarize(&mixed, &sm, &err), 0);
+        assert_int_equal(zz_timeline_summarize(&zigzag, &sz, &err), 0);
+        assert_int_equal(sm.steps, (size_t)counts[i][0]);
+        assert_int_equal(sm.launches, MIXED_LAUNCHES);
+        /* The median step's latency is the median latency... */
+        assert_true(sm.median_step.latency_ns == sm.latency.median);
+        assert_true(sz.median_step.latency_ns == sz.latency.median);
+        /* ...and its own account adds up. */
+        const zz_step_time *m = &sm.median_step;
+        double sum = m->idle_ns - m->overlap_ns;
+        for (int c = 0; c < ZZ_CATEGORIES; c++) sum += m->kernel_ns[c];
+        assert_true(sum == m->latency_ns);
+
+        zz_overhead d = zz_overhead_of(&sm.median_step, &sz.median_step);
+        assert_true(d.latency == sm.latency.median - sz.latency.median);
+        expect_parts_add_up(&d);
+        zz_timeline_free(&mixed);
+        zz_timeline_free(&zigzag);
+    }
+}
+
+static void test_split_overhead_finds_where_the_time_went(void **state) {
+    (void)state;
+    /* Same step, but the "mixed" one has a concat 4 µs longer and 1 µs more
+     * launch gap: the decomposition puts 4 µs in copy and 1 µs in idle. */
+    zz_timeline mixed, zigzag;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&mixed, mixed_step, MIXED_LAUNCHES, &err), 0);
+    assert_int_equal(zz_timeline_init(&zigzag, mixed_step, MIXED_LAUNCHES, &err), 0);
+    uint64_t slower_copy[MIXED_LAUNCHES], wider_gap[MIXED_LAUNCHES];
+    memcpy(slower_copy, dur1, sizeof dur1);
+    memcpy(wider_gap, gap1, sizeof gap1);
+    slower_copy[4] += 4000;
+    wider_gap[5] += 1000;
+    for (int s = 0; s < 3; s++) {
+        recorder r = {0};
+        uint64_t latency = STEP1_LATENCY + 5000;
+        record_step(&r, wider_gap, slower_copy);
+        assert_int_equal(zz_timeline_add(&mixed, r.rec, r.n, 7, &latency, 1, &err), 0);
+        r.n = 0;
+        latency = STEP1_LATENCY;
+        record_step(&r, gap1, dur1);
+        assert_int_equal(zz_timeline_add(&zigzag, r.rec, r.n, 7, &latency, 1, &err), 0);
+    }
+    zz_timeline_summary sm, sz;
+    assert_int_equal(zz_timeline_summarize(&mixed, &sm, &err), 0);
+    assert_int_equal(zz_timeline_summarize(&zigzag, &sz, &err), 0);
+    assert_float_equal(sm.kernel[ZZ_CAT_COPY].median, 6000, 0);
+    assert_float_equal(sm.idle.median, 2500 + 1000, 0);
+    zz_overhead d = zz_overhead_of(&sm.median_step, &sz.median_step);
+    assert_float_equal(d.latency, 5000, 0);
+    assert_float_equal(d.copy, 4000, 0);
+    assert_float_equal(d.idle, 1000, 0);
+    assert_float_equal(d.attention, 0, 0);
+    assert_float_equal(d.cache, 0, 0);
+    assert_float_equal(d.other, 0, 0);
+    assert_float_equal(d.overlap, 0, 0);
+    zz_timeline_free(&mixed);
+    zz_timeline_free(&zigzag);
+}
+
+static void test_each_category_lands_in_its_part(void **state) {
+    (void)state;
+    /* 100 = 40 + 20 + 10 + 5 + 7 + 3 + 20 - 5;  60 = 30 + 10 + 3 + 1 + 16 */
+    zz_step_time mixed = {.latency_ns = 100, .idle_ns = 20, .overlap_ns = 5};
+    zz_step_time zigzag = {.latency_ns = 60, .idle_ns = 16};
+    mixed.kernel_ns[ZZ_CAT_CACHE] = 7;
+    mixed.kernel_ns[ZZ_CAT_COPY] = 3;
+    zigzag.kernel_ns[ZZ_CAT_CACHE] = 3;
+    zigzag.kernel_ns[ZZ_CAT_COPY] = 1;
+    mixed.kernel_ns[ZZ_CAT_ATTN_FULL] = 40;
+    mixed.kernel_ns[ZZ_CAT_ATTN_STREAMING] = 20;
+    mixed.kernel_ns[ZZ_CAT_COMBINE] = 10;
+    mixed.kernel_ns[ZZ_CAT_OTHER] = 5;
+    zigzag.kernel_ns[ZZ_CAT_ATTN_FULL] = 30;
+    zigzag.kernel_ns[ZZ_CAT_OTHER] = 10;
+    zz_overhead d = zz_overhead_of(&mixed, &zigzag);
+    assert_float_equal(d.latency, 40, 0);
+    assert_float_equal(d.attention, 30, 0);
+    assert_float_equal(d.copy, 2, 0);
+    assert_float_equal(d.cache, 4, 0);
+    assert_float_equal(d.other, 5, 0);
+    assert_float_equal(d.idle, 4, 0);
+    assert_float_equal(d.overlap, 5, 0);
+    expect_parts_add_up(&d);
+}
+
+static void test_an_empty_timeline_has_no_summary(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
+    zz_timeline_summary s;
+    assert_int_equal(zz_timeline_summarize(&t, &s, &err), -1);
+    expect_message(&err, "no steps");
+    zz_kernel_summary *rows;
+    size_t n;
+    assert_int_equal(zz_timeline_kernels(&t, &rows, &n, &err), -1);
+    uint64_t latency = 1;
+    assert_int_equal(zz_timeline_add(&t, NULL, 0, 7, &latency, 0, &err), -1);
+    expect_message(&err, "no steps");
+    zz_timeline_free(&t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_step_is_accounted_by_category_layer_and_kernel),
+        cmocka_unit_test(test_records_out_of_order_and_of_other_streams_give_the_same_account),
+        cmocka_unit_test(test_a_wrong_kernel_names_step_position_and_both_names),
+        cmocka_unit_test(test_a_wrong_record_count_says_how_many),
+        cmocka_unit_test(test_overlapping_kernels_count_once_in_the_union),
+        cmocka_unit_test(test_kernels_longer_than_the_step_fail_beyond_the_clock_slack),
+        cmocka_unit_test(test_bad_launch_lists_are_refused),
+        cmocka_unit_test(test_split_overhead_parts_add_up_to_the_median_delta),
+        cmocka_unit_test(test_split_overhead_finds_where_the_time_went),
+        cmocka_unit_test(test_each_category_lands_in_its_part),
+        cmocka_unit_test(test_an_empty_timeline_has_no_summary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
