@@ -29,7 +29,7 @@
 #define DECODE_WARPS 4
 #define DECODE_TILE 64   /* keys per pipeline stage: 16 per warp */
 #define DECODE_STAGES 3
-#define MIN_SPLIT_KEYS 256
+#define MIN_SPLIT_KEYS 512  /* below this a split is all latency: one launch, no combine */
 
 struct DecodeParams {
     AttnTensors t;
