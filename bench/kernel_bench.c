@@ -135,8 +135,8 @@ static bench_result run_case(const bench_case *c, int samples, int sm_count, int
         case PREFILL: KERNEL_OR_DIE(zz_prefill_attention(&pa, 0)); break;
         case DECODE: KERNEL_OR_DIE(zz_decode_attention(&da, workspace, sm_count, 0)); break;
         case CACHE_UPDATE:
-            KERNEL_OR_DIE(zz_cache_update(zz_view_dense(q, 1, Hkv, D), zz_view_dense(o, 1, Hkv, D), da.k, da.v, B, D,
-                                          (int)kv_tokens, 0, 0, (int)S, 0));
+            KERNEL_OR_DIE(zz_cache_write(zz_view_dense(q, 1, Hkv, D), zz_view_dense(o, 1, Hkv, D), da.k, da.v, B, D,
+                                          (int)kv_tokens, 0, 0, (int)S, 1, 0));
             break;
         case CONCAT: {
             zz_view a = zz_view_dense(q, (int)S, Hq / 2, D), b = zz_view_dense(q + B * S * Hq / 2 * D, (int)S, Hq / 2, D);

@@ -61,7 +61,7 @@ long long zz_prefill_computed_pairs(const zz_prefill_args *args);
 
 /* ---- Decode: split-KV (flash-decoding) + log-sum-exp combine ----
  * One query token per sequence at position pos, attending the cache after
- * the new token was written (zz_cache_update). The cache holds
+ * the new token was written (zz_cache_write). The cache holds
  *   full:      slots 0..pos                         (mask.kind == ZZ_MASK_FULL)
  *   streaming: sink slots + a ring of recent slots  (min(pos+1, sink+recent) valid)
  * q, o: one token; k, v: the cache. All query heads of a GQA group share one
@@ -86,12 +86,25 @@ size_t zz_decode_workspace_bytes(const zz_decode_args *args, int sm_count);
  * must hold zz_decode_workspace_bytes(args, sm_count) bytes. */
 int zz_decode_attention(const zz_decode_args *args, void *workspace, int sm_count, cudaStream_t stream);
 
-/* ---- Cache update for the new token of each sequence ----
- * new_k, new_v: one token; the cache slot is ref_cache_slot(sink, recent, pos)
- * (sink = recent = 0: full cache, slot pos). capacity: slots per sequence. */
-int zz_cache_update(zz_view new_k, zz_view new_v, zz_view k_cache, zz_view v_cache,
-                    int batch, int head_dim, int capacity, int sink, int recent, int pos,
-                    cudaStream_t stream);
+/* ---- KV-cache writes ----
+ * Store `tokens` new tokens (positions pos0 .. pos0+tokens-1; new_k, new_v
+ * hold them in order) into a cache of `capacity` slots per sequence, at
+ * ref_cache_slot(sink, recent, pos) (sink = recent = 0: a full cache, slot =
+ * position). Decode writes one token; prefill writes its prompt or chunk. */
+int zz_cache_write(zz_view new_k, zz_view new_v, zz_view k_cache, zz_view v_cache, int batch, int head_dim,
+                   int capacity, int sink, int recent, int pos0, int tokens, cudaStream_t stream);
+
+/* Chunked prefill of streaming heads (DuoAttention): the chunk at positions
+ * pos0 .. pos0+tokens-1 attends the cached sink tokens, the cached recent
+ * tokens and itself. zz_streaming_window writes them, in position order, into
+ * win_k / win_v: first the zz_streaming_window_keys(sink, recent, pos0) cached
+ * tokens (read from the ring cache k_cache / v_cache of sink + recent slots),
+ * then the chunk. Attention then runs on the window with q_pos0 = that count
+ * and the mask {streaming, sink, recent, chunked}. */
+int zz_streaming_window_keys(int sink, int recent, int pos0);
+int zz_streaming_window(zz_view k_cache, zz_view v_cache, zz_view new_k, zz_view new_v, zz_view win_k,
+                        zz_view win_v, int batch, int head_dim, int sink, int recent, int pos0, int tokens,
+                        cudaStream_t stream);
 
 /* ---- Copies between head groups (duo-cat, duo-gather) ----
  * Concat: out's heads = a's heads followed by b's heads (one launch).

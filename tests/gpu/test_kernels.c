@@ -307,8 +307,8 @@ static void test_decode_equals_last_prefill_row(void **state) {
                 zz_view nk = zz_view_dense(dk, S, Hkv, D), nv = zz_view_dense(dv, S, Hkv, D);
                 nk.data += (long long)p * nk.token_stride;
                 nv.data += (long long)p * nv.token_stride;
-                KERNEL_OK(zz_cache_update(nk, nv, zz_view_dense(ck, slots, Hkv, D), zz_view_dense(cv, slots, Hkv, D), B,
-                                          D, slots, masks[m].sink, masks[m].recent, p, 0));
+                KERNEL_OK(zz_cache_write(nk, nv, zz_view_dense(ck, slots, Hkv, D), zz_view_dense(cv, slots, Hkv, D), B,
+                                          D, slots, masks[m].sink, masks[m].recent, p, 1, 0));
             }
         }
         zz_decode_args da = {zz_view_dense(dqd, 1, Hq, D), zz_view_dense(ck, slots, Hkv, D),
@@ -341,9 +341,9 @@ static void test_cache_update(void **state) {
         for (int p = 0; p <= cases[c].last; p++) {
             bf16 *nk = host_random(ntok), *nv = host_random(ntok);
             bf16 *dnk = to_device(nk, ntok), *dnv = to_device(nv, ntok);
-            KERNEL_OK(zz_cache_update(zz_view_dense(dnk, 1, Hkv, D), zz_view_dense(dnv, 1, Hkv, D),
+            KERNEL_OK(zz_cache_write(zz_view_dense(dnk, 1, Hkv, D), zz_view_dense(dnv, 1, Hkv, D),
                                       zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D, slots,
-                                      cases[c].sink, cases[c].recent, p, 0));
+                                      cases[c].sink, cases[c].recent, p, 1, 0));
             ref_cache_update(&h, slots, cases[c].sink, cases[c].recent, p, nk, nv, k, v);
             free(nk), free(nv);
             cudaFree(dnk), cudaFree(dnv);
@@ -356,13 +356,105 @@ static void test_cache_update(void **state) {
         print_message("  ok  cache update sink %d recent %d slots %d, %d tokens: bit-exact\n", cases[c].sink,
                       cases[c].recent, slots, cases[c].last + 1);
         /* Past the capacity is refused, not written. */
-        assert_int_equal(zz_cache_update(zz_view_dense(dk, 1, Hkv, D), zz_view_dense(dv, 1, Hkv, D),
+        assert_int_equal(zz_cache_write(zz_view_dense(dk, 1, Hkv, D), zz_view_dense(dv, 1, Hkv, D),
                                          zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D,
-                                         slots, 0, 0, slots, 0),
+                                         slots, 0, 0, slots, 1, 0),
                          ZZ_BAD_ARGUMENT);
         free(k), free(v), free(gk), free(gv);
         cudaFree(dk), cudaFree(dv);
     }
+}
+
+/* Prefill writes its prompt in chunks of several tokens: the result must be
+ * the reference's token-by-token updates, for full caches and rings that wrap
+ * inside one chunk. */
+static void test_cache_write_chunks(void **state) {
+    (void)state;
+    const int B = 2, Hkv = 3, D = 128, total = 700;
+    const struct { int sink, recent, capacity, chunk; } cases[] = {{0, 0, 700, 97}, {16, 48, 64, 97}, {4, 300, 304, 256}};
+    zz_heads h = {B, Hkv, Hkv, D};
+    long long row = (long long)Hkv * D;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int slots = cases[c].capacity, C = cases[c].chunk;
+        long long ncache = (long long)B * slots * row;
+        bf16 *k = host_random(ncache), *v = host_random(ncache);
+        bf16 *dk = to_device(k, ncache), *dv = to_device(v, ncache);
+        for (int p0 = 0; p0 < total; p0 += C) {
+            int len = total - p0 < C ? total - p0 : C;
+            bf16 *nk = host_random(B * len * row), *nv = host_random(B * len * row);
+            bf16 *dnk = to_device(nk, B * len * row), *dnv = to_device(nv, B * len * row);
+            KERNEL_OK(zz_cache_write(zz_view_dense(dnk, len, Hkv, D), zz_view_dense(dnv, len, Hkv, D),
+                                     zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D, slots,
+                                     cases[c].sink, cases[c].recent, p0, len, 0));
+            bf16 *tk = malloc((size_t)B * row * 2), *tv = malloc((size_t)B * row * 2);
+            for (int t = 0; t < len; t++) {
+                for (int b = 0; b < B; b++) {
+                    memcpy(tk + b * row, nk + ((long long)b * len + t) * row, (size_t)row * 2);
+                    memcpy(tv + b * row, nv + ((long long)b * len + t) * row, (size_t)row * 2);
+                }
+                ref_cache_update(&h, slots, cases[c].sink, cases[c].recent, p0 + t, tk, tv, k, v);
+            }
+            free(tk), free(tv), free(nk), free(nv);
+            cudaFree(dnk), cudaFree(dnv);
+        }
+        bf16 *gk = malloc((size_t)ncache * 2), *gv = malloc((size_t)ncache * 2);
+        ZZ_CUDA_OR_DIE(cudaMemcpy(gk, dk, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
+        ZZ_CUDA_OR_DIE(cudaMemcpy(gv, dv, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
+        assert_memory_equal(gk, k, (size_t)ncache * 2);
+        assert_memory_equal(gv, v, (size_t)ncache * 2);
+        print_message("  ok  cache write in chunks of %d, sink %d recent %d: bit-exact\n", C, cases[c].sink,
+                      cases[c].recent);
+        free(k), free(v), free(gk), free(gv);
+        cudaFree(dk), cudaFree(dv);
+    }
+}
+
+/* Chunked prefill of streaming heads as the executor runs it: the ring cache
+ * plus the chunk linearised into a window, attention on the window with the
+ * chunked mask, then the chunk written into the ring. Must equal the
+ * reference's chunk semantics on the full positional K/V. */
+static void test_streaming_chunks_through_ring(void **state) {
+    (void)state;
+    const int B = 2, S = 1000, C = 192, Hq = 8, Hkv = 2, D = 128, sink = 16, recent = 100;
+    const zz_mask mask = {ZZ_MASK_STREAMING, sink, recent, 1};
+    long long qrow = (long long)Hq * D, krow = (long long)Hkv * D, nq = B * S * qrow, nkv = B * S * krow;
+    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+    int slots = sink + recent;
+    bf16 *rk = device_poisoned(B * slots * krow), *rv = device_poisoned(B * slots * krow);
+    bf16 *wk = device_poisoned(B * (slots + C) * krow), *wv = device_poisoned(B * (slots + C) * krow);
+    zz_heads h = {B, Hq, Hkv, D};
+    float *ref = malloc((size_t)nq * sizeof *ref);
+    for (int p0 = 0; p0 < S; p0 += C) {
+        int len = S - p0 < C ? S - p0 : C, cached = zz_streaming_window_keys(sink, recent, p0);
+        zz_view qv = zz_view_dense(dq, S, Hq, D), ov = zz_view_dense(dout, S, Hq, D);
+        zz_view kc = zz_view_dense(dk, S, Hkv, D), vc = zz_view_dense(dv, S, Hkv, D);
+        qv.data += p0 * qv.token_stride, ov.data += p0 * ov.token_stride;
+        kc.data += p0 * kc.token_stride, vc.data += p0 * vc.token_stride;
+        zz_view ring_k = zz_view_dense(rk, slots, Hkv, D), ring_v = zz_view_dense(rv, slots, Hkv, D);
+        zz_view win_k = zz_view_dense(wk, slots + C, Hkv, D), win_v = zz_view_dense(wv, slots + C, Hkv, D);
+        KERNEL_OK(zz_streaming_window(ring_k, ring_v, kc, vc, win_k, win_v, B, D, sink, recent, p0, len, 0));
+        zz_prefill_args a = {qv, win_k, win_v, ov, B, D, len, cached, mask};
+        KERNEL_OK(zz_prefill_attention(&a, 0));
+        KERNEL_OK(zz_cache_write(kc, vc, ring_k, ring_v, B, D, slots, sink, recent, p0, len, 0));
+
+        bf16 *qc = malloc((size_t)B * len * qrow * 2), *kc_h = malloc((size_t)B * (p0 + len) * krow * 2),
+             *vc_h = malloc((size_t)B * (p0 + len) * krow * 2);
+        float *oc = malloc((size_t)B * len * qrow * sizeof *oc);
+        for (int b = 0; b < B; b++) {
+            memcpy(qc + b * len * qrow, q + ((long long)b * S + p0) * qrow, (size_t)len * qrow * 2);
+            memcpy(kc_h + b * (p0 + len) * krow, k + (long long)b * S * krow, (size_t)(p0 + len) * krow * 2);
+            memcpy(vc_h + b * (p0 + len) * krow, v + (long long)b * S * krow, (size_t)(p0 + len) * krow * 2);
+        }
+        ref_attention_prefill(&h, len, p0, mask, qc, kc_h, vc_h, oc);
+        for (int b = 0; b < B; b++)
+            memcpy(ref + ((long long)b * S + p0) * qrow, oc + b * len * qrow, (size_t)len * qrow * sizeof *oc);
+        free(qc), free(kc_h), free(vc_h), free(oc);
+    }
+    float *out = to_host_floats(dout, nq);
+    expect_close(out, ref, nq, "chunked streaming prefill via ring + window (C %d)", C);
+    free(q), free(k), free(v), free(ref), free(out);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(rk), cudaFree(rv), cudaFree(wk), cudaFree(wv);
 }
 
 /* ---- layouts: one mixed layer run four ways equals the per-head reference ---- */
@@ -517,6 +609,8 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_cache_update),
+        cmocka_unit_test(test_cache_write_chunks),
+        cmocka_unit_test(test_streaming_chunks_through_ring),
         cmocka_unit_test(test_prefill_against_reference),
         cmocka_unit_test(test_prefill_chunked),
         cmocka_unit_test(test_prefill_long),
