@@ -27,7 +27,7 @@ NVCCFLAGS := -O3 -std=c++17 -lineinfo -Ikernels $(KERNEL_DEFS) \
 # NOTES.md. `make PTXAS_WARN=-Xptxas=-warn-spills,-warn-lmem-usage` shows it.
 PTXAS_WARN ?=
 LDFLAGS   := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -L$(MULTIARCH) -Wl,-rpath,$(abspath $(MULTIARCH))
-CUDA_LIBS := -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
+CUDA_LIBS := -lcupti -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
 
 KERNEL_CU   := $(wildcard kernels/*.cu)
 KERNEL_C    := $(wildcard kernels/*.c)
@@ -86,8 +86,27 @@ need-gpu:
 test-gpu: need-gpu $(GPU_TESTS)
 	scripts/run-tests $(GPU_TESTS)
 
+# The default sweep (README's main command): Llama-3-8B shapes at sparsity
+# 0.5, on the published DuoAttention pattern when ../shared holds it, else
+# a seeded synthetic one (summary.md names it). Time on an H100, from the
+# kernel rates in kernels/NOTES.md: prefill ~70 s (at 32K a full-attention
+# step takes 0.9 s: 3 warm-ups + 10 samples, 12 s per mode; duo and zigzag
+# half that), decode ~1 s per measurement (0.5 s of GPU time in steps of
+# 0.3-6 ms), 30 of them: about 2 minutes in all. The 10 s timeout (after
+# warm-up) still lets a 32K prefill take its 10 samples and caps a decode
+# measurement that never meets the noise target: about 6 minutes if none
+# did. Prefill stops at 32K: at 128K a full-attention step alone takes 15 s.
+# BENCH_ARGS adds flags; a later flag wins.
+BENCH_PATTERN_DIR := ../shared/duo-patterns/Llama-3-8B-Instruct-Gradient-1048k
+BENCH_PATTERN := $(if $(wildcard $(BENCH_PATTERN_DIR)/full_attention_heads.tsv),--pattern $(BENCH_PATTERN_DIR),--synthetic random:1)
+# Contexts are zz-bench run's defaults (decode 8K, 32K, 128K; prefill 8K,
+# 32K), so a --ctx in BENCH_ARGS sets both phases.
+BENCH_SWEEP := --model llama3-8b --sparsity 0.5 --layouts full,streaming,duo-cat,duo-slices,zigzag \
+               --phase decode,prefill --batch 1 --mode eager,graph --timeout 10
+BENCH_ARGS ?=
+
 bench: need-gpu bin/zz-bench
-	@echo "error: the timed sweep (zz-bench run) is not built yet; see issue 'zz-bench run'" >&2; exit 2
+	bin/zz-bench run $(BENCH_SWEEP) $(if $(filter --pattern% --synthetic%,$(BENCH_ARGS)),,$(BENCH_PATTERN)) $(BENCH_ARGS)
 
 plots:
 	@echo "error: plots are not built yet; see issue 'Tables, gnuplot plots'" >&2; exit 2

@@ -1,0 +1,568 @@
+/* The executor (executor.h): buffers sized like a model's, one step = every
+ * layer's ops of the plan, eager or as a replayed CUDA graph. */
+#include "executor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attention.h"
+#include "nvtx.h"
+
+/* Kernel-name tags: substrings of the (mangled) names CUPTI reports. */
+#define TAG_PREFILL "prefill_kernel"
+#define TAG_DECODE "decode_split_kernel"
+#define TAG_COMBINE "combine_kernel"
+#define TAG_CACHE "cache_write_kernel"
+#define TAG_WINDOW "streaming_window_kernel"
+#define TAG_COPY "copy_heads_kernel"
+
+typedef struct {
+    bf16 *k_full, *v_full;  /* [B][full_capacity][retrieval heads][D] */
+    bf16 *k_ring, *v_ring;  /* [B][sink + recent][streaming heads][D] */
+    int *q_index, *kv_index; /* device: split order -> model head (duo-gather) */
+} layer_buffers;
+
+struct zz_executor {
+    zz_plan plan;
+    cudaStream_t stream;
+    int sm_count;
+    int batch, q_heads, kv_heads, head_dim, group;
+    int ctx, sink, recent, ring_slots;
+    int tokens;         /* per pass: 1 (decode), S or the chunk (prefill) */
+    int full_capacity;  /* slots of a full cache */
+    int chunked;        /* prefill in several passes */
+    /* Activations of one layer, shared by all layers (a model reuses them). */
+    bf16 *q, *k_new, *v_new, *out;       /* model (or load-time reordered) order */
+    bf16 *q_split, *k_split, *v_split, *out_split; /* duo-gather */
+    bf16 *out_full, *out_streaming;      /* duo-cat: one output per group */
+    bf16 *win_k, *win_v;                 /* chunked streaming window */
+    void *workspace;
+    size_t workspace_bytes;
+    layer_buffers *layers;
+    /* The launch list, filled by a dry walk at creation. */
+    zz_launch *launches;
+    int n_launches, cap_launches;
+    int dry;  /* walking to list launches: launch nothing */
+    cudaGraphExec_t graph;
+};
+
+const char *zz_mode_name(zz_mode mode) { return mode == ZZ_MODE_GRAPH ? "graph" : "eager"; }
+
+int zz_mode_from_name(const char *name, zz_mode *out) {
+    if (!strcmp(name, "eager")) return *out = ZZ_MODE_EAGER, 0;
+    if (!strcmp(name, "graph")) return *out = ZZ_MODE_GRAPH, 0;
+    return -1;
+}
+
+/* ---- sizes ---- */
+
+typedef struct {
+    long long act_q, act_kv;              /* one layer's activations (elements) */
+    long long full_cache, ring_cache;     /* per layer, K and V each (elements) */
+    long long window;                     /* chunked streaming window, K and V each */
+    int max_retrieval, max_streaming;     /* KV heads per group, largest layer */
+    int tokens, full_capacity, chunked;
+} sizes;
+
+static sizes sizes_of(const zz_plan *p) {
+    const zz_model *m = &p->model;
+    const zz_workload *w = &p->workload;
+    sizes s = {0};
+    int decode = w->phase == ZZ_DECODE;
+    s.chunked = !decode && w->chunk > 0 && w->chunk < w->ctx;
+    s.tokens = decode ? 1 : (int)(s.chunked ? w->chunk : w->ctx);
+    s.full_capacity = (int)(decode ? w->ctx + 1 : w->ctx);
+    for (int l = 0; l < m->layers; l++) {
+        const zz_layer_plan *lp = &p->layers[l];
+        if (lp->retrieval_heads > s.max_retrieval) s.max_retrieval = lp->retrieval_heads;
+        if (lp->streaming_heads > s.max_streaming) s.max_streaming = lp->streaming_heads;
+    }
+    long long b = w->batch, d = m->head_dim;
+    s.act_q = b * s.tokens * m->q_heads * d;
+    s.act_kv = b * s.tokens * m->kv_heads * d;
+    s.full_cache = b * s.full_capacity * d;  /* per KV head */
+    s.ring_cache = b * (long long)(w->sink + w->recent) * d;
+    s.window = s.chunked ? b * (long long)(w->sink + w->recent + s.tokens) * s.max_streaming * d : 0;
+    return s;
+}
+
+static size_t decode_workspace(const zz_plan *p, int sm_count) {
+    if (p->workload.phase != ZZ_DECODE) return 0;
+    /* The largest split-KV partial buffer any decode launch of the step needs:
+     * the widest group against the longest cache. */
+    const zz_model *m = &p->model;
+    zz_decode_args a = {0};
+    a.batch = p->workload.batch, a.head_dim = m->head_dim, a.pos = (int)p->workload.ctx;
+    a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+    a.q.heads = m->q_heads, a.k.heads = 1;  /* one KV head: the most splits per head */
+    size_t one_head = zz_decode_workspace_bytes(&a, sm_count);
+    return one_head; /* splits are chosen per launch for its KV heads; one head bounds them all */
+}
+
+double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
+    sizes s = sizes_of(p);
+    double elems = 4.0 * s.act_q + 2.0 * s.act_q  /* q, out; q_split, out_split */
+                   + 4.0 * s.act_kv                /* k_new, v_new; k_split, v_split */
+                   + 2.0 * s.act_q                 /* out_full + out_streaming */
+                   + 2.0 * s.window;
+    for (int l = 0; l < p->model.layers; l++)
+        elems += 2.0 * (p->layers[l].retrieval_heads * (double)s.full_cache +
+                        p->layers[l].streaming_heads * (double)s.ring_cache);
+    return elems * sizeof(bf16) + (double)decode_workspace(p, sm_count);
+}
+
+/* ---- allocation ---- */
+
+#define CUDA_OR_FAIL(call)                                                                      \
+    do {                                                                                        \
+        cudaError_t err_ = (call);                                                              \
+        if (err_ != cudaSuccess)                                                                \
+            return zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
+    } while (0)
+#define KERNEL_OR_FAIL(call)                                                                    \
+    do {                                                                                        \
+        if ((call) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());                    \
+    } while (0)
+
+/* Random bf16 in [-1, 1]: never zeros, which run faster than real data. */
+static int alloc_random(zz_executor *ex, bf16 **x, long long n, zz_error *err) {
+    *x = NULL;
+    if (n == 0) return 0;
+    static unsigned long long seed = 1;
+    CUDA_OR_FAIL(cudaMalloc((void **)x, (size_t)n * sizeof(bf16)));
+    KERNEL_OR_FAIL(zz_fill_uniform(*x, n, seed++ * 0x9E3779B97F4A7C15ULL, 1.0f, ex->stream));
+    return 0;
+}
+
+static int upload_order(const zz_layer_plan *lp, int group, int kv_heads, int **q_index, int **kv_index,
+                        zz_error *err) {
+    int q[ZZ_MAX_Q_HEADS], kv[ZZ_MAX_KV_HEADS];
+    for (int i = 0; i < kv_heads; i++) {
+        kv[i] = lp->kv_order[i];
+        for (int j = 0; j < group; j++) q[i * group + j] = lp->kv_order[i] * group + j;
+    }
+    CUDA_OR_FAIL(cudaMalloc((void **)q_index, sizeof(int) * (size_t)kv_heads * group));
+    CUDA_OR_FAIL(cudaMalloc((void **)kv_index, sizeof(int) * (size_t)kv_heads));
+    CUDA_OR_FAIL(cudaMemcpy(*q_index, q, sizeof(int) * (size_t)kv_heads * group, cudaMemcpyHostToDevice));
+    CUDA_OR_FAIL(cudaMemcpy(*kv_index, kv, sizeof(int) * (size_t)kv_heads, cudaMemcpyHostToDevice));
+    return 0;
+}
+
+static int is_gather_layer(const zz_executor *ex, int l) {
+    return ex->plan.layout == ZZ_LAYOUT_DUO_GATHER && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
+}
+static int is_cat_layer(const zz_executor *ex, int l) {
+    return ex->plan.layout == ZZ_LAYOUT_DUO_CAT && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
+}
+
+/* ---- one step ---- */
+
+static int note_launch(zz_executor *ex, int layer, zz_category category, const char *tag, double bytes, double flops,
+                       zz_error *err) {
+    if (!ex->dry) return 0;
+    if (ex->n_launches == ex->cap_launches) {
+        int cap = ex->cap_launches ? 2 * ex->cap_launches : 256;
+        zz_launch *grown = realloc(ex->launches, sizeof *grown * (size_t)cap);
+        if (!grown) return zz_errorf(err, "out of memory listing %d launches", cap);
+        ex->launches = grown, ex->cap_launches = cap;
+    }
+    ex->launches[ex->n_launches++] = (zz_launch){layer, category, tag, bytes, flops};
+    return 0;
+}
+
+/* A tensor of the layer's activations with `heads` heads, as laid out for a
+ * pass of ex->tokens tokens; the first `tokens` are used. */
+static zz_view act(const zz_executor *ex, bf16 *data, int heads) {
+    return zz_view_dense(data, ex->tokens, heads, ex->head_dim);
+}
+
+typedef struct {
+    int layer, pass, pos0, tokens;  /* this pass: positions pos0 .. pos0+tokens-1 */
+    zz_view q, k, v, out;           /* the layer's inputs and output, in split order */
+} pass_ctx;
+
+#define LAUNCH(ex, call)                                                      \
+    do {                                                                      \
+        if (!(ex)->dry && (call) != ZZ_OK) return zz_errorf(err, "layer %d: %s", c->layer, zz_kernel_error()); \
+    } while (0)
+
+static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error *err) {
+    const int B = ex->batch, D = ex->head_dim, l = c->layer;
+    const layer_buffers *lb = &ex->layers[l];
+    const zz_layer_plan *lp = &ex->plan.layers[l];
+    const double share = 1.0 / (double)ex->plan.passes;  /* op bytes/FLOPs are whole-step totals */
+    const double bytes = op->bytes * share, flops = op->flops * share;
+    const int r = lp->retrieval_heads, s = lp->streaming_heads;
+    zz_view full_k = zz_view_dense(lb->k_full, ex->full_capacity, r ? r : 1, D), full_v = full_k;
+    full_v.data = lb->v_full;
+    zz_view ring_k = zz_view_dense(lb->k_ring, ex->ring_slots, s ? s : 1, D), ring_v = ring_k;
+    ring_v.data = lb->v_ring;
+    zz_view new_k = zz_view_heads(c->k, op->kv_first, op->kv_count, D);
+    zz_view new_v = zz_view_heads(c->v, op->kv_first, op->kv_count, D);
+    zz_view q = zz_view_heads(c->q, op->q_first, op->q_count, D);
+    zz_view out = zz_view_heads(c->out, op->q_first, op->q_count, D);
+    if (is_cat_layer(ex, l) && (op->kind == ZZ_OP_ATTN_FULL || op->kind == ZZ_OP_ATTN_STREAMING))
+        out = act(ex, op->kind == ZZ_OP_ATTN_FULL ? ex->out_full : ex->out_streaming, op->q_count);
+    const int decode = ex->plan.workload.phase == ZZ_DECODE;
+    const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0};
+    const zz_mask streaming = {ZZ_MASK_STREAMING, ex->sink, ex->recent, ex->chunked};
+    nvtx_push(zz_op_name(op->kind), 0);
+
+    switch (op->kind) {
+    case ZZ_OP_GATHER: {
+        zz_view model_q = act(ex, ex->q, ex->q_heads), model_k = act(ex, ex->k_new, ex->kv_heads),
+                model_v = act(ex, ex->v_new, ex->kv_heads);
+        LAUNCH(ex, zz_gather_heads(model_q, lb->q_index, ex->q_heads, c->q, B, c->tokens, D, ex->stream));
+        LAUNCH(ex, zz_gather_heads(model_k, lb->kv_index, ex->kv_heads, c->k, B, c->tokens, D, ex->stream));
+        LAUNCH(ex, zz_gather_heads(model_v, lb->kv_index, ex->kv_heads, c->v, B, c->tokens, D, ex->stream));
+        for (int i = 0; i < 3; i++)
+            if (note_launch(ex, l, op->category, TAG_COPY, bytes / 3, 0, err)) return -1;
+        break;
+    }
+    case ZZ_OP_CACHE_APPEND:
+        LAUNCH(ex, zz_cache_write(new_k, new_v, full_k, full_v, B, D, ex->full_capacity, 0, 0, c->pos0, c->tokens,
+                                  ex->stream));
+        if (note_launch(ex, l, op->category, TAG_CACHE, bytes, 0, err)) return -1;
+        break;
+    case ZZ_OP_CACHE_RING:
+        if (ex->chunked) {  /* the window reads the ring as it was before this chunk */
+            zz_view wk = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D), wv = wk;
+            wv.data = ex->win_v;
+            LAUNCH(ex, zz_streaming_window(ring_k, ring_v, new_k, new_v, wk, wv, B, D, ex->sink, ex->recent, c->pos0,
+                                           c->tokens, ex->stream));
+            int keys = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0) + c->tokens;
+            if (note_launch(ex, l, op->category, TAG_WINDOW, 4.0 * B * keys * s * D, 0, err)) return -1;
+        }
+        LAUNCH(ex, zz_cache_write(new_k, new_v, ring_k, ring_v, B, D, ex->ring_slots, ex->sink, ex->recent, c->pos0,
+                                  c->tokens, ex->stream));
+        if (note_launch(ex, l, op->category, TAG_CACHE, bytes, 0, err)) return -1;
+        break;
+    case ZZ_OP_ATTN_FULL:
+    case ZZ_OP_ATTN_STREAMING: {
+        int is_full = op->kind == ZZ_OP_ATTN_FULL;
+        if (decode) {
+            zz_decode_args a = {q, is_full ? full_k : ring_k, is_full ? full_v : ring_v, out, B, D, c->pos0,
+                                is_full ? full : streaming, 0};
+            LAUNCH(ex, zz_decode_attention(&a, ex->workspace, ex->sm_count, ex->stream));
+            if (note_launch(ex, l, op->category, TAG_DECODE, bytes, flops, err)) return -1;
+            if (zz_decode_workspace_bytes(&a, ex->sm_count) > 0 &&
+                note_launch(ex, l, ZZ_CAT_COMBINE, TAG_COMBINE, 0, 0, err))
+                return -1;
+            break;
+        }
+        zz_prefill_args a = {q, new_k, new_v, out, B, D, c->tokens, 0, is_full ? full : streaming};
+        if (ex->chunked && is_full) {  /* keys 0 .. pos0+tokens-1 from the cache */
+            a.k = full_k, a.v = full_v, a.q_pos0 = c->pos0;
+        } else if (ex->chunked) {      /* keys from the [sink | recent | chunk] window */
+            a.k = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D);
+            a.v = a.k;
+            a.v.data = ex->win_v;
+            a.q_pos0 = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
+        }
+        LAUNCH(ex, zz_prefill_attention(&a, ex->stream));
+        if (note_launch(ex, l, op->category, TAG_PREFILL, bytes, flops, err)) return -1;
+        break;
+    }
+    case ZZ_OP_CONCAT:
+        LAUNCH(ex, zz_concat_heads(act(ex, ex->out_full, r * ex->group), act(ex, ex->out_streaming, s * ex->group),
+                                   act(ex, ex->out, ex->q_heads), B, c->tokens, D, ex->stream));
+        if (note_launch(ex, l, op->category, TAG_COPY, bytes, 0, err)) return -1;
+        break;
+    case ZZ_OP_SCATTER:
+        LAUNCH(ex, zz_scatter_heads(c->out, lb->q_index, ex->q_heads, act(ex, ex->out, ex->q_heads), B, c->tokens, D,
+                                    ex->stream));
+        if (note_launch(ex, l, op->category, TAG_COPY, bytes, 0, err)) return -1;
+        break;
+    }
+    nvtx_pop();
+    return 0;
+}
+
+static int run_step(zz_executor *ex, zz_error *err) {
+    const zz_workload *w = &ex->plan.workload;
+    nvtx_push("step", 0);
+    for (long long pass = 0; pass < ex->plan.passes; pass++) {
+        pass_ctx c;
+        c.pass = (int)pass;
+        c.pos0 = w->phase == ZZ_DECODE ? (int)w->ctx : (int)(pass * ex->tokens);
+        c.tokens = w->phase == ZZ_DECODE ? 1 : (int)(w->ctx - c.pos0 < ex->tokens ? w->ctx - c.pos0 : ex->tokens);
+        for (int l = 0; l < ex->plan.model.layers; l++) {
+            char name[32];
+            snprintf(name, sizeof name, "layer %d", l);
+            nvtx_push(name, 0);
+            c.layer = l;
+            int gather = is_gather_layer(ex, l);
+            c.q = act(ex, gather ? ex->q_split : ex->q, ex->q_heads);
+            c.k = act(ex, gather ? ex->k_split : ex->k_new, ex->kv_heads);
+            c.v = act(ex, gather ? ex->v_split : ex->v_new, ex->kv_heads);
+            c.out = act(ex, gather ? ex->out_split : ex->out, ex->q_heads);
+            const zz_layer_plan *lp = &ex->plan.layers[l];
+            for (int i = 0; i < lp->n_ops; i++)
+                if (run_op(ex, &c, &lp->ops[i], err)) return -1;
+            nvtx_pop();
+        }
+    }
+    nvtx_pop();
+    return 0;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int zz_executor_enqueue(zz_executor *ex, zz_mode mode, double *host_seconds, zz_error *err) {
+    double t0 = now_seconds();
+    if (mode == ZZ_MODE_EAGER) {
+        if (run_step(ex, err)) return -1;
+    } else {
+        if (!ex->graph) {
+            cudaGraph_t graph;
+            CUDA_OR_FAIL(cudaStreamBeginCapture(ex->stream, cudaStreamCaptureModeThreadLocal));
+            if (run_step(ex, err)) {
+                cudaStreamEndCapture(ex->stream, &graph);
+                return -1;
+            }
+            CUDA_OR_FAIL(cudaStreamEndCapture(ex->stream, &graph));
+            cudaError_t rc = cudaGraphInstantiate(&ex->graph, graph, 0);
+            cudaGraphDestroy(graph);
+            if (rc != cudaSuccess)
+                return zz_errorf(err, "%s:%d: cudaGraphInstantiate: %s", __FILE__, __LINE__, cudaGetErrorString(rc));
+            t0 = now_seconds();  /* capture is set-up, not the step's enqueue cost */
+        }
+        CUDA_OR_FAIL(cudaGraphLaunch(ex->graph, ex->stream));
+    }
+    if (host_seconds) *host_seconds = now_seconds() - t0;
+    return 0;
+}
+
+const zz_launch *zz_executor_launches(const zz_executor *ex, int *count) {
+    *count = ex->n_launches;
+    return ex->launches;
+}
+
+/* ---- create / destroy ---- */
+
+void zz_executor_destroy(zz_executor *ex) {
+    if (!ex) return;
+    if (ex->graph) cudaGraphExecDestroy(ex->graph);
+    bf16 *shared[] = {ex->q, ex->k_new, ex->v_new, ex->out, ex->q_split, ex->k_split, ex->v_split,
+                      ex->out_split, ex->out_full, ex->out_streaming, ex->win_k, ex->win_v};
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) cudaFree(shared[i]);
+    cudaFree(ex->workspace);
+    if (ex->layers)
+        for (int l = 0; l < ex->plan.model.layers; l++) {
+            layer_buffers *lb = &ex->layers[l];
+            cudaFree(lb->k_full), cudaFree(lb->v_full), cudaFree(lb->k_ring), cudaFree(lb->v_ring);
+            cudaFree(lb->q_index), cudaFree(lb->kv_index);
+        }
+    free(ex->layers);
+    free(ex->launches);
+    free(ex);
+}
+
+static int create(zz_executor *ex, zz_error *err) {
+    const zz_plan *p = &ex->plan;
+    sizes s = sizes_of(p);
+    ex->batch = p->workload.batch;
+    ex->q_heads = p->model.q_heads, ex->kv_heads = p->model.kv_heads, ex->head_dim = p->model.head_dim;
+    ex->group = ex->q_heads / ex->kv_heads;
+    ex->ctx = (int)p->workload.ctx, ex->sink = p->workload.sink, ex->recent = p->workload.recent;
+    ex->ring_slots = ex->sink + ex->recent;
+    ex->tokens = s.tokens, ex->full_capacity = s.full_capacity, ex->chunked = s.chunked;
+    int any_gather = 0, any_cat = 0;
+    for (int l = 0; l < p->model.layers; l++) any_gather |= is_gather_layer(ex, l), any_cat |= is_cat_layer(ex, l);
+
+    if (alloc_random(ex, &ex->q, s.act_q, err) || alloc_random(ex, &ex->k_new, s.act_kv, err) ||
+        alloc_random(ex, &ex->v_new, s.act_kv, err) || alloc_random(ex, &ex->out, s.act_q, err))
+        return -1;
+    if (any_gather && (alloc_random(ex, &ex->q_split, s.act_q, err) || alloc_random(ex, &ex->k_split, s.act_kv, err) ||
+                       alloc_random(ex, &ex->v_split, s.act_kv, err) ||
+                       alloc_random(ex, &ex->out_split, s.act_q, err)))
+        return -1;
+    long long per_q_head = s.act_q / ex->q_heads;
+    if (any_cat && (alloc_random(ex, &ex->out_full, per_q_head * s.max_retrieval * ex->group, err) ||
+                    alloc_random(ex, &ex->out_streaming, per_q_head * s.max_streaming * ex->group, err)))
+        return -1;
+    if (alloc_random(ex, &ex->win_k, s.window, err) || alloc_random(ex, &ex->win_v, s.window, err)) return -1;
+    ex->workspace_bytes = decode_workspace(p, ex->sm_count);
+    if (ex->workspace_bytes) CUDA_OR_FAIL(cudaMalloc(&ex->workspace, ex->workspace_bytes));
+
+    ex->layers = calloc((size_t)p->model.layers, sizeof *ex->layers);
+    if (!ex->layers) return zz_errorf(err, "out of memory for %d layers", p->model.layers);
+    for (int l = 0; l < p->model.layers; l++) {
+        layer_buffers *lb = &ex->layers[l];
+        const zz_layer_plan *lp = &p->layers[l];
+        if (alloc_random(ex, &lb->k_full, s.full_cache * lp->retrieval_heads, err) ||
+            alloc_random(ex, &lb->v_full, s.full_cache * lp->retrieval_heads, err) ||
+            alloc_random(ex, &lb->k_ring, s.ring_cache * lp->streaming_heads, err) ||
+            alloc_random(ex, &lb->v_ring, s.ring_cache * lp->streaming_heads, err))
+            return -1;
+        if (is_gather_layer(ex, l) && upload_order(lp, ex->group, ex->kv_heads, &lb->q_index, &lb->kv_index, err))
+            return -1;
+    }
+    CUDA_OR_FAIL(cudaStreamSynchronize(ex->stream));
+    ex->dry = 1;  /* list the launches without launching */
+    int rc = run_step(ex, err);
+    ex->dry = 0;
+    return rc;
+}
+
+int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, zz_executor **out, zz_error *err) {
+    *out = NULL;
+    if (plan->workload.phase == ZZ_DECODE && plan->workload.ctx + 1 > 0x7fffffff)
+        return zz_errorf(err, "context %lld too long", plan->workload.ctx);
+    zz_executor *ex = calloc(1, sizeof *ex);
+    if (!ex) return zz_errorf(err, "out of memory");
+    ex->plan = *plan;
+    ex->stream = stream;
+    ex->sm_count = sm_count;
+    if (create(ex, err)) {
+        zz_executor_destroy(ex);
+        return -1;
+    }
+    *out = ex;
+    return 0;
+}
+
+/* ---- verification against the CPU reference ---- */
+
+static int download(bf16 **host, const bf16 *device, long long n, zz_error *err) {
+    *host = malloc((size_t)n * sizeof(bf16));
+    if (!*host) return zz_errorf(err, "out of memory (%lld values)", n);
+    CUDA_OR_FAIL(cudaMemcpy(*host, device, (size_t)n * sizeof(bf16), cudaMemcpyDeviceToHost));
+    return 0;
+}
+
+/* Copy heads [first, first + count) of every token of x (heads per token) into y. */
+static void take_heads(bf16 *y, const bf16 *x, long long tokens, int heads, int first, int count, int d) {
+    for (long long t = 0; t < tokens; t++)
+        memcpy(y + t * count * d, x + (t * heads + first) * d, sizeof(bf16) * (size_t)count * d);
+}
+
+/* The layer's inputs in split order, as the attention ops see them: the
+ * load-time reordered tensors are stored that way already; duo-gather
+ * gathers the model-order tensors by kv_order. Returns a malloc'd copy. */
+static bf16 *to_split_order(const bf16 *x, long long tokens, int heads, int per_kv, const zz_layer_plan *lp,
+                            int gather, int d) {
+    bf16 *y = malloc(sizeof(bf16) * (size_t)(tokens * heads * d));
+    if (!y) return NULL;
+    for (long long t = 0; t < tokens; t++)
+        for (int i = 0; i < heads; i++) {
+            int src = gather ? lp->kv_order[i / per_kv] * per_kv + i % per_kv : i;
+            memcpy(y + (t * heads + i) * d, x + (t * heads + src) * d, sizeof(bf16) * (size_t)d);
+        }
+    return y;
+}
+
+int zz_executor_output(zz_executor *ex, bf16 **host, long long *n, zz_error *err) {
+    *n = (long long)ex->batch * ex->tokens * ex->q_heads * ex->head_dim;
+    CUDA_OR_FAIL(cudaStreamSynchronize(ex->stream));
+    return download(host, ex->out, *n, err);
+}
+
+int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err) {
+    const int B = ex->batch, D = ex->head_dim, G = ex->group, Hq = ex->q_heads, Hkv = ex->kv_heads;
+    const int decode = ex->plan.workload.phase == ZZ_DECODE;
+    const long long last_pos0 = decode ? ex->ctx : (ex->plan.passes - 1) * ex->tokens;
+    const int T = decode ? 1 : (int)(ex->ctx - last_pos0), keys = (int)(last_pos0 + T);
+    const long long C = ex->tokens;  /* tokens per pass as allocated */
+    *worst = 0;
+
+    bf16 *q = NULL, *kn = NULL, *vn = NULL;
+    int rc = -1;
+    if (download(&q, ex->q, B * C * Hq * D, err) || download(&kn, ex->k_new, B * C * Hkv * D, err) ||
+        download(&vn, ex->v_new, B * C * Hkv * D, err))
+        goto done;
+    /* Every layer reads the same inputs and writes the same output buffer,
+     * so running layers 0..l leaves layer l's output there. (Re-running a
+     * layer rewrites its caches with the same tokens: harmless.) */
+    for (int l = 0; l < ex->plan.model.layers; l++) {
+        const zz_layer_plan *lp = &ex->plan.layers[l];
+        int gather = is_gather_layer(ex, l), r = lp->retrieval_heads, s = lp->streaming_heads;
+        int saved = ex->plan.model.layers;
+        ex->plan.model.layers = l + 1;
+        int step_rc = zz_executor_enqueue(ex, ZZ_MODE_EAGER, NULL, err);
+        ex->plan.model.layers = saved;
+        if (step_rc) goto done;
+        CUDA_OR_FAIL(cudaStreamSynchronize(ex->stream));
+        bf16 *o_dev;
+        if (download(&o_dev, ex->out, B * C * Hq * D, err)) goto done;
+        float *ref = calloc((size_t)(B * T * Hq * D), sizeof(float));
+        float *got = malloc(sizeof(float) * (size_t)(B * T * Hq * D));
+        bf16 *qs = to_split_order(q, B * C, Hq, G, lp, gather, D);
+        if (!ref || !got || !qs) {
+            free(ref), free(got), free(qs), free(o_dev);
+            zz_errorf(err, "out of memory verifying layer %d", l);
+            goto done;
+        }
+        zz_heads full_h = {B, r * G, r, D}, stream_h = {B, s * G, s, D};
+        /* Per group: the group's queries (split order), its keys, its output. */
+        for (int grp = 0; grp < 2; grp++) {
+            int nkv = grp ? s : r, first = grp ? r : 0;
+            if (!nkv) continue;
+            bf16 *qg = malloc(sizeof(bf16) * (size_t)(B * C * nkv * G * D));
+            float *og = malloc(sizeof(float) * (size_t)(B * T * nkv * G * D));
+            take_heads(qg, qs, B * C, Hq, first * G, nkv * G, D);
+            if (decode) {
+                bf16 *kc, *vc;
+                const layer_buffers *lb = &ex->layers[l];
+                long long slots = grp ? ex->ring_slots : ex->full_capacity;
+                if (download(&kc, grp ? lb->k_ring : lb->k_full, B * slots * nkv * D, err) ||
+                    download(&vc, grp ? lb->v_ring : lb->v_full, B * slots * nkv * D, err)) {
+                    free(qg), free(og), free(ref), free(got), free(qs), free(o_dev);
+                    goto done;
+                }
+                if (grp)
+                    ref_attention_decode_streaming(&stream_h, ex->sink, ex->recent, ex->ctx, qg, kc, vc, og);
+                else
+                    ref_attention_decode_full(&full_h, ex->full_capacity, ex->ctx, qg, kc, vc, og);
+                free(kc), free(vc);
+            } else {
+                /* Keys at every position 0..keys-1: each pass reuses the same
+                 * input tokens, so position p holds input token p % C. */
+                bf16 *ks = to_split_order(kn, B * C, Hkv, 1, lp, gather, D), *vs = to_split_order(vn, B * C, Hkv, 1, lp, gather, D);
+                bf16 *kp = malloc(sizeof(bf16) * (size_t)B * keys * nkv * D), *vp = malloc(sizeof(bf16) * (size_t)B * keys * nkv * D);
+                for (int b = 0; b < B; b++)
+                    for (int p = 0; p < keys; p++) {
+                        long long src = ((long long)b * C + p % C) * Hkv + first, dst = ((long long)b * keys + p) * nkv;
+                        memcpy(kp + dst * D, ks + src * D, sizeof(bf16) * (size_t)nkv * D);
+                        memcpy(vp + dst * D, vs + src * D, sizeof(bf16) * (size_t)nkv * D);
+                    }
+                /* The last pass's queries are its first T input tokens. */
+                bf16 *ql = malloc(sizeof(bf16) * (size_t)B * T * nkv * G * D);
+                for (int b = 0; b < B; b++)
+                    memcpy(ql + (long long)b * T * nkv * G * D, qg + (long long)b * C * nkv * G * D,
+                           sizeof(bf16) * (size_t)T * nkv * G * D);
+                zz_mask mask = grp ? (zz_mask){ZZ_MASK_STREAMING, ex->sink, ex->recent, ex->chunked}
+                                   : (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+                ref_attention_prefill(grp ? &stream_h : &full_h, T, (int)last_pos0, mask, ql, kp, vp, og);
+                free(ks), free(vs), free(kp), free(vp), free(ql);
+            }
+            /* Into the layer's output layout: split order, or model order
+             * after duo-gather's scatter. */
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < T; t++)
+                    for (int i = 0; i < nkv * G; i++) {
+                        int split_q = first * G + i;
+                        int model_q = gather ? lp->kv_order[split_q / G] * G + split_q % G : split_q;
+                        memcpy(ref + (((long long)b * T + t) * Hq + model_q) * D,
+                               og + (((long long)b * T + t) * nkv * G + i) * D, sizeof(float) * (size_t)D);
+                    }
+            free(qg), free(og);
+        }
+        for (int b = 0; b < B; b++)
+            for (long long i = 0; i < (long long)T * Hq * D; i++)
+                got[b * T * Hq * D + i] = bf16_to_float(o_dev[b * C * Hq * D + i]);
+        double e = ref_relative_error(got, ref, (long)(B * T * Hq * D));
+        if (!(e <= *worst)) *worst = e;  /* NaN sticks */
+        free(ref), free(got), free(qs), free(o_dev);
+    }
+    rc = 0;
+done:
+    free(q), free(kn), free(vn);
+    return rc;
+}

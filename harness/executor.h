@@ -1,0 +1,61 @@
+/* The executor: one step of a plan (all L layers, the whole batch) on the GPU.
+ *
+ * It allocates what a model of the plan's shape holds: per layer its own KV
+ * caches (full caches for retrieval KV heads, sink + recent rings for
+ * streaming heads, in the layer's split order) and, shared across layers as a
+ * model shares them, the activations of one layer (Q, new K and V, the
+ * output, and the per-group buffers a layout's copies need). Inputs and
+ * caches hold random bf16 values (never zeros).
+ *
+ * A step walks plan->layers[l].ops for every layer, once per pass (prefill
+ * chunk): decode appends the new token at position S and attends S + 1 keys
+ * (full) or the window (streaming); prefill writes the prompt (or chunk) into
+ * the caches and attends it causally (chunked streaming heads through the
+ * [sink | recent | chunk] window, as DuoAttention does). Every launch is
+ * listed in zz_executor_launches, in order, with its layer, category and
+ * kernel name: the key that attributes CUPTI's kernel records.
+ *
+ * Modes: eager launches every kernel from the host each step; graph captures
+ * the step once (on first use) and replays it.
+ */
+#ifndef ZZ_EXECUTOR_H
+#define ZZ_EXECUTOR_H
+
+#include <cuda_runtime_api.h>
+#include "error.h"
+#include "reference.h"
+#include "plan.h"
+#include "timeline.h"
+
+typedef enum { ZZ_MODE_EAGER, ZZ_MODE_GRAPH } zz_mode;
+const char *zz_mode_name(zz_mode mode);
+int zz_mode_from_name(const char *name, zz_mode *out);  /* -1 if unknown */
+
+typedef struct zz_executor zz_executor;
+
+/* Device bytes zz_executor_create will allocate for the plan (caches,
+ * activations, workspace): compare with cudaMemGetInfo before creating. */
+double zz_executor_device_bytes(const zz_plan *plan, int sm_count);
+
+/* The plan is copied. Nothing is launched yet except the random fills. */
+int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, zz_executor **out, zz_error *err);
+void zz_executor_destroy(zz_executor *ex);
+
+/* The launches of one step, in launch order; valid until destroy. */
+const zz_launch *zz_executor_launches(const zz_executor *ex, int *count);
+
+/* Enqueue one step on the executor's stream (no synchronisation). Sets
+ * *host_seconds to the host time spent enqueueing it. NVTX ranges mark the
+ * layers and ops (eager; in graph mode, while capturing). */
+int zz_executor_enqueue(zz_executor *ex, zz_mode mode, double *host_seconds, zz_error *err);
+
+/* A host copy (malloc'd, *n values) of the layer output buffer: after a
+ * step, the last layer's output. For tests. */
+int zz_executor_output(zz_executor *ex, bf16 **host, long long *n, zz_error *err);
+
+/* Run one eager step and compare every layer's output (the last pass's, for
+ * chunked prefill) with the CPU reference on the same inputs and caches;
+ * *worst gets the largest relative error. For small configurations. */
+int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err);
+
+#endif

@@ -1,0 +1,165 @@
+/* One measurement (measure.h): warm-up, latency samples with events until
+ * the stopping rule is met, then (with CUPTI) a short attribution pass. */
+#include "measure.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvtx.h"
+
+#define CUDA_OR_GOTO(call)                                                                      \
+    do {                                                                                        \
+        cudaError_t err_ = (call);                                                              \
+        if (err_ != cudaSuccess) {                                                              \
+            zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
+            goto fail;                                                                          \
+        }                                                                                       \
+    } while (0)
+
+#define CUDA_OR_RETURN(call)                                                                    \
+    do {                                                                                        \
+        cudaError_t err_ = (call);                                                              \
+        if (err_ != cudaSuccess)                                                                \
+            return zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
+    } while (0)
+
+#define ATTRIBUTION_STEPS 20
+
+static double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void zz_measurement_free(zz_measurement *m) {
+    free(m->kernels);
+    zz_timeline_free(&m->owned_timeline);
+    memset(m, 0, sizeof *m);
+}
+
+typedef struct {
+    cudaStream_t stream, flush_stream;
+    cudaEvent_t start, stop, flushed;
+    void *flush_buffer;
+    size_t flush_bytes;
+} sampling;
+
+/* One timed step: (L2 flush,) start event, the step, stop event. */
+static int timed_step(zz_executor *ex, const sampling *sm, zz_mode mode, int index, double *seconds, double *host_s,
+                      zz_error *err) {
+    if (sm->flush_buffer) {
+        CUDA_OR_RETURN(cudaMemsetAsync(sm->flush_buffer, index & 0xff, sm->flush_bytes, sm->flush_stream));
+        CUDA_OR_RETURN(cudaEventRecord(sm->flushed, sm->flush_stream));
+        CUDA_OR_RETURN(cudaStreamWaitEvent(sm->stream, sm->flushed, 0));
+    }
+    nvtx_push("sample", 0);
+    CUDA_OR_RETURN(cudaEventRecord(sm->start, sm->stream));
+    if (zz_executor_enqueue(ex, mode, host_s, err)) return -1;
+    CUDA_OR_RETURN(cudaEventRecord(sm->stop, sm->stream));
+    nvtx_pop();
+    CUDA_OR_RETURN(cudaEventSynchronize(sm->stop));
+    float ms;
+    CUDA_OR_RETURN(cudaEventElapsedTime(&ms, sm->start, sm->stop));
+    *seconds = ms * 1e-3;
+    return 0;
+}
+
+/* Attribution: steps run with CUPTI recording on, collected in one flush at
+ * the end (a flush per step would put CUPTI's buffer handling inside the
+ * next step). Their kernel durations are GPU-side, so recording does not
+ * change them; the latency it inflates is not used (see measure.h). */
+static int attribute(zz_executor *ex, const sampling *sm, zz_mode mode, int steps, zz_cupti *cupti, uint32_t stream_id,
+                     zz_measurement *out, zz_error *err) {
+    const zz_kernel_record *records;
+    size_t n;
+    uint64_t latency_ns[ATTRIBUTION_STEPS];
+    if (zz_cupti_record(cupti, 1, err) || zz_cupti_collect(cupti, stream_id, &records, &n, &out->dropped_records, err))
+        return -1;
+    for (int i = 0; i < steps; i++) {
+        double seconds, host_s;
+        if (timed_step(ex, sm, mode, i, &seconds, &host_s, err)) return -1;
+        latency_ns[i] = (uint64_t)llround(seconds * 1e9);
+    }
+    if (zz_cupti_collect(cupti, stream_id, &records, &n, &out->dropped_records, err) ||
+        zz_cupti_record(cupti, 0, err) ||
+        zz_timeline_add(&out->owned_timeline, records, n, stream_id, latency_ns, (size_t)steps, err) ||
+        zz_timeline_summarize(&out->owned_timeline, &out->timeline, err) ||
+        zz_timeline_layer_medians(&out->owned_timeline, out->layer_ns, err) ||
+        zz_timeline_kernels(&out->owned_timeline, &out->kernels, &out->n_kernels, err))
+        return -1;
+    /* The step's accounting against the clean latency: kernel time as
+     * recorded, idle = latency - busy, so the parts still add up exactly. */
+    zz_step_time *step = &out->timeline.median_step;
+    step->latency_ns = out->latency.median * 1e9;
+    step->idle_ns = step->latency_ns - step->busy_ns;
+    out->have_kernels = 1;
+    return 0;
+}
+
+int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
+               zz_measurement *out, zz_error *err) {
+    memset(out, 0, sizeof *out);
+    zz_sampler latency = {0}, enqueue = {0};
+    sampling sm = {stream, NULL, NULL, NULL, NULL, NULL, 0};
+    uint32_t stream_id = 0;
+    int launches_n, rc = -1;
+    const zz_launch *launches = zz_executor_launches(ex, &launches_n);
+
+    if (zz_stop_rule_check(&opt->rule, err)) return -1;
+    CUDA_OR_GOTO(cudaEventCreate(&sm.start));
+    CUDA_OR_GOTO(cudaEventCreate(&sm.stop));
+    if (opt->cold) {
+        /* Writing twice the L2 evicts whatever the last sample left there.
+         * It runs on its own stream, so CUPTI's records of the step's stream
+         * never contain it, and before the start event. */
+        int device, l2;
+        CUDA_OR_GOTO(cudaGetDevice(&device));
+        CUDA_OR_GOTO(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+        sm.flush_bytes = 2 * (size_t)l2;
+        CUDA_OR_GOTO(cudaMalloc(&sm.flush_buffer, sm.flush_bytes));
+        CUDA_OR_GOTO(cudaStreamCreateWithFlags(&sm.flush_stream, cudaStreamNonBlocking));
+        CUDA_OR_GOTO(cudaEventCreateWithFlags(&sm.flushed, cudaEventDisableTiming));
+    }
+    if (cupti && (zz_cupti_record(cupti, 1, err) || zz_cupti_stream_id(cupti, stream, &stream_id, err) ||
+                  zz_cupti_record(cupti, 0, err) ||
+                  zz_timeline_init(&out->owned_timeline, launches, launches_n, err)))
+        goto fail;
+
+    for (int i = 0; i < opt->warmup; i++)
+        if (zz_executor_enqueue(ex, opt->mode, NULL, err)) goto fail;
+    CUDA_OR_GOTO(cudaStreamSynchronize(stream));
+
+    /* Latency: CUDA events alone, until the stopping rule is met. */
+    double t0 = wall_seconds();
+    for (;;) {
+        double seconds, host_s;
+        if (timed_step(ex, &sm, opt->mode, (int)latency.n, &seconds, &host_s, err) ||
+            zz_sampler_add(&latency, seconds, err) || zz_sampler_add(&enqueue, host_s, err))
+            goto fail;
+        zz_verdict v = zz_sampler_verdict(&latency, &opt->rule, wall_seconds() - t0);
+        if (v != ZZ_CONTINUE) {
+            out->verdict = v;
+            break;
+        }
+    }
+    out->gpu_time_s = latency.gpu_time_s;
+    if (zz_sampler_stats(&latency, &out->latency, err) || zz_sampler_stats(&enqueue, &out->host_enqueue, err))
+        goto fail;
+
+    int steps = opt->rule.min_samples < 3 ? 3 : opt->rule.min_samples > ATTRIBUTION_STEPS ? ATTRIBUTION_STEPS
+                                                                                           : opt->rule.min_samples;
+    if (cupti && attribute(ex, &sm, opt->mode, steps, cupti, stream_id, out, err)) goto fail;
+    rc = 0;
+fail:
+    zz_sampler_free(&latency);
+    zz_sampler_free(&enqueue);
+    if (sm.start) cudaEventDestroy(sm.start);
+    if (sm.stop) cudaEventDestroy(sm.stop);
+    if (sm.flushed) cudaEventDestroy(sm.flushed);
+    if (sm.flush_stream) cudaStreamDestroy(sm.flush_stream);
+    cudaFree(sm.flush_buffer);
+    if (rc) zz_measurement_free(out);
+    return rc;
+}

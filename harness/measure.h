@@ -1,0 +1,52 @@
+/* One measurement: a plan's step timed on the GPU until its latency is
+ * stable (DESIGN.md, "What is timed, and how").
+ *
+ * Warm-up steps first; then one step per sample, CUDA events around it on
+ * the executor's stream, until the stopping rule says converged or timeout.
+ * With --cold an L2 flush (a write of twice the L2 size, on another stream,
+ * ordered before the sample and outside its events) precedes each sample.
+ *
+ * Latency samples run with CUPTI's recording off: recording lengthens every
+ * launch (on the H100, +16 % eager and +45 % graph on a small decode step),
+ * so timing with it on would measure CUPTI. With CUPTI, an attribution pass
+ * follows: min_samples steps (3 to 20) with recording on, their kernel records
+ * attributed to the step's launches (timeline.h). Kernel durations are
+ * GPU-side and unaffected by recording; the step accounting (median_step)
+ * takes its latency from the clean samples and idle = latency - busy kernel
+ * time, so its parts add up to the reported median exactly.
+ */
+#ifndef ZZ_MEASURE_H
+#define ZZ_MEASURE_H
+
+#include "activity.h"
+#include "executor.h"
+#include "stats.h"
+#include "timeline.h"
+
+typedef struct {
+    zz_mode mode;
+    int cold;           /* flush L2 before each sample */
+    int warmup;         /* steps before sampling */
+    zz_stop_rule rule;
+} zz_measure_options;
+
+typedef struct {
+    zz_stats latency;        /* event-timed step latency, seconds */
+    zz_verdict verdict;      /* converged, or timeout (noise target not met) */
+    double gpu_time_s;       /* summed sample latencies */
+    zz_stats host_enqueue;   /* seconds to enqueue one step */
+    int have_kernels;        /* CUPTI attributed the kernels: the fields below are set */
+    zz_timeline_summary timeline;     /* of the attribution pass; median_step is rebased on `latency` */
+    double layer_ns[ZZ_MAX_LAYERS];   /* per layer, median kernel time */
+    zz_kernel_summary *kernels;       /* kernels.csv rows, n_kernels of them */
+    size_t n_kernels;
+    unsigned long long dropped_records;
+    zz_timeline owned_timeline;       /* keeps the kernel names alive */
+} zz_measurement;
+
+/* cupti may be NULL (events only). */
+int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
+               zz_measurement *out, zz_error *err);
+void zz_measurement_free(zz_measurement *m);
+
+#endif
