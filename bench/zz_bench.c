@@ -2,24 +2,47 @@
  *
  *   plan   the per-layer execution plan of one layout, and the equal-budget
  *          summary of duo against zigzag (retrieval heads, KV bytes, FLOPs)
+ *   run    the timed sweep on the GPU: every configuration × layout × mode,
+ *          written as a run folder (env.json, results.csv, kernels.csv,
+ *          summary.md), summary.md printed at the end
  *
- * Everything is computed before anything is printed, so a bad flag or a bad
- * pattern file leaves stdout empty: one line "zz-bench: <msg>" on stderr and
- * exit status 2.
+ * Every argument is checked, the pattern loaded and every plan of the sweep
+ * built before anything is printed or any CUDA call is made, so a bad flag
+ * or a bad pattern file leaves stdout empty: one line "zz-bench: <msg>" on
+ * stderr and exit status 2, with or without a GPU. Failures on the GPU exit
+ * with status 1, after writing the rows finished so far.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <cuda_profiler_api.h>
+
+#include "activity.h"
+#include "device.h"
+#include "executor.h"
+#include "measure.h"
 #include "model.h"
+#include "nvtx.h"
+#include "output.h"
 #include "pattern.h"
 #include "plan.h"
+#include "report.h"
+#include "stats.h"
+#include "sweep.h"
 
 #define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130  /* 128 + SIGINT, as a shell reports it */
 
 static const char main_usage[] =
     "usage: zz-bench <command> [options]\n"
@@ -29,8 +52,27 @@ static const char main_usage[] =
     "\n"
     "commands:\n"
     "  plan    per-layer execution plan of one layout, and the duo/zigzag budget\n"
+    "  run     time every layout of a sweep on the GPU and write a run folder\n"
     "\n"
     "Run 'zz-bench <command> --help' for the options of a command.\n";
+
+/* The flags plan and run share, for both help texts. */
+#define MODEL_HELP                                                                                   \
+    "model (a preset, optionally overridden, or all four shape flags):\n"                            \
+    "  --model NAME            llama2-7b, llama3-8b, mistral-7b, llama3-70b (default llama3-8b)\n"  \
+    "  --layers N              layers L\n"                                                           \
+    "  --q-heads N             query heads Hq\n"                                                     \
+    "  --kv-heads N            KV heads Hkv, dividing Hq\n"                                          \
+    "  --head-dim N            head dim D: 64 or 128\n"
+#define PATTERN_HELP                                                                                 \
+    "head pattern (one of):\n"                                                                       \
+    "  --pattern DIR           DuoAttention folder: full_attention_heads.tsv, optional config.json\n"
+#define WINDOW_HELP                                                                                  \
+    "  --sink N                streaming sink tokens (default config.json's sink_size, else 128)\n" \
+    "  --recent N              streaming recent tokens (default config.json's recent_size, else 256)\n"
+#define BUDGET_HELP                                                                                  \
+    "  --zigzag-budget R       zigzag retrieval layers when Hkv does not divide the retrieval\n"    \
+    "                          heads: nearest (halves up), floor or ceil (default nearest)\n"
 
 static const char plan_usage[] =
     "usage: zz-bench plan [options]\n"
@@ -39,30 +81,18 @@ static const char plan_usage[] =
     "summary of duo and zigzag: retrieval KV heads, mixed layers, launches,\n"
     "KV-cache bytes and attention FLOPs of one step. Text: table, blank line,\n"
     "summary, all on stdout. CSV: the table on stdout, the summary on stderr.\n"
-    "\n"
-    "model (a preset, optionally overridden, or all four shape flags):\n"
-    "  --model NAME            llama2-7b, llama3-8b, mistral-7b, llama3-70b (default llama3-8b)\n"
-    "  --layers N              layers L\n"
-    "  --q-heads N             query heads Hq\n"
-    "  --kv-heads N            KV heads Hkv, dividing Hq\n"
-    "  --head-dim N            head dim D: 64 or 128\n"
-    "head pattern (one of):\n"
-    "  --pattern DIR           DuoAttention folder: full_attention_heads.tsv, optional config.json\n"
+    "\n" MODEL_HELP PATTERN_HELP
     "  --synthetic KIND[:SEED] uniform-mixed, random or layered; seed default 1\n"
     "                          (default uniform-mixed:1)\n"
     "labels and layout:\n"
-    "  --sparsity S            fraction of KV heads streaming, 0..1 (default 0.5)\n"
-    "  --zigzag-budget R       zigzag retrieval layers when Hkv does not divide the retrieval\n"
-    "                          heads: nearest (halves up), floor or ceil (default nearest)\n"
+    "  --sparsity S            fraction of KV heads streaming, 0..1 (default 0.5)\n" BUDGET_HELP
     "  --layout NAME           full, streaming, duo (= duo-cat), duo-cat, duo-gather,\n"
     "                          duo-slices, zigzag (default duo-cat)\n"
     "workload (token counts take a k = 1024 or m = 1048576 suffix):\n"
     "  --batch N               sequences B (default 1)\n"
     "  --ctx S                 context: cached tokens at decode, prompt at prefill (default 32k)\n"
     "  --phase P               decode or prefill (default decode)\n"
-    "  --chunk C               prefill chunk tokens; 0 = single shot (default 0)\n"
-    "  --sink N                streaming sink tokens (default config.json's sink_size, else 128)\n"
-    "  --recent N              streaming recent tokens (default config.json's recent_size, else 256)\n"
+    "  --chunk C               prefill chunk tokens; 0 = single shot (default 0)\n" WINDOW_HELP
     "output:\n"
     "  --format F              text or csv (default text); csv header:\n"
     "                          layer,kind,retrieval_heads,streaming_heads\n"
@@ -70,21 +100,64 @@ static const char plan_usage[] =
     "                          per operation instead of per layer)\n"
     "  -h, --help              this help\n";
 
-typedef enum { FORMAT_TEXT, FORMAT_CSV } output_format;
+/* run's defaults, as the help states them and as they are parsed. */
+#define DEFAULT_SPARSITY    "0.5"
+#define DEFAULT_LAYOUTS     "full,streaming,duo-cat,duo-slices,zigzag"
+#define DEFAULT_PHASES      "decode,prefill"
+#define DEFAULT_CTX         "8k,32k,128k"
+#define DEFAULT_PREFILL_CTX "8k,32k"
+#define DEFAULT_BATCH       "1"
+#define DEFAULT_CHUNK       "0"
+#define DEFAULT_MODES       "eager,graph"
+#define DEFAULT_WARMUP      3
+#define DEFAULT_SEED        1
 
-typedef struct {
-    const char *model_name;
-    long long layers, q_heads, kv_heads, head_dim;  /* 0: not given */
-    const char *pattern_dir, *synthetic;
-    double sparsity;
-    zz_rounding rounding;
-    zz_layout layout;
-    zz_phase phase;
-    long long batch, ctx, chunk;
-    long long sink, recent;  /* -1: from the pattern */
-    output_format format;
-    int show_ops;
-} plan_options;
+static const char run_usage[] =
+    "usage: zz-bench run [options]\n"
+    "\n"
+    "Times every configuration (sparsity × phase × context × batch × chunk)\n"
+    "in each layout and mode on GPU 0: a step of all layers for the whole\n"
+    "batch, CUDA events around it, sampled until its latency is stable; CUPTI\n"
+    "attributes the step's kernels to layers and categories. Writes env.json,\n"
+    "results.csv, kernels.csv and summary.md into the run folder, rewritten\n"
+    "after every configuration (Ctrl-C stops after the current measurement and\n"
+    "keeps what is done), then prints summary.md. Progress goes to stderr.\n"
+    "A layout whose buffers do not fit in free device memory is skipped with\n"
+    "a line saying what it needs. Lists are comma-separated without spaces;\n"
+    "token counts take a k = 1024 or m = 1048576 suffix.\n"
+    "\n" MODEL_HELP PATTERN_HELP
+    "  --synthetic KIND[:SEED] uniform-mixed, random or layered (default uniform-mixed)\n"
+    "  --seed N                seed of --synthetic when KIND names none (default 1)\n"
+    "sweep (each a list):\n"
+    "  --sparsity LIST         fractions of KV heads streaming, 0..1 (default " DEFAULT_SPARSITY ")\n" BUDGET_HELP
+    "  --layouts LIST          full, streaming, duo-cat, duo-gather, duo-slices, zigzag\n"
+    "                          (default " DEFAULT_LAYOUTS ")\n"
+    "  --phase LIST            decode, prefill (default " DEFAULT_PHASES ")\n"
+    "  --ctx LIST              contexts: cached tokens at decode, prompt at prefill\n"
+    "                          (default " DEFAULT_CTX "; prefill's too when given)\n"
+    "  --prefill-ctx LIST      prefill's contexts (default " DEFAULT_PREFILL_CTX ", or --ctx's when that is\n"
+    "                          given): a full-attention prefill step grows as S², 15 s at 128K\n"
+    "  --batch LIST            sequences B (default " DEFAULT_BATCH ")\n"
+    "  --chunk LIST            prefill chunk tokens, 0 = single shot (default " DEFAULT_CHUNK "); decode\n"
+    "                          ignores it, and a chunk >= S is the single shot\n" WINDOW_HELP
+    "  --mode LIST             eager, graph (default " DEFAULT_MODES ")\n"
+    "timing:\n"
+    "  --warmup N              steps before sampling (default 3)\n"
+    "  --max-noise F           stop once the noise of the samples (1.4826 MAD / median, a robust\n"
+    "                          relative stdev) is <= F (default 0.005)\n"
+    "  --min-samples N         ... with at least N samples (default 10)\n"
+    "  --min-time S            ... and S seconds of GPU time (default 0.5)\n"
+    "  --timeout S             wall-time cap per measurement, after warm-up (default 15)\n"
+    "  --cold                  flush L2 before each sample (default: hot L2)\n"
+    "  --no-cupti              CUDA events only: no kernel times, no idle (default: CUPTI on)\n"
+    "  --verify                before timing each layout, check every layer's output against the\n"
+    "                          CPU reference on a reduced copy of the configuration (same model,\n"
+    "                          labels, layout, phase and window; batch <= 2, context <= 4k at\n"
+    "                          decode, <= 512 at prefill, chunks scaled alike); fail above 1e-2\n"
+    "output:\n"
+    "  --out DIR               run folder (default results/<gpu>-<YYYYmmdd>-<HHMMSS>/)\n"
+    "  --quiet                 no progress lines (skips, notes and summary.md still print)\n"
+    "  -h, --help              this help\n";
 
 /* ---------------------------------------------------- flag values ---- */
 
@@ -104,6 +177,16 @@ static int parse_whole(const char *flag, const char *text, long long min, long l
     return 0;
 }
 
+/* A number; its range is the caller's (zz_stop_rule_check for the sampling flags). */
+static int parse_number(const char *flag, const char *text, double *out, zz_error *err) {
+    char *rest;
+    double value = strtod(text, &rest);
+    if (rest == text || *rest || isspace((unsigned char)text[0]))
+        return zz_errorf(err, "%s: expected a number, found '%s'", flag, text);
+    *out = value;
+    return 0;
+}
+
 static int parse_sparsity(const char *text, double *out, zz_error *err) {
     char *rest;
     double value = strtod(text, &rest);
@@ -113,106 +196,299 @@ static int parse_sparsity(const char *text, double *out, zz_error *err) {
     return 0;
 }
 
+/* --chunk: sizes, and 0 for single shot, which zz_parse_sizes (positive
+ * sizes only) refuses: each "0" goes through it as ZZ_MAX_CTX, a chunk no
+ * context exceeds, so a single shot too, and comes back as 0. */
+static int parse_chunks(const char *list, long long *out, int *n, zz_error *err) {
+    char text[4096], max_ctx[32];
+    size_t len = 0;
+    int zeros = 0;
+    snprintf(max_ctx, sizeof max_ctx, "%lld", ZZ_MAX_CTX);
+    for (const char *item = list; item;) {
+        const char *comma = strchr(item, ',');
+        int item_len = comma ? (int)(comma - item) : (int)strlen(item);
+        int zero = item_len == 1 && item[0] == '0';
+        if (zero && zeros++) return zz_errorf(err, "--chunk: '0' repeats an earlier item");
+        len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "%s%.*s",
+                                item == list ? "" : ",", zero ? (int)strlen(max_ctx) : item_len, zero ? max_ctx : item);
+        item = comma ? comma + 1 : NULL;
+    }
+    if (len >= sizeof text) return zz_errorf(err, "--chunk: list too long");
+    if (zz_parse_sizes("--chunk", text, ZZ_MAX_CTX, out, n, err)) return -1;
+    for (int i = 0; i < *n; i++)
+        if (out[i] == ZZ_MAX_CTX) out[i] = 0;
+    return 0;
+}
+
 /* -------------------------------------------------------- options ---- */
 
+/* What both commands take: the model, its head pattern, the zigzag budget
+ * rounding and the streaming window. */
+typedef struct {
+    const char *model_name;
+    long long layers, q_heads, kv_heads, head_dim;  /* 0: not given */
+    const char *pattern_dir, *synthetic;
+    zz_rounding rounding;
+    long long sink, recent;  /* -1: from the pattern */
+} common_options;
+
+typedef enum { FORMAT_TEXT, FORMAT_CSV } output_format;
+
+typedef struct {
+    common_options common;
+    double sparsity;
+    zz_layout layout;
+    zz_phase phase;
+    long long batch, ctx, chunk;
+    output_format format;
+    int show_ops;
+} plan_options;
+
+typedef struct {
+    common_options common;
+    unsigned long long seed;
+    double sparsity[ZZ_MAX_LIST];
+    int layouts[ZZ_MAX_LIST], phases[ZZ_MAX_LIST], modes[ZZ_MAX_LIST];
+    long long ctx[ZZ_MAX_LIST], prefill_ctx[ZZ_MAX_LIST], batch[ZZ_MAX_LIST], chunk[ZZ_MAX_LIST];
+    int n_sparsity, n_layouts, n_phases, n_modes, n_ctx, n_prefill_ctx, n_batch, n_chunk;
+    int ctx_given, prefill_ctx_given;
+    long long warmup, min_samples;
+    zz_stop_rule rule;
+    int cold, no_cupti, verify, quiet;
+    const char *out_dir;  /* NULL: results/<gpu>-<date>-<time> */
+} run_options;
+
 enum {
+    /* shared */
     OPT_MODEL = 256, OPT_LAYERS, OPT_Q_HEADS, OPT_KV_HEADS, OPT_HEAD_DIM, OPT_PATTERN, OPT_SYNTHETIC,
-    OPT_SPARSITY, OPT_ZIGZAG_BUDGET, OPT_LAYOUT, OPT_BATCH, OPT_CTX, OPT_PHASE, OPT_CHUNK, OPT_SINK,
-    OPT_RECENT, OPT_FORMAT, OPT_OPS,
+    OPT_ZIGZAG_BUDGET, OPT_SINK, OPT_RECENT,
+    /* one value in plan, a list in run */
+    OPT_SPARSITY, OPT_BATCH, OPT_CTX, OPT_PHASE, OPT_CHUNK,
+    /* plan */
+    OPT_LAYOUT, OPT_FORMAT, OPT_OPS,
+    /* run */
+    OPT_SEED, OPT_LAYOUTS, OPT_PREFILL_CTX, OPT_MODE, OPT_WARMUP, OPT_MAX_NOISE, OPT_MIN_SAMPLES, OPT_MIN_TIME,
+    OPT_TIMEOUT, OPT_COLD, OPT_NO_CUPTI, OPT_VERIFY, OPT_OUT, OPT_QUIET,
 };
 
+#define COMMON_FLAGS                                             \
+    {"model", required_argument, NULL, OPT_MODEL},               \
+    {"layers", required_argument, NULL, OPT_LAYERS},             \
+    {"q-heads", required_argument, NULL, OPT_Q_HEADS},           \
+    {"kv-heads", required_argument, NULL, OPT_KV_HEADS},         \
+    {"head-dim", required_argument, NULL, OPT_HEAD_DIM},         \
+    {"pattern", required_argument, NULL, OPT_PATTERN},           \
+    {"synthetic", required_argument, NULL, OPT_SYNTHETIC},       \
+    {"zigzag-budget", required_argument, NULL, OPT_ZIGZAG_BUDGET}, \
+    {"sink", required_argument, NULL, OPT_SINK},                 \
+    {"recent", required_argument, NULL, OPT_RECENT},             \
+    {"sparsity", required_argument, NULL, OPT_SPARSITY},         \
+    {"batch", required_argument, NULL, OPT_BATCH},               \
+    {"ctx", required_argument, NULL, OPT_CTX},                   \
+    {"phase", required_argument, NULL, OPT_PHASE},               \
+    {"chunk", required_argument, NULL, OPT_CHUNK},               \
+    {"help", no_argument, NULL, 'h'}
+
 static const struct option plan_flags[] = {
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"layers", required_argument, NULL, OPT_LAYERS},
-    {"q-heads", required_argument, NULL, OPT_Q_HEADS},
-    {"kv-heads", required_argument, NULL, OPT_KV_HEADS},
-    {"head-dim", required_argument, NULL, OPT_HEAD_DIM},
-    {"pattern", required_argument, NULL, OPT_PATTERN},
-    {"synthetic", required_argument, NULL, OPT_SYNTHETIC},
-    {"sparsity", required_argument, NULL, OPT_SPARSITY},
-    {"zigzag-budget", required_argument, NULL, OPT_ZIGZAG_BUDGET},
+    COMMON_FLAGS,
     {"layout", required_argument, NULL, OPT_LAYOUT},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"ctx", required_argument, NULL, OPT_CTX},
-    {"phase", required_argument, NULL, OPT_PHASE},
-    {"chunk", required_argument, NULL, OPT_CHUNK},
-    {"sink", required_argument, NULL, OPT_SINK},
-    {"recent", required_argument, NULL, OPT_RECENT},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"ops", no_argument, NULL, OPT_OPS},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-/* Returns 1 when --help was asked for, 0 when the options are complete, -1 on error. */
+static const struct option run_flags[] = {
+    COMMON_FLAGS,
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"layouts", required_argument, NULL, OPT_LAYOUTS},
+    {"prefill-ctx", required_argument, NULL, OPT_PREFILL_CTX},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"max-noise", required_argument, NULL, OPT_MAX_NOISE},
+    {"min-samples", required_argument, NULL, OPT_MIN_SAMPLES},
+    {"min-time", required_argument, NULL, OPT_MIN_TIME},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"cold", no_argument, NULL, OPT_COLD},
+    {"no-cupti", no_argument, NULL, OPT_NO_CUPTI},
+    {"verify", no_argument, NULL, OPT_VERIFY},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {NULL, 0, NULL, 0},
+};
+
+/* 0 when c is a shared flag and its value is good, -1 when it is bad, 1
+ * when c is not a shared flag. */
+static int parse_common_flag(int c, const char *value, common_options *o, zz_error *err) {
+    switch (c) {
+    case OPT_MODEL: o->model_name = value; return 0;
+    case OPT_LAYERS: return parse_whole("--layers", value, 1, ZZ_MAX_LAYERS, 0, &o->layers, err);
+    case OPT_Q_HEADS: return parse_whole("--q-heads", value, 1, ZZ_MAX_Q_HEADS, 0, &o->q_heads, err);
+    case OPT_KV_HEADS: return parse_whole("--kv-heads", value, 1, ZZ_MAX_KV_HEADS, 0, &o->kv_heads, err);
+    case OPT_HEAD_DIM:
+        if (strcmp(value, "64") && strcmp(value, "128"))
+            return zz_errorf(err, "--head-dim: expected 64 or 128, found '%s'", value);
+        o->head_dim = atoi(value);
+        return 0;
+    case OPT_PATTERN: o->pattern_dir = value; return 0;
+    case OPT_SYNTHETIC: o->synthetic = value; return 0;
+    case OPT_ZIGZAG_BUDGET:
+        if (zz_rounding_from_name(value, &o->rounding))
+            return zz_errorf(err, "--zigzag-budget: expected nearest, floor or ceil, found '%s'", value);
+        return 0;
+    case OPT_SINK: return parse_whole("--sink", value, 0, ZZ_MAX_CTX, 1, &o->sink, err);
+    case OPT_RECENT: return parse_whole("--recent", value, 1, ZZ_MAX_CTX, 1, &o->recent, err);
+    default: return 1;
+    }
+}
+
+static const common_options common_defaults = {.rounding = ZZ_ROUND_NEAREST, .sink = -1, .recent = -1};
+
+typedef int (*flag_parser)(int c, const char *value, void *options, zz_error *err);
+
+/* The getopt loop of a command. Returns 1 when --help was asked for, 0
+ * when the flags are complete, -1 on error. */
+static int parse_flags(const char *command, int argc, char **argv, const struct option *flags, flag_parser parse,
+                       void *options, zz_error *err) {
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", flags, NULL)) != -1) {
+        const char *flag = argv[optind - 1];
+        switch (c) {
+        case 'h': return 1;
+        case ':': return zz_errorf(err, "%s: option '%s' needs a value", command, flag);
+        case '?':
+            if (optopt >= OPT_MODEL) return zz_errorf(err, "%s: option '%s' takes no value", command, flag);
+            if (optopt)
+                return zz_errorf(err, "%s: unknown option '-%c' (see zz-bench %s --help)", command, optopt, command);
+            return zz_errorf(err, "%s: unknown or ambiguous option '%s' (see zz-bench %s --help)", command, flag,
+                             command);
+        default:
+            if (parse(c, optarg, options, err)) return -1;
+        }
+    }
+    if (optind < argc) return zz_errorf(err, "%s: unexpected argument '%s'", command, argv[optind]);
+    const common_options *common = options;  /* first member of both option structs */
+    if (common->pattern_dir && common->synthetic)
+        return zz_errorf(err, "%s: --pattern and --synthetic exclude each other", command);
+    return 0;
+}
+
+static int parse_plan_flag(int c, const char *value, void *options, zz_error *err) {
+    plan_options *o = options;
+    int rc = parse_common_flag(c, value, &o->common, err);
+    if (rc <= 0) return rc;
+    switch (c) {
+    case OPT_SPARSITY: return parse_sparsity(value, &o->sparsity, err);
+    case OPT_LAYOUT:
+        if (zz_layout_from_name(value, &o->layout))
+            return zz_errorf(err, "--layout: expected one of %s, found '%s'", zz_layout_names, value);
+        return 0;
+    case OPT_BATCH: return parse_whole("--batch", value, 1, ZZ_MAX_BATCH, 0, &o->batch, err);
+    case OPT_CTX: return parse_whole("--ctx", value, 1, ZZ_MAX_CTX, 1, &o->ctx, err);
+    case OPT_CHUNK: return parse_whole("--chunk", value, 0, ZZ_MAX_CTX, 1, &o->chunk, err);
+    case OPT_PHASE:
+        if (zz_phase_from_name(value, &o->phase))
+            return zz_errorf(err, "--phase: expected decode or prefill, found '%s'", value);
+        return 0;
+    case OPT_FORMAT:
+        if (strcmp(value, "text") == 0) o->format = FORMAT_TEXT;
+        else if (strcmp(value, "csv") == 0) o->format = FORMAT_CSV;
+        else return zz_errorf(err, "--format: expected text or csv, found '%s'", value);
+        return 0;
+    case OPT_OPS: o->show_ops = 1; return 0;
+    }
+    return 0;
+}
+
 static int parse_plan_options(int argc, char **argv, plan_options *o, zz_error *err) {
-    *o = (plan_options){.sparsity = 0.5,
-                        .rounding = ZZ_ROUND_NEAREST,
+    *o = (plan_options){.common = common_defaults,
+                        .sparsity = 0.5,
                         .layout = ZZ_LAYOUT_DUO_CAT,
                         .phase = ZZ_DECODE,
                         .batch = 1,
                         .ctx = 32 * 1024,
-                        .sink = -1,
-                        .recent = -1,
                         .format = FORMAT_TEXT};
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", plan_flags, NULL)) != -1) {
-        const char *flag = argv[optind - 1];
-        int rc = 0;
-        switch (c) {
-        case 'h': return 1;
-        case ':': return zz_errorf(err, "plan: option '%s' needs a value", flag);
-        case '?':
-            if (optopt >= OPT_MODEL) return zz_errorf(err, "plan: option '%s' takes no value", flag);
-            if (optopt) return zz_errorf(err, "plan: unknown option '-%c' (see zz-bench plan --help)", optopt);
-            return zz_errorf(err, "plan: unknown or ambiguous option '%s' (see zz-bench plan --help)", flag);
-        case OPT_MODEL: o->model_name = optarg; break;
-        case OPT_LAYERS: rc = parse_whole("--layers", optarg, 1, ZZ_MAX_LAYERS, 0, &o->layers, err); break;
-        case OPT_Q_HEADS: rc = parse_whole("--q-heads", optarg, 1, ZZ_MAX_Q_HEADS, 0, &o->q_heads, err); break;
-        case OPT_KV_HEADS: rc = parse_whole("--kv-heads", optarg, 1, ZZ_MAX_KV_HEADS, 0, &o->kv_heads, err); break;
-        case OPT_HEAD_DIM:
-            if (strcmp(optarg, "64") == 0 || strcmp(optarg, "128") == 0) o->head_dim = atoi(optarg);
-            else rc = zz_errorf(err, "--head-dim: expected 64 or 128, found '%s'", optarg);
-            break;
-        case OPT_PATTERN: o->pattern_dir = optarg; break;
-        case OPT_SYNTHETIC: o->synthetic = optarg; break;
-        case OPT_SPARSITY: rc = parse_sparsity(optarg, &o->sparsity, err); break;
-        case OPT_ZIGZAG_BUDGET:
-            if (zz_rounding_from_name(optarg, &o->rounding))
-                rc = zz_errorf(err, "--zigzag-budget: expected nearest, floor or ceil, found '%s'", optarg);
-            break;
-        case OPT_LAYOUT:
-            if (zz_layout_from_name(optarg, &o->layout))
-                rc = zz_errorf(err, "--layout: expected one of %s, found '%s'", zz_layout_names, optarg);
-            break;
-        case OPT_BATCH: rc = parse_whole("--batch", optarg, 1, ZZ_MAX_BATCH, 0, &o->batch, err); break;
-        case OPT_CTX: rc = parse_whole("--ctx", optarg, 1, ZZ_MAX_CTX, 1, &o->ctx, err); break;
-        case OPT_CHUNK: rc = parse_whole("--chunk", optarg, 0, ZZ_MAX_CTX, 1, &o->chunk, err); break;
-        case OPT_SINK: rc = parse_whole("--sink", optarg, 0, ZZ_MAX_CTX, 1, &o->sink, err); break;
-        case OPT_RECENT: rc = parse_whole("--recent", optarg, 1, ZZ_MAX_CTX, 1, &o->recent, err); break;
-        case OPT_PHASE:
-            if (zz_phase_from_name(optarg, &o->phase))
-                rc = zz_errorf(err, "--phase: expected decode or prefill, found '%s'", optarg);
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0) o->format = FORMAT_TEXT;
-            else if (strcmp(optarg, "csv") == 0) o->format = FORMAT_CSV;
-            else rc = zz_errorf(err, "--format: expected text or csv, found '%s'", optarg);
-            break;
-        case OPT_OPS: o->show_ops = 1; break;
-        }
-        if (rc) return -1;
+    return parse_flags("plan", argc, argv, plan_flags, parse_plan_flag, o, err);
+}
+
+/* Name lists for zz_parse_names, in enum order so the index is the value. */
+static const char *layout_list[ZZ_LAYOUT_ZIGZAG + 1], *phase_list[2], *mode_list[2];
+
+static void fill_name_lists(void) {
+    for (int l = 0; l <= ZZ_LAYOUT_ZIGZAG; l++) layout_list[l] = zz_layout_name((zz_layout)l);
+    phase_list[ZZ_DECODE] = zz_phase_name(ZZ_DECODE);
+    phase_list[ZZ_PREFILL] = zz_phase_name(ZZ_PREFILL);
+    mode_list[ZZ_MODE_EAGER] = zz_mode_name(ZZ_MODE_EAGER);
+    mode_list[ZZ_MODE_GRAPH] = zz_mode_name(ZZ_MODE_GRAPH);
+}
+
+static int parse_run_flag(int c, const char *value, void *options, zz_error *err) {
+    run_options *o = options;
+    int rc = parse_common_flag(c, value, &o->common, err);
+    if (rc <= 0) return rc;
+    long long whole;
+    switch (c) {
+    case OPT_SEED:
+        if (parse_whole("--seed", value, 0, LLONG_MAX, 0, &whole, err)) return -1;
+        o->seed = (unsigned long long)whole;
+        return 0;
+    case OPT_SPARSITY: return zz_parse_fractions("--sparsity", value, 0, 1, o->sparsity, &o->n_sparsity, err);
+    case OPT_LAYOUTS:
+        return zz_parse_names("--layouts", value, layout_list, ZZ_LAYOUT_ZIGZAG + 1, o->layouts, &o->n_layouts, err);
+    case OPT_PHASE: return zz_parse_names("--phase", value, phase_list, 2, o->phases, &o->n_phases, err);
+    case OPT_MODE: return zz_parse_names("--mode", value, mode_list, 2, o->modes, &o->n_modes, err);
+    case OPT_CTX:
+        o->ctx_given = 1;
+        return zz_parse_sizes("--ctx", value, ZZ_MAX_CTX, o->ctx, &o->n_ctx, err);
+    case OPT_PREFILL_CTX:
+        o->prefill_ctx_given = 1;
+        return zz_parse_sizes("--prefill-ctx", value, ZZ_MAX_CTX, o->prefill_ctx, &o->n_prefill_ctx, err);
+    case OPT_BATCH: return zz_parse_sizes("--batch", value, ZZ_MAX_BATCH, o->batch, &o->n_batch, err);
+    case OPT_CHUNK: return parse_chunks(value, o->chunk, &o->n_chunk, err);
+    case OPT_WARMUP: return parse_whole("--warmup", value, 0, 1000000, 0, &o->warmup, err);
+    case OPT_MIN_SAMPLES: return parse_whole("--min-samples", value, 0, 100000000, 0, &o->min_samples, err);
+    case OPT_MAX_NOISE: return parse_number("--max-noise", value, &o->rule.max_noise, err);
+    case OPT_MIN_TIME: return parse_number("--min-time", value, &o->rule.min_time_s, err);
+    case OPT_TIMEOUT: return parse_number("--timeout", value, &o->rule.timeout_s, err);
+    case OPT_COLD: o->cold = 1; return 0;
+    case OPT_NO_CUPTI: o->no_cupti = 1; return 0;
+    case OPT_VERIFY: o->verify = 1; return 0;
+    case OPT_OUT: o->out_dir = value; return 0;
+    case OPT_QUIET: o->quiet = 1; return 0;
     }
-    if (optind < argc) return zz_errorf(err, "plan: unexpected argument '%s'", argv[optind]);
-    if (o->pattern_dir && o->synthetic) return zz_errorf(err, "plan: --pattern and --synthetic exclude each other");
     return 0;
+}
+
+static int parse_run_options(int argc, char **argv, run_options *o, zz_error *err) {
+    *o = (run_options){.common = common_defaults,
+                       .seed = DEFAULT_SEED,
+                       .warmup = DEFAULT_WARMUP,
+                       .rule = ZZ_STOP_RULE_DEFAULT};
+    o->min_samples = o->rule.min_samples;
+    fill_name_lists();
+    /* The defaults go through the parsers the flags use. */
+    if (parse_run_flag(OPT_SPARSITY, DEFAULT_SPARSITY, o, err) ||
+        parse_run_flag(OPT_LAYOUTS, DEFAULT_LAYOUTS, o, err) || parse_run_flag(OPT_PHASE, DEFAULT_PHASES, o, err) ||
+        parse_run_flag(OPT_CTX, DEFAULT_CTX, o, err) ||
+        parse_run_flag(OPT_PREFILL_CTX, DEFAULT_PREFILL_CTX, o, err) ||
+        parse_run_flag(OPT_BATCH, DEFAULT_BATCH, o, err) || parse_run_flag(OPT_CHUNK, DEFAULT_CHUNK, o, err) ||
+        parse_run_flag(OPT_MODE, DEFAULT_MODES, o, err))
+        return -1;
+    o->ctx_given = o->prefill_ctx_given = 0;
+    int rc = parse_flags("run", argc, argv, run_flags, parse_run_flag, o, err);
+    if (rc) return rc;
+    if (o->ctx_given && !o->prefill_ctx_given) {
+        memcpy(o->prefill_ctx, o->ctx, sizeof o->ctx);
+        o->n_prefill_ctx = o->n_ctx;
+    }
+    o->rule.min_samples = (int)o->min_samples;
+    return zz_stop_rule_check(&o->rule, err);
 }
 
 /* A preset (default llama3-8b) with the shape flags applied on top, or all
  * four shape flags alone. */
-static int resolve_model(const plan_options *o, zz_model *m, zz_error *err) {
+static int resolve_model(const char *command, const common_options *o, zz_model *m, zz_error *err) {
     const long long given[] = {o->layers, o->q_heads, o->kv_heads, o->head_dim};
     static const char *const flags[] = {"--layers", "--q-heads", "--kv-heads", "--head-dim"};
     int any = 0;
@@ -220,8 +496,8 @@ static int resolve_model(const plan_options *o, zz_model *m, zz_error *err) {
     if (!o->model_name && any) {
         for (int i = 0; i < 4; i++)
             if (!given[i])
-                return zz_errorf(err, "plan: %s missing: without --model give all of --layers, --q-heads, "
-                                      "--kv-heads and --head-dim", flags[i]);
+                return zz_errorf(err, "%s: %s missing: without --model give all of --layers, --q-heads, "
+                                      "--kv-heads and --head-dim", command, flags[i]);
     }
     if (zz_model_preset(o->model_name ? o->model_name : "llama3-8b", m, err)) return -1;
     int *fields[] = {&m->layers, &m->q_heads, &m->kv_heads, &m->head_dim};
@@ -234,21 +510,24 @@ static int resolve_model(const plan_options *o, zz_model *m, zz_error *err) {
     return zz_model_check(m, err);
 }
 
+/* The pattern folder, or the synthetic spec (default uniform-mixed), with
+ * `seed` when the spec names none. */
+static int load_pattern(const common_options *o, const zz_model *m, unsigned long long seed, zz_pattern *p,
+                        zz_error *err) {
+    if (o->pattern_dir) return zz_pattern_load(o->pattern_dir, m, p, err);
+    const char *kind = o->synthetic ? o->synthetic : "uniform-mixed";
+    char spec[256];
+    if (strchr(kind, ':')) snprintf(spec, sizeof spec, "%s", kind);
+    else snprintf(spec, sizeof spec, "%s:%llu", kind, seed);
+    return zz_pattern_synthetic(spec, m, p, err);
+}
+
+/* The workload's window: the flags, else the pattern's config.json. */
+static void apply_window(const common_options *o, const zz_pattern *p, zz_workload *w) {
+    w->sink = o->sink >= 0 ? (int)o->sink : p->sink;
+    w->recent = o->recent >= 0 ? (int)o->recent : p->recent;
+}
 /* ------------------------------------------------------------ output ---- */
-
-static void human_bytes(double bytes, char *out, size_t size) {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 5) bytes /= 1024, u++;
-    snprintf(out, size, u ? "%.2f %s" : "%.0f %s", bytes, units[u]);
-}
-
-static void human_flops(double flops, char *out, size_t size) {
-    static const char *const units[] = {"FLOP", "kFLOP", "MFLOP", "GFLOP", "TFLOP", "PFLOP", "EFLOP"};
-    int u = 0;
-    while (flops >= 1000 && u < 6) flops /= 1000, u++;
-    snprintf(out, size, u ? "%.2f %s" : "%.0f %s", flops, units[u]);
-}
 
 /* Model KV head indices of an op, compressed into runs: "0-3,6". */
 static void format_heads(const zz_layer_plan *lp, const zz_op *op, const char *separator, char *out, size_t size) {
@@ -303,8 +582,8 @@ static void print_text(const zz_plan *plan, const zz_pattern *pattern, double sp
             char heads[1024], cache[32] = "-", bytes[32], flops[32] = "-";
             format_heads(lp, op, ",", heads, sizeof heads);
             if (op->cache_tokens) snprintf(cache, sizeof cache, "%lld", op->cache_tokens);
-            human_bytes(op->bytes, bytes, sizeof bytes);
-            if (op->flops) human_flops(op->flops, flops, sizeof flops);
+            zz_human_bytes(op->bytes, bytes, sizeof bytes);
+            if (op->flops) zz_human_flops(op->flops, flops, sizeof flops);
             printf("       %-14s  %-14s  %-16s  %7d  %12s  %11s  %12s\n", zz_op_name(op->kind),
                    zz_category_name(op->category), heads, op->q_count, cache, bytes, flops);
         }
@@ -340,9 +619,9 @@ static void print_budget(FILE *out, const zz_budget *budget, const zz_plan *duo,
     print_budget_row(out, "retrieval heads", duo->retrieval_heads, zigzag->retrieval_heads, NULL);
     print_budget_row(out, "mixed layers", duo->mixed_layers, zigzag->mixed_layers, NULL);
     print_budget_row(out, "launches / step", (double)duo->launches, (double)zigzag->launches, NULL);
-    print_budget_row(out, "KV cache bytes", duo->kv_bytes, zigzag->kv_bytes, human_bytes);
-    print_budget_row(out, "attention FLOPs", duo->flops, zigzag->flops, human_flops);
-    print_budget_row(out, "bytes moved", duo->bytes, zigzag->bytes, human_bytes);
+    print_budget_row(out, "KV cache bytes", duo->kv_bytes, zigzag->kv_bytes, zz_human_bytes);
+    print_budget_row(out, "attention FLOPs", duo->flops, zigzag->flops, zz_human_flops);
+    print_budget_row(out, "bytes moved", duo->bytes, zigzag->bytes, zz_human_bytes);
     if (!budget->note[0]) return;
     fprintf(out, "note: %s\n", budget->note);
     const int choices[] = {budget->layers_floor, budget->layers_ceil};
@@ -350,8 +629,8 @@ static void print_budget(FILE *out, const zz_budget *budget, const zz_plan *duo,
     for (int i = 0; i < 2; i++) {
         zz_cost c = zz_cost_of(&duo->model, w, choices[i] * duo->model.kv_heads);
         char bytes[32], flops[32];
-        human_bytes(c.kv_bytes, bytes, sizeof bytes);
-        human_flops(c.flops, flops, sizeof flops);
+        zz_human_bytes(c.kv_bytes, bytes, sizeof bytes);
+        zz_human_flops(c.flops, flops, sizeof flops);
         fprintf(out, "zigzag %s: %d layers, %d retrieval heads, KV cache %.0f (%s), attention FLOPs %.0f (%s)\n",
                 names[i], choices[i], c.retrieval_heads, c.kv_bytes, bytes, c.flops, flops);
     }
@@ -359,33 +638,32 @@ static void print_budget(FILE *out, const zz_budget *budget, const zz_plan *duo,
 
 /* ----------------------------------------------------------- plan ---- */
 
-/* Large, and one run of the command needs each once. */
+/* Large, and one run of a command needs each once. */
 static zz_pattern pattern;
 static zz_budget budget;
 static zz_plan plan, duo_plan, zigzag_plan;
+
+/* zigzag runs on its layer-exclusive labels, every other layout on duo's
+ * (full and streaming ignore them). */
+static const zz_labels *labels_for(const zz_budget *b, zz_layout layout) {
+    return layout == ZZ_LAYOUT_ZIGZAG ? &b->zigzag : &b->duo;
+}
 
 static int run_plan(int argc, char **argv, zz_error *err) {
     plan_options o;
     int rc = parse_plan_options(argc, argv, &o, err);
     if (rc) return rc < 0 ? EXIT_USAGE : (fputs(plan_usage, stdout), 0);
     zz_model m;
-    if (resolve_model(&o, &m, err)) return EXIT_USAGE;
-    if (o.pattern_dir ? zz_pattern_load(o.pattern_dir, &m, &pattern, err)
-                      : zz_pattern_synthetic(o.synthetic ? o.synthetic : "uniform-mixed:1", &m, &pattern, err))
+    if (resolve_model("plan", &o.common, &m, err) || load_pattern(&o.common, &m, 1, &pattern, err))
         return EXIT_USAGE;
-    zz_workload w = {.phase = o.phase,
-                     .batch = (int)o.batch,
-                     .ctx = o.ctx,
-                     .chunk = o.chunk,
-                     .sink = o.sink >= 0 ? (int)o.sink : pattern.sink,
-                     .recent = o.recent >= 0 ? (int)o.recent : pattern.recent};
-    if (zz_budget_make(&pattern, o.sparsity, o.rounding, zz_select_by_mean_alpha, &budget, err)) return EXIT_USAGE;
+    zz_workload w = {.phase = o.phase, .batch = (int)o.batch, .ctx = o.ctx, .chunk = o.chunk};
+    apply_window(&o.common, &pattern, &w);
+    if (zz_budget_make(&pattern, o.sparsity, o.common.rounding, zz_select_by_mean_alpha, &budget, err))
+        return EXIT_USAGE;
     /* The summary compares the requested duo variant (duo-cat otherwise) with zigzag. */
-    const int is_duo = o.layout == ZZ_LAYOUT_DUO_CAT || o.layout == ZZ_LAYOUT_DUO_GATHER ||
-                       o.layout == ZZ_LAYOUT_DUO_SLICES;
-    const zz_labels *labels = o.layout == ZZ_LAYOUT_ZIGZAG ? &budget.zigzag : &budget.duo;
-    if (zz_plan_build(&m, labels, o.layout, &w, &plan, err) ||
-        zz_plan_build(&m, &budget.duo, is_duo ? o.layout : ZZ_LAYOUT_DUO_CAT, &w, &duo_plan, err) ||
+    const zz_layout duo = zz_report_mixed_layout(o.layout) ? o.layout : ZZ_LAYOUT_DUO_CAT;
+    if (zz_plan_build(&m, labels_for(&budget, o.layout), o.layout, &w, &plan, err) ||
+        zz_plan_build(&m, &budget.duo, duo, &w, &duo_plan, err) ||
         zz_plan_build(&m, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &w, &zigzag_plan, err))
         return EXIT_USAGE;
     if (o.format == FORMAT_CSV) {
@@ -398,6 +676,414 @@ static int run_plan(int argc, char **argv, zz_error *err) {
         print_budget(stdout, &budget, &duo_plan, &zigzag_plan);
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ run ---- */
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+#define CEILING_SAMPLES 10
+/* Device memory a layout needs beyond the executor's buffers: CUDA graph,
+ * CUPTI and allocator slack (plus the L2 flush buffer of --cold). */
+#define MEMORY_HEADROOM (256.0 * 1024 * 1024)
+
+/* --verify checks a reduced copy of each configuration (see run_usage):
+ * the CPU reference of a full-size step would take minutes to hours. */
+#define VERIFY_MAX_BATCH       2
+#define VERIFY_MAX_DECODE_CTX  4096
+#define VERIFY_MAX_PREFILL_CTX 512
+#define VERIFY_BOUND           1e-2
+
+/* An Nsight timeline colour per layout (ARGB). */
+static const uint32_t layout_colour[] = {
+    [ZZ_LAYOUT_FULL] = 0xFF4C72B0,       [ZZ_LAYOUT_STREAMING] = 0xFF55A868, [ZZ_LAYOUT_DUO_CAT] = 0xFFC44E52,
+    [ZZ_LAYOUT_DUO_GATHER] = 0xFFDD8452, [ZZ_LAYOUT_DUO_SLICES] = 0xFF8172B3, [ZZ_LAYOUT_ZIGZAG] = 0xFF937860,
+};
+
+/* One configuration of the sweep. */
+typedef struct {
+    int sparsity;  /* index into the options' list and the budgets */
+    zz_workload workload;
+} sweep_point;
+
+typedef struct {
+    const run_options *o;
+    zz_model model;
+    zz_budget *budgets;  /* one per sparsity */
+    sweep_point *points;
+    int n_points;
+    int total, done, measured, skipped;  /* measurements: configuration × layout × mode */
+    double start_s;
+    cudaStream_t stream;
+    zz_cupti *cupti;
+    zz_run_info info;
+    zz_report report;
+    char out_dir[2048];
+} run_state;
+
+static double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The chunk a prefill really runs: 0 (single shot) for 0 and for any chunk >= S. */
+static long long effective_chunk(zz_phase phase, long long ctx, long long chunk) {
+    return phase == ZZ_PREFILL && chunk < ctx ? chunk : 0;
+}
+
+/* The configurations, nested sparsity › phase › context › batch › chunk.
+ * Decode takes no chunk; prefill chunks that run the same passes (0 and
+ * any chunk >= S are the single shot) run once. */
+static int enumerate_sweep(const run_options *o, const zz_pattern *p, sweep_point **out, int *n, zz_error *err) {
+    const int n_ctx = o->n_ctx > o->n_prefill_ctx ? o->n_ctx : o->n_prefill_ctx;
+    const int counts[] = {o->n_sparsity, o->n_phases, n_ctx, o->n_batch, o->n_chunk};
+    zz_sweep sweep;
+    if (zz_sweep_init(&sweep, counts, 5, err)) return -1;
+    sweep_point *points = malloc((size_t)sweep.size * sizeof *points);
+    if (!points) return zz_errorf(err, "run: out of memory for %lld configurations", sweep.size);
+    int count = 0;
+    for (long long i = 0; i < sweep.size; i++) {
+        int at[5];
+        zz_sweep_coords(&sweep, i, at);
+        const zz_phase phase = (zz_phase)o->phases[at[1]];
+        const long long *ctx = phase == ZZ_DECODE ? o->ctx : o->prefill_ctx;
+        if (at[2] >= (phase == ZZ_DECODE ? o->n_ctx : o->n_prefill_ctx)) continue;
+        zz_workload w = {.phase = phase, .batch = (int)o->batch[at[3]], .ctx = ctx[at[2]]};
+        w.chunk = effective_chunk(phase, w.ctx, o->chunk[at[4]]);
+        int repeat = phase == ZZ_DECODE && at[4] > 0;
+        for (int k = 0; k < at[4] && !repeat; k++) repeat = effective_chunk(phase, w.ctx, o->chunk[k]) == w.chunk;
+        if (repeat) continue;
+        apply_window(&o->common, p, &w);
+        points[count++] = (sweep_point){at[0], w};
+    }
+    *out = points;
+    *n = count;
+    return 0;
+}
+
+static zz_workload reduced_for_verify(const zz_workload *w) {
+    zz_workload v = *w;
+    const long long cap = w->phase == ZZ_DECODE ? VERIFY_MAX_DECODE_CTX : VERIFY_MAX_PREFILL_CTX;
+    if (v.batch > VERIFY_MAX_BATCH) v.batch = VERIFY_MAX_BATCH;
+    if (v.ctx > cap) {
+        if (v.chunk > 0) v.chunk = (v.chunk * cap + v.ctx - 1) / v.ctx;  /* about as many passes */
+        v.ctx = cap;
+    }
+    return v;
+}
+
+/* ------------------------------------------------------------ GPU run ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+    static const char msg[] = "\nzz-bench: interrupted: finishing the current measurement, then writing what is "
+                              "done (again to quit at once)\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+}
+
+/* The first signal asks for a clean stop; the handler then resets, so a
+ * second one ends the program at once. */
+static void install_interrupt_handler(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path, zz_error *err) {
+    char partial[2048];
+    if (snprintf(partial, sizeof partial, "%s", path) >= (int)sizeof partial)
+        return zz_errorf(err, "run: --out path too long");
+    for (char *p = partial + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(partial, 0777) != 0 && errno != EEXIST)
+            return zz_errorf(err, "run: cannot create %s: %s", partial, strerror(errno));
+        if (!saved) return 0;
+        *p = saved;
+    }
+}
+
+/* "NVIDIA H100 80GB HBM3" -> "nvidia-h100-80gb-hbm3" */
+static void slug(const char *name, char *out, size_t size) {
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < size; p++) {
+        if (isalnum((unsigned char)*p)) out[n++] = (char)tolower((unsigned char)*p);
+        else if (n && out[n - 1] != '-') out[n++] = '-';
+    }
+    while (n && out[n - 1] == '-') n--;
+    out[n] = '\0';
+}
+
+static void git_commit(char *out, int size) {
+    FILE *git = popen("git rev-parse HEAD 2>/dev/null", "r");
+    int found = git && fgets(out, size, git) && isxdigit((unsigned char)out[0]);
+    if (git) pclose(git);
+    if (found) out[strcspn(out, "\n")] = '\0';
+    else snprintf(out, (size_t)size, "unknown");
+}
+
+static void set_status(run_state *s, const char *what) {
+    snprintf(s->report.status, sizeof s->report.status, "%s: %d of %d measurements done, %d skipped (device memory)",
+             what, s->done - s->skipped, s->total, s->skipped);
+}
+
+static void progress(const run_state *s, const char *label, zz_layout layout, zz_mode mode, const zz_measurement *m) {
+    if (s->o->quiet) return;
+    const double elapsed = wall_seconds() - s->start_s, left = elapsed / s->measured * (s->total - s->done);
+    fprintf(stderr, "[%d/%d] %s %s %s: %.1f us (± %.2f%%, %zu samples%s) elapsed %.0fs, ~%.0fs left\n", s->done,
+            s->total, label, zz_layout_name(layout), zz_mode_name(mode), m->latency.median * 1e6,
+            100 * m->latency.noise, m->latency.n, m->verdict == ZZ_STOP_TIMEOUT ? ", timeout" : "", elapsed, left);
+}
+
+/* --verify: every layer's output of a reduced copy against the CPU reference. */
+static int verify_layout(run_state *s, const sweep_point *pt, zz_layout layout, const char *label, double *worst,
+                         zz_error *err) {
+    static zz_plan small;
+    const zz_workload w = reduced_for_verify(&pt->workload);
+    zz_executor *ex;
+    if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &w, &small, err) ||
+        zz_executor_create(&small, s->stream, s->info.device.sm_count, &ex, err))
+        return -1;
+    int rc = zz_executor_verify(ex, worst, err);
+    zz_executor_destroy(ex);
+    if (rc) return -1;
+    if (!(*worst <= VERIFY_BOUND))
+        return zz_errorf(err, "verify: relative error %.3g above the bound %g (checked at B=%d S=%lld)", *worst,
+                         VERIFY_BOUND, w.batch, w.ctx);
+    if (!s->o->quiet)
+        fprintf(stderr, "verify: %s %s: worst relative error %.2e over %d layers (checked at B=%d S=%lld)\n", label,
+                zz_layout_name(layout), *worst, s->model.layers, w.batch, w.ctx);
+    return 0;
+}
+
+/* Prefixes err with the measurement it stopped (mode NULL: before any). */
+static int failed_in(zz_error *err, const char *label, zz_layout layout, const char *mode) {
+    zz_error cause = *err;
+    return zz_errorf(err, "%s %s%s%s: %s", label, zz_layout_name(layout), mode ? " " : "", mode ? mode : "",
+                     cause.msg);
+}
+
+/* One layout of a configuration in every mode: the memory check, --verify,
+ * then one executor measured in each mode. */
+static int measure_layout(run_state *s, const sweep_point *pt, int config, const char *label, zz_layout layout,
+                          zz_error *err) {
+    const run_options *o = s->o;
+    if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan, err))
+        return failed_in(err, label, layout, NULL);
+    size_t free_bytes, total_bytes;
+    ZZ_CUDA_OR_DIE(cudaMemGetInfo(&free_bytes, &total_bytes));
+    const double need = zz_executor_device_bytes(&plan, s->info.device.sm_count) + MEMORY_HEADROOM +
+                        (o->cold ? 2.0 * s->info.device.l2_bytes : 0);
+    if (need > (double)free_bytes) {
+        zz_report_row row = zz_report_row_of(config, &plan, ZZ_MODE_EAGER, 0);
+        snprintf(row.skipped, sizeof row.skipped, "needs %.1f GiB, %.1f GiB free", need / GIB, free_bytes / GIB);
+        fprintf(stderr, "skip: %s %s: %s\n", label, zz_layout_name(layout), row.skipped);
+        for (int i = 0; i < o->n_modes; i++) {
+            row.mode = (zz_mode)o->modes[i];
+            zz_report_add_skipped(&s->report, &row);
+        }
+        s->done += o->n_modes;
+        s->skipped += o->n_modes;
+        return 0;
+    }
+    double verify_error = NAN;
+    zz_executor *ex;
+    if ((o->verify && verify_layout(s, pt, layout, label, &verify_error, err)) ||
+        zz_executor_create(&plan, s->stream, s->info.device.sm_count, &ex, err))
+        return failed_in(err, label, layout, NULL);
+    int launches, rc = 0;
+    zz_executor_launches(ex, &launches);
+    nvtx_push(zz_layout_name(layout), layout_colour[layout]);
+    for (int i = 0; i < o->n_modes && !interrupted && rc == 0; i++) {
+        const zz_measure_options mo = {
+            .mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule};
+        zz_measurement m;
+        if ((rc = zz_measure(ex, s->stream, &mo, s->cupti, &m, err))) {
+            failed_in(err, label, layout, zz_mode_name(mo.mode));
+            break;
+        }
+        zz_report_row row = zz_report_row_of(config, &plan, mo.mode, launches);
+        row.verify_error = verify_error;
+        zz_report_add(&s->report, &row, &m);
+        s->done++;
+        s->measured++;
+        progress(s, label, layout, mo.mode, &m);
+        zz_measurement_free(&m);
+    }
+    nvtx_pop();
+    zz_executor_destroy(ex);
+    return rc;
+}
+
+/* Every configuration; the files are rewritten after each one. */
+static int run_sweep(run_state *s, zz_error *err) {
+    const run_options *o = s->o;
+    for (int c = 0; c < s->n_points && !interrupted; c++) {
+        const sweep_point *pt = &s->points[c];
+        const zz_budget *b = &s->budgets[pt->sparsity];
+        zz_report_config rc = {
+            .workload = pt->workload,
+            .sparsity = b->sparsity,
+            .duo = zz_cost_of(&s->model, &pt->workload, b->duo_retrieval),
+            .zigzag = zz_cost_of(&s->model, &pt->workload, b->zigzag_layers * s->model.kv_heads),
+            .duo_mixed_layers = zz_labels_mixed_layers(&b->duo),
+        };
+        snprintf(rc.note, sizeof rc.note, "%s", b->note);
+        const int config = zz_report_add_config(&s->report, &rc);
+        if (config < 0) return zz_errorf(err, "run: %s", s->report.fault);
+        char label[128];
+        zz_report_config_label(&rc, label, sizeof label);
+        nvtx_push(label, 0);
+        int failed = 0;
+        for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
+            failed = measure_layout(s, pt, config, label, (zz_layout)o->layouts[l], err);
+        nvtx_pop();
+        if (failed) return -1;
+        set_status(s, "running");
+        if (zz_report_write(&s->report, s->out_dir, err)) return -1;
+    }
+    return 0;
+}
+
+/* Device, CUPTI, run folder, ceilings and env.json; then the sweep. */
+static int run_on_gpu(run_state *s, zz_error *err) {
+    const run_options *o = s->o;
+    zz_run_info *info = &s->info;
+    /* CUPTI subscribes before the first CUDA call. */
+    if (o->no_cupti) {
+        snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
+    } else if (zz_cupti_start(&s->cupti, err)) {
+        fprintf(stderr, "note: CUPTI unavailable (%s): timing with CUDA events only\n", err->msg);
+        snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI unavailable (%s)", err->msg);
+        s->cupti = NULL;
+        err->msg[0] = '\0';  /* handled: not the run's error */
+    }
+    info->cupti = s->cupti != NULL;
+    zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);
+
+    int devices = 0;
+    cudaError_t found = cudaGetDeviceCount(&devices);
+    if (found != cudaSuccess || devices == 0)
+        return zz_errorf(err, "run: no CUDA device here (%s); run it on a GPU machine",
+                         found != cudaSuccess ? cudaGetErrorString(found) : "none found");
+    ZZ_CUDA_OR_DIE(cudaSetDevice(0));
+    if (zz_device_query(0, &info->device, err)) return -1;
+    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
+
+    time_t now = time(NULL);
+    struct tm local;
+    localtime_r(&now, &local);
+    strftime(info->date, sizeof info->date, "%Y-%m-%dT%H:%M:%S%z", &local);
+    if (o->out_dir) {
+        snprintf(s->out_dir, sizeof s->out_dir, "%s", o->out_dir);
+    } else {
+        char gpu[128], stamp[32];
+        slug(info->device.name, gpu, sizeof gpu);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+        snprintf(s->out_dir, sizeof s->out_dir, "results/%s-%s", gpu, stamp);
+    }
+    if (make_dirs(s->out_dir, err)) return -1;
+    if (!o->quiet) fprintf(stderr, "run folder: %s/\n", s->out_dir);
+
+    if (zz_measure_ceilings(s->stream, CEILING_SAMPLES, &info->ceilings, err)) return -1;
+    if (!o->quiet)
+        fprintf(stderr, "%s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; %d measurements to go\n", info->device.name,
+                info->ceilings.copy_gbps, info->ceilings.gemm_tflops, s->total);
+    git_commit(info->git_commit, (int)sizeof info->git_commit);
+    if (gethostname(info->hostname, sizeof info->hostname - 1) != 0)
+        snprintf(info->hostname, sizeof info->hostname, "unknown");
+    char path[sizeof s->out_dir + 16];
+    snprintf(path, sizeof path, "%s/env.json", s->out_dir);
+    if (zz_report_write_env(info, path, err)) return -1;
+
+    zz_report_init(&s->report, info);
+    install_interrupt_handler();  /* only now: before the sweep there is nothing to save, so quit at once */
+    s->start_s = wall_seconds();
+    ZZ_CUDA_OR_DIE(cudaProfilerStart());
+    nvtx_push("run", 0);
+    int rc = run_sweep(s, err);
+    nvtx_pop();
+    ZZ_CUDA_OR_DIE(cudaProfilerStop());
+    return rc;
+}
+
+static int run_run(int argc, char **argv, const char *command_line, zz_error *err) {
+    static run_options o;
+    static run_state s;
+    int rc = parse_run_options(argc, argv, &o, err);
+    if (rc) return rc < 0 ? EXIT_USAGE : (fputs(run_usage, stdout), 0);
+    s.o = &o;
+    if (resolve_model("run", &o.common, &s.model, err) || load_pattern(&o.common, &s.model, o.seed, &pattern, err))
+        return EXIT_USAGE;
+    if (!(s.budgets = malloc((size_t)o.n_sparsity * sizeof *s.budgets)))
+        return zz_errorf(err, "run: out of memory"), EXIT_USAGE;
+    for (int i = 0; i < o.n_sparsity; i++)
+        if (zz_budget_make(&pattern, o.sparsity[i], o.common.rounding, zz_select_by_mean_alpha, &s.budgets[i], err))
+            return EXIT_USAGE;
+    if (enumerate_sweep(&o, &pattern, &s.points, &s.n_points, err)) return EXIT_USAGE;
+    /* Every plan builds (the workloads are valid) before the GPU is touched. */
+    for (int c = 0; c < s.n_points; c++)
+        for (int l = 0; l < o.n_layouts; l++)
+            if (zz_plan_build(&s.model, labels_for(&s.budgets[s.points[c].sparsity], (zz_layout)o.layouts[l]),
+                              (zz_layout)o.layouts[l], &s.points[c].workload, &plan, err))
+                return EXIT_USAGE;
+    s.total = s.n_points * o.n_layouts * o.n_modes;
+    s.info = (zz_run_info){.model = s.model, .cold = o.cold, .rule = o.rule, .warmup = (int)o.warmup,
+                           .seed = o.seed, .command_line = command_line};
+    snprintf(s.info.pattern, sizeof s.info.pattern, "%s", pattern.source);
+
+    rc = run_on_gpu(&s, err);
+    int status = rc ? 1 : interrupted ? EXIT_INTERRUPTED : 0;
+    if (s.report.info) {  /* the sweep began: leave every finished row */
+        set_status(&s, rc ? "stopped by an error" : interrupted ? "interrupted" : "complete");
+        zz_error write_err = {""};
+        if (zz_report_write(&s.report, s.out_dir, &write_err)) {
+            fprintf(stderr, "zz-bench: %s\n", write_err.msg);
+            status = 1;
+        }
+        if (!rc) {
+            char *summary = zz_report_summary(&s.report);
+            if (summary) fputs(summary, stdout);
+            free(summary);
+        }
+        fprintf(stderr, "%s: %s/ (env.json, results.csv, kernels.csv, summary.md)\n",
+                rc ? "rows finished so far in" : "wrote", s.out_dir);
+    }
+    zz_cupti_stop(s.cupti);
+    if (s.stream) cudaStreamDestroy(s.stream);
+    zz_report_free(&s.report);
+    free(s.points);
+    free(s.budgets);
+    return status;
+}
+
+/* The command line as a shell would take it back, for env.json. */
+static char *quoted_command_line(int argc, char **argv) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        fputs(i ? " " : "", f);
+        if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,:/=+@%") == strlen(a)) {
+            fputs(a, f);
+            continue;
+        }
+        fputc('\'', f);
+        for (; *a; a++) *a == '\'' ? fputs("'\\''", f) : fputc(*a, f);
+        fputc('\'', f);
+    }
+    return fclose(f) == 0 ? text : (free(text), NULL);
 }
 
 int main(int argc, char **argv) {
@@ -413,10 +1099,14 @@ int main(int argc, char **argv) {
     int status;
     if (strcmp(argv[1], "plan") == 0) {
         status = run_plan(argc - 1, argv + 1, &err);
+    } else if (strcmp(argv[1], "run") == 0) {
+        char *command_line = quoted_command_line(argc, argv);
+        status = run_run(argc - 1, argv + 1, command_line ? command_line : argv[0], &err);
+        free(command_line);
     } else {
-        zz_errorf(&err, "unknown command '%s' (commands: plan; see zz-bench --help)", argv[1]);
+        zz_errorf(&err, "unknown command '%s' (commands: plan, run; see zz-bench --help)", argv[1]);
         status = EXIT_USAGE;
     }
-    if (status == EXIT_USAGE) fprintf(stderr, "zz-bench: %s\n", err.msg);
+    if (status && err.msg[0]) fprintf(stderr, "zz-bench: %s\n", err.msg);
     return status;
 }

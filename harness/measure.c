@@ -26,6 +26,7 @@
     } while (0)
 
 #define ATTRIBUTION_STEPS 20
+#define WARMUP_SECONDS 0.2
 
 static double wall_seconds(void) {
     struct timespec ts;
@@ -90,9 +91,19 @@ static int attribute(zz_executor *ex, const sampling *sm, zz_mode mode, int step
         zz_timeline_kernels(&out->owned_timeline, &out->kernels, &out->n_kernels, err))
         return -1;
     /* The step's accounting against the clean latency: kernel time as
-     * recorded, idle = latency - busy, so the parts still add up exactly. */
+     * recorded, idle = latency - busy, so the parts still add up exactly.
+     * Where the recorded kernels outlast the clean step (a 0.3 % clock
+     * drift on a 1 s prefill step, seen on the H100), they are scaled to fit
+     * and the factor is reported: kernel time never exceeds the latency. */
     zz_step_time *step = &out->timeline.median_step;
     step->latency_ns = out->latency.median * 1e9;
+    out->kernel_scale = step->busy_ns > step->latency_ns ? step->latency_ns / step->busy_ns : 1.0;
+    if (out->kernel_scale < 1.0) {
+        for (int c = 0; c < ZZ_CATEGORIES; c++) step->kernel_ns[c] *= out->kernel_scale;
+        step->kernel_total_ns *= out->kernel_scale;
+        step->busy_ns *= out->kernel_scale;
+        step->overlap_ns *= out->kernel_scale;
+    }
     step->idle_ns = step->latency_ns - step->busy_ns;
     out->have_kernels = 1;
     return 0;
@@ -127,9 +138,15 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
                   zz_timeline_init(&out->owned_timeline, launches, launches_n, err)))
         goto fail;
 
-    for (int i = 0; i < opt->warmup; i++)
+    /* Warm-up: the steps asked for, and at least WARMUP_SECONDS of them, so
+     * the clocks are up after the host-side set-up between measurements (a
+     * 0.7 ms graph-mode decode step read 690 and 710 us in two runs after
+     * three warm-up steps). */
+    double warm_start = wall_seconds();
+    for (int i = 0; i < opt->warmup || wall_seconds() - warm_start < WARMUP_SECONDS; i++) {
         if (zz_executor_enqueue(ex, opt->mode, NULL, err)) goto fail;
-    CUDA_OR_GOTO(cudaStreamSynchronize(stream));
+        CUDA_OR_GOTO(cudaStreamSynchronize(stream));
+    }
 
     /* Latency: CUDA events alone, until the stopping rule is met. */
     double t0 = wall_seconds();

@@ -1,7 +1,7 @@
 /* One measurement: a plan's step timed on the GPU until its latency is
  * stable (DESIGN.md, "What is timed, and how").
  *
- * Warm-up steps first; then one step per sample, CUDA events around it on
+ * Warm-up steps first (at least 0.2 s of them); then one step per sample, CUDA events around it on
  * the executor's stream, until the stopping rule says converged or timeout.
  * With --cold an L2 flush (a write of twice the L2 size, on another stream,
  * ordered before the sample and outside its events) precedes each sample.
@@ -38,6 +38,8 @@ typedef struct {
     int have_kernels;        /* CUPTI attributed the kernels: the fields below are set */
     zz_timeline_summary timeline;     /* of the attribution pass; median_step is rebased on `latency` */
     double layer_ns[ZZ_MAX_LAYERS];   /* per layer, median kernel time */
+    double kernel_scale;              /* < 1 when the attribution pass's kernels outlasted the clean
+                                         median and were scaled to fit it (see measure.c); else 1 */
     zz_kernel_summary *kernels;       /* kernels.csv rows, n_kernels of them */
     size_t n_kernels;
     unsigned long long dropped_records;

@@ -1,6 +1,7 @@
 /* bin/zz-bench as a user runs it (from the repository root): outputs, help,
  * and every bad input answered by one line on stderr, exit status 2 and
- * nothing on stdout. */
+ * nothing on stdout. `run` is only given bad arguments here: it refuses
+ * them before any CUDA call, so these tests need no GPU (and start none). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -264,10 +265,86 @@ static void test_bad_flags_exit_2_with_one_line(void **state) {
     assert_refused("plan: option '--ctx' needs a value");
     zz_bench("plan", "extra", NULL);
     assert_refused("plan: unexpected argument 'extra'");
-    zz_bench("run", NULL);
-    assert_refused("unknown command 'run' (commands: plan; see zz-bench --help)");
+    zz_bench("train", NULL);
+    assert_refused("unknown command 'train' (commands: plan, run; see zz-bench --help)");
     zz_bench(NULL);
     assert_refused("missing command (see zz-bench --help)");
+}
+
+static void test_run_help_documents_every_flag_with_its_default(void **state) {
+    (void)state;
+    zz_bench("run", "--help", NULL);
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.err, "");
+    static const char *const flags[] = {
+        "--model", "--layers", "--q-heads", "--kv-heads", "--head-dim", "--pattern", "--synthetic", "--seed",
+        "--sparsity", "--zigzag-budget", "--layouts", "--phase", "--ctx", "--prefill-ctx", "--batch", "--chunk",
+        "--sink", "--recent", "--mode", "--warmup", "--max-noise", "--min-samples", "--min-time", "--timeout",
+        "--cold", "--no-cupti", "--verify", "--out", "--quiet", "--help",
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strstr(run.out, flags[i])) fail_msg("run --help lacks %s", flags[i]);
+    static const char *const defaults[] = {
+        "(default full,streaming,duo-cat,duo-slices,zigzag)", "(default decode,prefill)", "(default 8k,32k,128k",
+        "(default 8k,32k,", "(default eager,graph)", "(default 0.005)", "(default 10)", "(default 0.5)",
+        "(default 15)", "(default 3)", "default results/<gpu>-<YYYYmmdd>-<HHMMSS>/",
+    };
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (!strstr(run.out, defaults[i])) fail_msg("run --help lacks '%s'", defaults[i]);
+    zz_bench("--help", NULL);
+    assert_non_null(strstr(run.out, "\n  run "));
+}
+
+static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
+    (void)state;
+    static const struct {
+        const char *args[6];
+        const char *want;
+    } cases[] = {
+        {{"--layouts", "full,fused"},
+         "--layouts: unknown 'fused' (one of: full, streaming, duo-cat, duo-gather, duo-slices, zigzag)"},
+        {{"--layouts", ""}, "--layouts: empty list"},
+        {{"--layouts", "zigzag,zigzag"}, "--layouts: 'zigzag' repeats an earlier item"},
+        {{"--sparsity", "0.5,1.5"}, "--sparsity: '1.5' out of range [0, 1]"},
+        {{"--sparsity", "nan"}, "--sparsity: 'nan' out of range [0, 1]"},
+        {{"--ctx", "8k,,32k"}, "--ctx: empty item 2 in '8k,,32k'"},
+        {{"--ctx", "8k,x"}, "--ctx: 'x' is not a size (like 32768, 4k or 1m)"},
+        {{"--ctx", "32m"}, "--ctx: '32m' is above the limit 16777216"},
+        {{"--prefill-ctx", "0"}, "--prefill-ctx: '0' must be positive"},
+        {{"--batch", "0"}, "--batch: '0' must be positive"},
+        {{"--chunk", "0,0"}, "--chunk: '0' repeats an earlier item"},
+        {{"--chunk", "-4k"}, "--chunk: '-4k' must be positive"},
+        {{"--phase", "train"}, "--phase: unknown 'train' (one of: decode, prefill)"},
+        {{"--mode", "eager,replay"}, "--mode: unknown 'replay' (one of: eager, graph)"},
+        {{"--min-samples", "0"}, "--min-samples 0: at least 2 are needed for a standard deviation"},
+        {{"--min-samples", "ten"}, "--min-samples: expected a whole number in 0..100000000, found 'ten'"},
+        {{"--max-noise", "1"}, "--max-noise 1 out of range [0, 1) (a relative noise, 0.005 = 0.5 %)"},
+        {{"--max-noise", "abc"}, "--max-noise: expected a number, found 'abc'"},
+        {{"--min-time", "-1"}, "--min-time -1: seconds of GPU time, finite and >= 0"},
+        {{"--timeout", "0"}, "--timeout 0: seconds of wall time, finite and > 0"},
+        {{"--warmup", "-1"}, "--warmup: expected a whole number in 0..1000000, found '-1'"},
+        {{"--seed", "x"}, "--seed: expected a whole number in 0..9223372036854775807, found 'x'"},
+        {{"--recent", "0"}, "--recent: expected a token count like 32768, 32k or 1m in 1..16777216, found '0'"},
+        {{"--pattern", LLAMA3, "--synthetic", "random"}, "run: --pattern and --synthetic exclude each other"},
+        {{"--synthetic", "zipf"}, "synthetic pattern 'zipf' unknown (kinds: uniform-mixed, random, layered)"},
+        {{"--model", "llama4"}, "unknown model 'llama4' (presets: llama2-7b, llama3-8b, mistral-7b, llama3-70b)"},
+        {{"--layers", "4"}, "run: --q-heads missing: without --model give all of --layers, --q-heads, --kv-heads and "
+                            "--head-dim"},
+        {{"--pattern", "tests/fixtures/no-tsv"},
+         "tests/fixtures/no-tsv/full_attention_heads.tsv: cannot read: No such file or directory"},
+        {{"--bogus"}, "run: unknown or ambiguous option '--bogus' (see zz-bench run --help)"},
+        {{"--min", "3"}, "run: unknown or ambiguous option '--min' (see zz-bench run --help)"},
+        {{"--cold=yes"}, "run: option '--cold=yes' takes no value"},
+        {{"--ctx"}, "run: option '--ctx' needs a value"},
+        {{"-x"}, "run: unknown option '-x' (see zz-bench run --help)"},
+        {{"extra"}, "run: unexpected argument 'extra'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        zz_bench("run", a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+        if (run.status != 2) fail_msg("run %s %s: status %d, stderr '%s'", a[0], a[1] ? a[1] : "", run.status, run.err);
+        assert_refused(cases[i].want);
+    }
 }
 
 int main(void) {
@@ -280,6 +357,8 @@ int main(void) {
         cmocka_unit_test(test_help_documents_every_flag),
         cmocka_unit_test(test_bad_pattern_files_exit_2_with_one_line),
         cmocka_unit_test(test_bad_flags_exit_2_with_one_line),
+        cmocka_unit_test(test_run_help_documents_every_flag_with_its_default),
+        cmocka_unit_test(test_run_bad_arguments_exit_2_before_any_gpu_work),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,517 @@
+/* The files of a run (report.h). */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ units ---- */
+
+static void human_units(double value, double step, const char *const *units, int n_units, char *out, size_t size) {
+    int u = 0;
+    while (value >= step && u < n_units - 1) value /= step, u++;
+    snprintf(out, size, u ? "%.2f %s" : "%.0f %s", value, units[u]);
+}
+
+void zz_human_bytes(double bytes, char *out, size_t size) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    human_units(bytes, 1024, units, 6, out, size);
+}
+
+void zz_human_flops(double flops, char *out, size_t size) {
+    static const char *const units[] = {"FLOP", "kFLOP", "MFLOP", "GFLOP", "TFLOP", "PFLOP", "EFLOP"};
+    human_units(flops, 1000, units, 7, out, size);
+}
+
+/* 8K for multiples of 1024, else the number. */
+static void token_count(long long n, char *out, size_t size) {
+    if (n >= 1024 && n % (1024 * 1024) == 0) snprintf(out, size, "%lldM", n / (1024 * 1024));
+    else if (n >= 1024 && n % 1024 == 0) snprintf(out, size, "%lldK", n / 1024);
+    else snprintf(out, size, "%lld", n);
+}
+
+void zz_report_config_label(const zz_report_config *c, char *out, size_t size) {
+    const zz_workload *w = &c->workload;
+    char ctx[32], chunk[40] = "";
+    token_count(w->ctx, ctx, sizeof ctx);
+    if (w->phase == ZZ_PREFILL && w->chunk > 0 && w->chunk < w->ctx) {
+        char c_tokens[32];
+        token_count(w->chunk, c_tokens, sizeof c_tokens);
+        snprintf(chunk, sizeof chunk, " C=%s", c_tokens);
+    }
+    snprintf(out, size, "%s B=%d S=%s%s sparsity %g", zz_phase_name(w->phase), w->batch, ctx, chunk, c->sparsity);
+}
+
+/* ----------------------------------------------------------- builder ---- */
+
+static void report_fault(zz_report *r, const char *what) {
+    if (!r->fault[0]) snprintf(r->fault, sizeof r->fault, "out of memory keeping %s", what);
+}
+
+/* items with room for one more than n elements of size elem (capacity *cap),
+ * or NULL with items untouched. */
+static void *grow(void *items, int n, int *cap, size_t elem) {
+    if (n < *cap) return items;
+    int new_cap = *cap ? 2 * *cap : 16;
+    void *grown = realloc(items, (size_t)new_cap * elem);
+    if (grown) *cap = new_cap;
+    return grown;
+}
+
+static const char *const key_columns[] = {"model", "phase", "batch",  "ctx",  "chunk", "sink",
+                                          "recent", "sparsity", "layout", "mode", "l2"};
+#define KEY_COLUMNS (int)(sizeof key_columns / sizeof key_columns[0])
+
+static void put_header(zz_csv *c, const char *const *columns, int n) {
+    for (int i = 0; i < KEY_COLUMNS; i++) zz_csv_str(c, key_columns[i]);
+    for (int i = 0; i < n; i++) zz_csv_str(c, columns[i]);
+    zz_csv_end_row(c);
+}
+
+static void put_keys(zz_csv *c, const zz_report *r, const zz_report_row *row) {
+    const zz_report_config *cfg = &r->configs[row->config];
+    const zz_workload *w = &cfg->workload;
+    zz_csv_str(c, r->info->model.name);
+    zz_csv_str(c, zz_phase_name(w->phase));
+    zz_csv_int(c, w->batch);
+    zz_csv_int(c, w->ctx);
+    zz_csv_int(c, w->chunk);
+    zz_csv_int(c, w->sink);
+    zz_csv_int(c, w->recent);
+    zz_csv_num(c, cfg->sparsity);
+    zz_csv_str(c, zz_layout_name(row->layout));
+    zz_csv_str(c, zz_mode_name(row->mode));
+    zz_csv_str(c, r->info->cold ? "cold" : "hot");
+}
+
+static const char *const kernel_columns[] = {
+    "kernel", "category", "launches_per_step", "total_us", "per_step_us", "median_us",
+    "gbps",   "tflops",   "copy_fraction",     "gemm_fraction",
+};
+
+void zz_report_init(zz_report *r, const zz_run_info *info) {
+    *r = (zz_report){.info = info};
+    put_header(&r->kernels, kernel_columns, (int)(sizeof kernel_columns / sizeof kernel_columns[0]));
+}
+
+void zz_report_free(zz_report *r) {
+    free(r->configs);
+    free(r->rows);
+    zz_csv_free(&r->kernels);
+    *r = (zz_report){0};
+}
+
+int zz_report_add_config(zz_report *r, const zz_report_config *c) {
+    zz_report_config *configs = grow(r->configs, r->n_configs, &r->cap_configs, sizeof *configs);
+    if (!configs) {
+        report_fault(r, "configurations");
+        return -1;
+    }
+    r->configs = configs;
+    r->configs[r->n_configs] = *c;
+    return r->n_configs++;
+}
+
+zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches) {
+    return (zz_report_row){
+        .config = config,
+        .layout = plan->layout,
+        .mode = mode,
+        .retrieval_heads = plan->retrieval_heads,
+        .mixed_layers = plan->mixed_layers,
+        .launches = launches,
+        .kv_bytes = plan->kv_bytes,
+        .flops = plan->flops,
+        .verify_error = NAN,
+    };
+}
+
+static void append_row(zz_report *r, const zz_report_row *row) {
+    zz_report_row *rows = grow(r->rows, r->n_rows, &r->cap_rows, sizeof *rows);
+    if (!rows) {
+        report_fault(r, "result rows");
+        return;
+    }
+    r->rows = rows;
+    r->rows[r->n_rows++] = *row;
+}
+
+/* A rate, or NAN (an empty field) where the kernel does no such work. */
+static double per_ns(double amount, double ns) { return amount > 0 && ns > 0 ? amount / ns : NAN; }
+
+void zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m) {
+    zz_report_row full = *row;
+    full.skipped[0] = '\0';
+    full.latency = m->latency;
+    full.host_enqueue = m->host_enqueue;
+    full.verdict = m->verdict;
+    full.have_kernels = m->have_kernels;
+    full.dropped_records = m->dropped_records;
+    full.kernel_scale = m->kernel_scale;
+    if (m->have_kernels) full.median_step = m->timeline.median_step;
+    append_row(r, &full);
+
+    const double steps = (double)m->timeline.steps, copy = r->info->ceilings.copy_gbps,
+                 gemm = r->info->ceilings.gemm_tflops;
+    for (size_t k = 0; m->have_kernels && k < m->n_kernels; k++) {
+        const zz_kernel_summary *ks = &m->kernels[k];
+        const double gbps = per_ns(ks->bytes, ks->total_ns), tflops = per_ns(ks->flops, ks->total_ns) / 1e3;
+        put_keys(&r->kernels, r, &full);
+        zz_csv_str(&r->kernels, ks->name);
+        zz_csv_str(&r->kernels, zz_category_name(ks->category));
+        zz_csv_num(&r->kernels, (double)ks->launches / steps);
+        zz_csv_num(&r->kernels, ks->total_ns / 1e3);
+        zz_csv_num(&r->kernels, ks->total_ns / 1e3 / steps);
+        zz_csv_num(&r->kernels, ks->median_ns / 1e3);
+        zz_csv_num(&r->kernels, gbps);
+        zz_csv_num(&r->kernels, tflops);
+        zz_csv_num(&r->kernels, gbps / copy);
+        zz_csv_num(&r->kernels, tflops / gemm);
+        zz_csv_end_row(&r->kernels);
+    }
+}
+
+void zz_report_add_skipped(zz_report *r, const zz_report_row *row) { append_row(r, row); }
+
+/* --------------------------------------------------------- overheads ---- */
+
+int zz_report_mixed_layout(zz_layout l) {
+    return l == ZZ_LAYOUT_DUO_CAT || l == ZZ_LAYOUT_DUO_GATHER || l == ZZ_LAYOUT_DUO_SLICES;
+}
+
+/* The median latency in ns: the median step's when CUPTI ran, whose parts add up to it. */
+static double median_ns(const zz_report_row *row) {
+    return row->have_kernels ? row->median_step.latency_ns : row->latency.median * 1e9;
+}
+
+/* The measured zigzag row of a configuration and mode, or NULL. */
+static const zz_report_row *zigzag_row(const zz_report *r, int config, zz_mode mode) {
+    for (int i = 0; i < r->n_rows; i++) {
+        const zz_report_row *row = &r->rows[i];
+        if (!row->skipped[0] && row->layout == ZZ_LAYOUT_ZIGZAG && row->config == config && row->mode == mode)
+            return row;
+    }
+    return NULL;
+}
+
+int zz_report_overheads(const zz_report *r, zz_report_overhead **out) {
+    *out = malloc((r->n_rows ? r->n_rows : 1) * sizeof **out);
+    if (!*out) return -1;
+    int n = 0;
+    for (int c = 0; c < r->n_configs; c++) {
+        for (zz_mode mode = ZZ_MODE_EAGER; mode <= ZZ_MODE_GRAPH; mode++) {
+            const zz_report_row *zig = zigzag_row(r, c, mode);
+            for (int i = 0; zig && i < r->n_rows; i++) {
+                const zz_report_row *mixed = &r->rows[i];
+                if (mixed->skipped[0] || !zz_report_mixed_layout(mixed->layout) || mixed->config != c ||
+                    mixed->mode != mode)
+                    continue;
+                zz_report_overhead o = {.config = c, .mode = mode, .layout = mixed->layout,
+                                        .zigzag_latency_ns = median_ns(zig),
+                                        .have_parts = mixed->have_kernels && zig->have_kernels};
+                if (o.have_parts) o.delta = zz_overhead_of(&mixed->median_step, &zig->median_step);
+                else o.delta.latency = median_ns(mixed) - median_ns(zig);
+                (*out)[n++] = o;
+            }
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------- results.csv ---- */
+
+static const char *const result_columns[] = {
+    "retrieval_heads", "mixed_layers", "launches", "kv_bytes", "flops", "median_us", "min_us", "max_us",
+    "rel_spread", "rel_stdev", "noise", "samples", "verdict",
+    /* the categories in zz_category order (the assertion below keeps count), then: */
+    "attn_full_us", "attn_streaming_us", "copy_us", "cache_us", "combine_us", "other_us",
+    "idle_us", "overlap_us", "host_enqueue_us", "dropped_records", "kernel_scale", "verify_rel_error",
+};
+_Static_assert(ZZ_CATEGORIES == 6, "results.csv names one column per category");
+
+void zz_report_results_csv(const zz_report *r, zz_csv *c) {
+    *c = (zz_csv){0};
+    put_header(c, result_columns, (int)(sizeof result_columns / sizeof result_columns[0]));
+    for (int i = 0; i < r->n_rows; i++) {
+        const zz_report_row *row = &r->rows[i];
+        if (row->skipped[0]) continue;
+        const zz_step_time *st = &row->median_step;
+        const double no = NAN;  /* an empty field: no CUPTI */
+        put_keys(c, r, row);
+        zz_csv_int(c, row->retrieval_heads);
+        zz_csv_int(c, row->mixed_layers);
+        zz_csv_int(c, row->launches);
+        zz_csv_num(c, row->kv_bytes);
+        zz_csv_num(c, row->flops);
+        zz_csv_num(c, median_ns(row) / 1e3);
+        zz_csv_num(c, row->latency.min * 1e6);
+        zz_csv_num(c, row->latency.max * 1e6);
+        zz_csv_num(c, row->latency.rel_spread);
+        zz_csv_num(c, row->latency.rel_stdev);
+        zz_csv_num(c, row->latency.noise);
+        zz_csv_int(c, (long long)row->latency.n);
+        zz_csv_str(c, zz_verdict_name(row->verdict));
+        for (int k = 0; k < ZZ_CATEGORIES; k++) zz_csv_num(c, row->have_kernels ? st->kernel_ns[k] / 1e3 : no);
+        zz_csv_num(c, row->have_kernels ? st->idle_ns / 1e3 : no);
+        zz_csv_num(c, row->have_kernels ? st->overlap_ns / 1e3 : no);
+        zz_csv_num(c, row->host_enqueue.median * 1e6);
+        zz_csv_num(c, row->have_kernels ? (double)row->dropped_records : no);
+        zz_csv_num(c, row->have_kernels ? row->kernel_scale : no);
+        zz_csv_num(c, row->verify_error);
+        zz_csv_end_row(c);
+    }
+}
+
+/* -------------------------------------------------------- summary.md ---- */
+
+static void version(char *out, size_t size, int v) { snprintf(out, size, "%d.%d", v / 1000, v % 1000 / 10); }
+
+static void summary_head(FILE *f, const zz_report *r) {
+    const zz_run_info *in = r->info;
+    const zz_device *d = &in->device;
+    const zz_model *m = &in->model;
+    char mem[32], l2[32], driver[16], runtime[16];
+    zz_human_bytes((double)d->global_mem_bytes, mem, sizeof mem);
+    zz_human_bytes((double)d->l2_bytes, l2, sizeof l2);
+    version(driver, sizeof driver, d->driver_version);
+    version(runtime, sizeof runtime, d->runtime_version);
+    fprintf(f, "# zz-bench run\n\n| | |\n|---|---|\n");
+    fprintf(f, "| device | %s: %d SMs, cc %d.%d, SM clock %d MHz, %s at %d MHz × %d bit, L2 %s |\n", d->name,
+            d->sm_count, d->cc_major, d->cc_minor, d->sm_clock_mhz, mem, d->mem_clock_mhz, d->mem_bus_bits, l2);
+    fprintf(f, "| software | driver %s, CUDA runtime %s, CUPTI API %d (runtime %u) |\n", driver, runtime,
+            in->cupti_built, in->cupti_runtime);
+    fprintf(f, "| ceilings | device-to-device copy %.0f GB/s (read + written), cuBLAS bf16 GEMM %.0f TFLOP/s |\n",
+            in->ceilings.copy_gbps, in->ceilings.gemm_tflops);
+    fprintf(f, "| model | %s: %d layers, %d query heads, %d KV heads, head dim %d |\n", m->name, m->layers,
+            m->q_heads, m->kv_heads, m->head_dim);
+    const int synthetic = strncmp(in->pattern, "synthetic ", 10) == 0;
+    fprintf(f, "| pattern | %s%s |\n", synthetic ? "" : "DuoAttention pattern folder ", in->pattern);
+    fprintf(f, "| L2 | %s |\n", in->cold ? "cold: flushed before each sample" : "hot: not flushed between samples");
+    if (in->cupti)
+        fprintf(f, "| kernel times | CUPTI activity of an attribution pass after the samples (latency sampled with "
+                   "recording off) |\n");
+    else fprintf(f, "| kernel times | none: %s; step latency from CUDA events only |\n", in->cupti_note);
+    fprintf(f, "| sampling | %d warm-up steps, then until noise (1.4826 MAD / median) ≤ %g %% with ≥ %d "
+               "samples and ≥ %g s of GPU time, or %g s |\n",
+            in->warmup, 100 * in->rule.max_noise, in->rule.min_samples, in->rule.min_time_s, in->rule.timeout_s);
+    fprintf(f, "| status | %s |\n", r->status[0] ? r->status : "running");
+}
+
+static void summary_budget(FILE *f, const zz_report *r) {
+    fprintf(f, "\n## Equal budget: duo against zigzag\n\n"
+               "| configuration | retrieval KV heads duo / zigzag | mixed layers duo | KV cache duo / zigzag | "
+               "attention FLOPs duo / zigzag |\n|---|--:|--:|--:|--:|\n");
+    for (int i = 0; i < r->n_configs; i++) {
+        const zz_report_config *c = &r->configs[i];
+        char label[128], kv[2][32], fl[2][32];
+        zz_report_config_label(c, label, sizeof label);
+        zz_human_bytes(c->duo.kv_bytes, kv[0], sizeof kv[0]);
+        zz_human_bytes(c->zigzag.kv_bytes, kv[1], sizeof kv[1]);
+        zz_human_flops(c->duo.flops, fl[0], sizeof fl[0]);
+        zz_human_flops(c->zigzag.flops, fl[1], sizeof fl[1]);
+        fprintf(f, "| %s | %d / %d | %d | %s / %s | %s / %s |\n", label, c->duo.retrieval_heads,
+                c->zigzag.retrieval_heads, c->duo_mixed_layers, kv[0], kv[1], fl[0], fl[1]);
+    }
+    for (int i = 0; i < r->n_configs; i++) {
+        if (!r->configs[i].note[0]) continue;
+        char label[128];
+        zz_report_config_label(&r->configs[i], label, sizeof label);
+        fprintf(f, "\nNote, %s: %s.\n", label, r->configs[i].note);
+    }
+}
+
+static void cell_us(FILE *f, int have, double ns) {
+    if (have) fprintf(f, " %.1f |", ns / 1e3);
+    else fprintf(f, " — |");
+}
+
+static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mode mode) {
+    int any = 0;
+    for (int i = 0; i < r->n_rows && !any; i++) any = r->rows[i].config == config && r->rows[i].mode == mode;
+    if (!any) return;
+    char label[128];
+    zz_report_config_label(&r->configs[config], label, sizeof label);
+    fprintf(f, "\n### %s, %s\n\n| layout | median µs | ± spread | samples | verdict |", label, zz_mode_name(mode));
+    for (int k = 0; k < ZZ_CATEGORIES; k++) fprintf(f, " %s |", zz_category_name((zz_category)k));
+    fprintf(f, " idle | overlap | host enqueue |\n|---|--:|--:|--:|---|");
+    for (int k = 0; k < ZZ_CATEGORIES + 3; k++) fprintf(f, "--:|");
+    fprintf(f, "\n");
+    for (int i = 0; i < r->n_rows; i++) {
+        const zz_report_row *row = &r->rows[i];
+        if (row->config != config || row->mode != mode) continue;
+        fprintf(f, "| %s |", zz_layout_name(row->layout));
+        if (row->skipped[0]) {
+            fprintf(f, " skipped: %s |", row->skipped);
+            for (int k = 0; k < ZZ_CATEGORIES + 6; k++) fprintf(f, " |");
+            fprintf(f, "\n");
+            continue;
+        }
+        const zz_step_time *st = &row->median_step;
+        fprintf(f, " %.1f | %.1f %% | %zu | %s |", median_ns(row) / 1e3, 100 * row->latency.rel_spread,
+                row->latency.n, zz_verdict_name(row->verdict));
+        for (int k = 0; k < ZZ_CATEGORIES; k++) cell_us(f, row->have_kernels, st->kernel_ns[k]);
+        cell_us(f, row->have_kernels, st->idle_ns);
+        cell_us(f, row->have_kernels, st->overlap_ns);
+        fprintf(f, " %.1f |\n", row->host_enqueue.median * 1e6);
+    }
+}
+
+static void summary_overheads(FILE *f, const zz_report *r, const zz_report_overhead *o, int n) {
+    fprintf(f, "\n## Split overhead against zigzag\n\n"
+               "Δ = mixed layout − zigzag, same configuration and mode, between median steps: "
+               "Δ latency = Δ attention + Δ copy + Δ cache + Δ other + Δ idle − Δ overlap exactly "
+               "(other: combine and other kernels; µs, rounded to 0.1).\n\n");
+    if (n == 0) {
+        fprintf(f, "No mixed layout (duo-cat, duo-gather, duo-slices) was measured beside zigzag.\n");
+        return;
+    }
+    fprintf(f, "| configuration | mode | layout | zigzag µs | Δ latency µs | Δ %% | Δ attention | Δ copy | "
+               "Δ cache | Δ other | Δ idle | −Δ overlap |\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < n; i++) {
+        char label[128];
+        zz_report_config_label(&r->configs[o[i].config], label, sizeof label);
+        const zz_overhead *d = &o[i].delta;
+        fprintf(f, "| %s | %s | %s | %.1f | %+.1f | %+.1f %% |", label, zz_mode_name(o[i].mode),
+                zz_layout_name(o[i].layout), o[i].zigzag_latency_ns / 1e3, d->latency / 1e3,
+                100 * d->latency / o[i].zigzag_latency_ns);
+        const double parts[] = {d->attention, d->copy, d->cache, d->other, d->idle, 0.0 - d->overlap};  /* no -0.0 */
+        for (int k = 0; k < 6; k++) {
+            if (o[i].have_parts) fprintf(f, " %+.1f |", parts[k] / 1e3);
+            else fprintf(f, " — |");
+        }
+        fprintf(f, "\n");
+    }
+}
+
+char *zz_report_summary(const zz_report *r) {
+    zz_report_overhead *overheads;
+    int n = zz_report_overheads(r, &overheads);
+    if (n < 0) return NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        free(overheads);
+        return NULL;
+    }
+    summary_head(f, r);
+    summary_budget(f, r);
+    fprintf(f, "\n## Step latency\n\n"
+               "Median step latency, ± its relative spread (max − min) / median, and the kernel time of the "
+               "median step by category (CUPTI): latency = kernels + idle − overlap. All in µs; host enqueue is "
+               "the median CPU time to enqueue one step.\n");
+    for (int c = 0; c < r->n_configs; c++) {
+        summary_latency_table(f, r, c, ZZ_MODE_EAGER);
+        summary_latency_table(f, r, c, ZZ_MODE_GRAPH);
+    }
+    summary_overheads(f, r, overheads, n);
+    free(overheads);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ------------------------------------------------------------ files ---- */
+
+static int join(char *out, size_t size, const char *dir, const char *name, zz_error *err) {
+    if (snprintf(out, size, "%s/%s", dir, name) >= (int)size)
+        return zz_errorf(err, "output folder path too long: %.200s...", dir);
+    return 0;
+}
+
+int zz_report_write(const zz_report *r, const char *dir, zz_error *err) {
+    if (r->fault[0]) return zz_errorf(err, "not writing %s: %s", dir, r->fault);
+    char path[4096];
+    zz_csv results;
+    zz_report_results_csv(r, &results);
+    int rc = join(path, sizeof path, dir, "results.csv", err) || zz_csv_write(&results, path, err);
+    zz_csv_free(&results);
+    if (rc || join(path, sizeof path, dir, "kernels.csv", err) || zz_csv_write(&r->kernels, path, err) ||
+        join(path, sizeof path, dir, "summary.md", err))
+        return -1;
+    char *summary = zz_report_summary(r);
+    if (!summary) return zz_errorf(err, "not writing %s: out of memory", path);
+    rc = zz_write_file(path, summary, strlen(summary), err);
+    free(summary);
+    return rc;
+}
+
+static void member_str(zz_json *j, const char *key, const char *value) {
+    zz_json_key(j, key);
+    zz_json_str(j, value);
+}
+
+static void member_int(zz_json *j, const char *key, long long value) {
+    zz_json_key(j, key);
+    zz_json_int(j, value);
+}
+
+static void member_num(zz_json *j, const char *key, double value) {
+    zz_json_key(j, key);
+    zz_json_num(j, value);
+}
+
+static void member_object(zz_json *j, const char *key) {
+    zz_json_key(j, key);
+    zz_json_object(j);
+}
+
+int zz_report_write_env(const zz_run_info *in, const char *path, zz_error *err) {
+    const zz_device *d = &in->device;
+    char cc[16];
+    snprintf(cc, sizeof cc, "%d.%d", d->cc_major, d->cc_minor);
+    zz_json j = {0};
+    zz_json_object(&j);
+    member_str(&j, "date", in->date);
+    member_str(&j, "hostname", in->hostname);
+    member_str(&j, "git_commit", in->git_commit);
+    member_str(&j, "command_line", in->command_line ? in->command_line : "");
+    member_object(&j, "gpu");
+    member_str(&j, "name", d->name);
+    member_int(&j, "sm_count", d->sm_count);
+    member_str(&j, "compute_capability", cc);
+    member_int(&j, "sm_clock_mhz", d->sm_clock_mhz);
+    member_int(&j, "mem_clock_mhz", d->mem_clock_mhz);
+    member_int(&j, "mem_bus_bits", d->mem_bus_bits);
+    member_int(&j, "global_mem_bytes", d->global_mem_bytes);
+    member_int(&j, "l2_bytes", d->l2_bytes);
+    zz_json_end(&j);
+    member_int(&j, "driver_version", d->driver_version);
+    member_int(&j, "cuda_runtime_version", d->runtime_version);
+    member_object(&j, "cupti");
+    zz_json_key(&j, "used");
+    zz_json_bool(&j, in->cupti);
+    member_str(&j, "note", in->cupti ? "" : in->cupti_note);
+    member_int(&j, "api_version_built", in->cupti_built);
+    member_int(&j, "api_version_runtime", in->cupti_runtime);
+    zz_json_end(&j);
+    member_object(&j, "ceilings");
+    member_num(&j, "copy_gbps", in->ceilings.copy_gbps);
+    member_int(&j, "copy_bytes", in->ceilings.copy_bytes);
+    member_num(&j, "gemm_tflops", in->ceilings.gemm_tflops);
+    member_int(&j, "gemm_n", in->ceilings.gemm_n);
+    zz_json_end(&j);
+    member_str(&j, "l2", in->cold ? "cold" : "hot");
+    member_object(&j, "model");
+    member_str(&j, "name", in->model.name);
+    member_int(&j, "layers", in->model.layers);
+    member_int(&j, "q_heads", in->model.q_heads);
+    member_int(&j, "kv_heads", in->model.kv_heads);
+    member_int(&j, "head_dim", in->model.head_dim);
+    zz_json_end(&j);
+    member_str(&j, "pattern", in->pattern);
+    member_int(&j, "seed", (long long)in->seed);
+    member_object(&j, "sampling");
+    member_int(&j, "warmup", in->warmup);
+    member_num(&j, "max_noise", in->rule.max_noise);
+    member_int(&j, "min_samples", in->rule.min_samples);
+    member_num(&j, "min_time_s", in->rule.min_time_s);
+    member_num(&j, "timeout_s", in->rule.timeout_s);
+    zz_json_end(&j);
+    zz_json_end(&j);
+    int rc = zz_json_write(&j, path, err);
+    zz_json_free(&j);
+    return rc;
+}

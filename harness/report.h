@@ -1,0 +1,146 @@
+/* The files of a run (DESIGN.md, "Outputs"), built from finished
+ * measurements; nothing here touches the GPU, so tests feed it synthetic
+ * measurements.
+ *
+ *   env.json     the device, versions, ceilings, how the run was timed
+ *   results.csv  one row per configuration × layout × mode
+ *   kernels.csv  one row per measurement × kernel name × category
+ *   summary.md   the tables a person reads first
+ *
+ * The run adds each measurement as it finishes (zz_report_add copies what
+ * the files need, so the measurement can be freed at once) and rewrites
+ * every file whole after each configuration, so a crash or Ctrl-C leaves
+ * all finished rows.
+ *
+ * Times: results.csv and summary.md in µs; noise is the stopping rule's
+ * (stats.h), rel_spread what summary.md quotes as ±. Kernel time by category, idle
+ * and overlap come from the timeline's median step (timeline.h), so in
+ * every row  median_us = Σ category + idle_us − overlap_us  exactly, and
+ * the split overhead against zigzag is the difference of the two median
+ * steps (zz_overhead_of): its parts add up to the Δ of the medians.
+ * Without CUPTI those columns are empty and only Δ latency is reported.
+ */
+#ifndef ZZ_REPORT_H
+#define ZZ_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "device.h"
+#include "error.h"
+#include "measure.h"
+#include "model.h"
+#include "output.h"
+#include "plan.h"
+#include "stats.h"
+#include "timeline.h"
+
+/* How the whole run was made: env.json, and the head of summary.md. */
+typedef struct {
+    zz_device device;
+    zz_ceilings ceilings;
+    zz_model model;
+    char pattern[256];       /* zz_pattern.source: a folder, or "synthetic KIND:SEED" */
+    int cold;                /* L2 flushed before each sample */
+    int cupti;               /* kernel times from CUPTI */
+    char cupti_note[600];    /* why not, when cupti is 0 */
+    int cupti_built;         /* CUPTI_API_VERSION at build */
+    unsigned cupti_runtime;  /* cuptiGetVersion; 0 if unknown */
+    zz_stop_rule rule;
+    int warmup;
+    unsigned long long seed;
+    char git_commit[64], hostname[256], date[32];
+    const char *command_line;  /* borrowed */
+} zz_run_info;
+
+/* One configuration: the sweep's keys, and the equal-budget check of duo
+ * against zigzag at its sparsity. */
+typedef struct {
+    zz_workload workload;  /* decode keeps chunk 0 */
+    double sparsity;
+    zz_cost duo, zigzag;
+    int duo_mixed_layers;
+    char note[256];        /* zz_budget.note: "" when Hkv divides R */
+} zz_report_config;
+
+/* One layout × mode of a configuration, measured or skipped. */
+typedef struct {
+    int config;  /* index from zz_report_add_config */
+    zz_layout layout;
+    zz_mode mode;
+    char skipped[200];  /* why it was not measured; "" when it was */
+    /* the plan */
+    int retrieval_heads, mixed_layers, launches;  /* launches: the executor's, combines included */
+    double kv_bytes, flops;
+    /* the measurement (seconds) */
+    zz_stats latency, host_enqueue;
+    zz_verdict verdict;
+    int have_kernels;           /* median_step is set */
+    zz_step_time median_step;   /* ns */
+    unsigned long long dropped_records;
+    double kernel_scale;  /* measure.h: < 1 when kernel times were scaled to fit the median */
+    double verify_error;        /* worst relative error of --verify; NAN when not verified */
+} zz_report_row;
+
+typedef struct {
+    const zz_run_info *info;  /* borrowed */
+    zz_report_config *configs;
+    int n_configs, cap_configs;
+    zz_report_row *rows;
+    int n_rows, cap_rows;
+    zz_csv kernels;      /* kernels.csv so far: its measurements are gone */
+    char status[256];    /* summary.md's "Status:" line, set by the caller */
+    char fault[160];     /* first failure to grow; reported by the writes */
+} zz_report;
+
+void zz_report_init(zz_report *r, const zz_run_info *info);
+void zz_report_free(zz_report *r);
+
+/* Returns the configuration's index, or -1 out of memory (then also remembered). */
+int zz_report_add_config(zz_report *r, const zz_report_config *c);
+
+/* The plan's side of a row; the measurement's side is set by zz_report_add. */
+zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches);
+
+/* A measured row: copies the statistics, the median step and the kernel
+ * rows of m (kernels.csv), so m can be freed. */
+void zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m);
+/* A row that was not measured (row->skipped says why): summary.md only. */
+void zz_report_add_skipped(zz_report *r, const zz_report_row *row);
+
+/* "decode B=1 S=32K sparsity 0.5", "prefill B=1 S=32K C=8K sparsity 0.5". */
+void zz_report_config_label(const zz_report_config *c, char *out, size_t size);
+
+/* duo-cat, duo-gather, duo-slices: the layouts that split mixed layers,
+ * each compared with zigzag. */
+int zz_report_mixed_layout(zz_layout layout);
+
+/* The split overhead of one mixed layout against zigzag, same
+ * configuration and mode. */
+typedef struct {
+    int config;
+    zz_mode mode;
+    zz_layout layout;         /* duo-cat, duo-gather or duo-slices */
+    double zigzag_latency_ns;
+    int have_parts;           /* both had CUPTI: the decomposition is set */
+    zz_overhead delta;        /* ns; latency only without parts */
+} zz_report_overhead;
+
+/* *out (free() it): one entry per measured mixed row that has a measured
+ * zigzag row, in row order. Returns the count, or -1 out of memory. */
+int zz_report_overheads(const zz_report *r, zz_report_overhead **out);
+
+/* summary.md as a NUL-terminated malloc'd string (free() it), or NULL out of memory. */
+char *zz_report_summary(const zz_report *r);
+/* results.csv as a CSV builder (zz_csv_free it). */
+void zz_report_results_csv(const zz_report *r, zz_csv *out);
+
+/* Rewrites results.csv, kernels.csv and summary.md in dir. */
+int zz_report_write(const zz_report *r, const char *dir, zz_error *err);
+int zz_report_write_env(const zz_run_info *info, const char *path, zz_error *err);
+
+/* 2.02 GiB, 8.69 GFLOP: exact values stay in the CSV files. */
+void zz_human_bytes(double bytes, char *out, size_t size);
+void zz_human_flops(double flops, char *out, size_t size);
+
+#endif
