@@ -54,6 +54,7 @@ static zz_measurement measurement(const step_parts *p, double latency_us, int wi
         m.timeline.steps = STEPS;
         m.timeline.median_step = st;
         m.dropped_records = 0;
+        m.kernel_scale = 1.0;
         static zz_kernel_summary kernels[2];
         kernels[0] = (zz_kernel_summary){kernel_names[0], ZZ_CAT_ATTN_FULL, 32 * STEPS, 60e6, 18e3, 120e9, 240e12};
         kernels[1] = (zz_kernel_summary){kernel_names[1], ZZ_CAT_COPY, 16 * STEPS, 3e6, 1.8e3, 6e9, 0};
@@ -281,7 +282,7 @@ static void test_summary_tables(void **state) {
 static const char results_header[] =
     "model,phase,batch,ctx,chunk,sink,recent,sparsity,layout,mode,l2,retrieval_heads,mixed_layers,launches,"
     "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,attn_full_us,attn_streaming_us,"
-    "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,host_enqueue_us,dropped_records,verify_rel_error\n";
+    "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,host_enqueue_us,dropped_records,kernel_scale,verify_rel_error\n";
 
 static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     (void)state;
@@ -318,6 +319,7 @@ static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     assert_string_equal(cell(&t, graph, "attn_full_us"), "");
     assert_string_equal(cell(&t, graph, "idle_us"), "");
     assert_string_equal(cell(&t, graph, "dropped_records"), "");
+    assert_string_equal(cell(&t, graph, "kernel_scale"), "");
     int prefill = row_of(&t, "prefill", "streaming", "eager");
     assert_string_equal(cell(&t, prefill, "chunk"), "4096");
     free_csv(&t);
