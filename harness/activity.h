@@ -1,7 +1,7 @@
 /* Kernel timing through the CUPTI Activity API.
  *
  * Records CONCURRENT_KERNEL, MEMCPY and MEMSET activity into 8-byte-aligned
- * buffers; zz_cupti_collect flushes them and hands back plain records
+ * buffers while attached (zz_cupti_record); zz_cupti_collect flushes them and hands back plain records
  * (timeline.h) for one stream. Under Nsight Compute or Nsight Systems CUPTI
  * accepts no second subscriber: zz_cupti_start then fails with a reason and
  * the caller goes on with CUDA events alone.
@@ -20,9 +20,10 @@ typedef struct zz_cupti zz_cupti;
 int zz_cupti_start(zz_cupti **out, zz_error *err);
 void zz_cupti_stop(zz_cupti *c);
 
-/* Switch activity recording off (latency samples) and on (attribution
- * samples): recording itself lengthens launches, so the suite never times
- * latency with it on. zz_cupti_start leaves it on. */
+/* Attach CUPTI and record (attribution samples), or flush and detach it
+ * (latency samples): recording lengthens launches, and even attached but
+ * idle CUPTI slowed graph replays, so latency is never timed with CUPTI in
+ * the process. zz_cupti_start leaves it detached. */
 int zz_cupti_record(zz_cupti *c, int on, zz_error *err);
 
 /* CUPTI's version (CUPTI_API_VERSION the suite was built against, and the

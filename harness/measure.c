@@ -71,12 +71,14 @@ static int timed_step(zz_executor *ex, const sampling *sm, zz_mode mode, int ind
  * the end (a flush per step would put CUPTI's buffer handling inside the
  * next step). Their kernel durations are GPU-side, so recording does not
  * change them; the latency it inflates is not used (see measure.h). */
-static int attribute(zz_executor *ex, const sampling *sm, zz_mode mode, int steps, zz_cupti *cupti, uint32_t stream_id,
+static int attribute(zz_executor *ex, const sampling *sm, zz_mode mode, int steps, zz_cupti *cupti,
                      zz_measurement *out, zz_error *err) {
     const zz_kernel_record *records;
     size_t n;
+    uint32_t stream_id;
     uint64_t latency_ns[ATTRIBUTION_STEPS];
-    if (zz_cupti_record(cupti, 1, err) || zz_cupti_collect(cupti, stream_id, &records, &n, &out->dropped_records, err))
+    /* CUPTI numbers streams when it attaches: ask after attaching. */
+    if (zz_cupti_record(cupti, 1, err) || zz_cupti_stream_id(cupti, sm->stream, &stream_id, err))
         return -1;
     for (int i = 0; i < steps; i++) {
         double seconds, host_s;
@@ -114,7 +116,6 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
     memset(out, 0, sizeof *out);
     zz_sampler latency = {0}, enqueue = {0};
     sampling sm = {stream, NULL, NULL, NULL, NULL, NULL, 0};
-    uint32_t stream_id = 0;
     int launches_n, rc = -1;
     const zz_launch *launches = zz_executor_launches(ex, &launches_n);
 
@@ -133,10 +134,7 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
         CUDA_OR_GOTO(cudaStreamCreateWithFlags(&sm.flush_stream, cudaStreamNonBlocking));
         CUDA_OR_GOTO(cudaEventCreateWithFlags(&sm.flushed, cudaEventDisableTiming));
     }
-    if (cupti && (zz_cupti_record(cupti, 1, err) || zz_cupti_stream_id(cupti, stream, &stream_id, err) ||
-                  zz_cupti_record(cupti, 0, err) ||
-                  zz_timeline_init(&out->owned_timeline, launches, launches_n, err)))
-        goto fail;
+    if (cupti && zz_timeline_init(&out->owned_timeline, launches, launches_n, err)) goto fail;
 
     /* Warm-up: the steps asked for, and at least WARMUP_SECONDS of them, so
      * the clocks are up after the host-side set-up between measurements (a
@@ -167,7 +165,7 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
 
     int steps = opt->rule.min_samples < 3 ? 3 : opt->rule.min_samples > ATTRIBUTION_STEPS ? ATTRIBUTION_STEPS
                                                                                            : opt->rule.min_samples;
-    if (cupti && attribute(ex, &sm, opt->mode, steps, cupti, stream_id, out, err)) goto fail;
+    if (cupti && attribute(ex, &sm, opt->mode, steps, cupti, out, err)) goto fail;
     rc = 0;
 fail:
     zz_sampler_free(&latency);
