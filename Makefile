@@ -39,19 +39,25 @@ HEADERS     := $(wildcard kernels/*.h harness/*.h bench/*.h)
 CPU_TESTS := $(patsubst tests/%.c,bin/tests/%,$(wildcard tests/test_*.c))
 GPU_TESTS := $(patsubst tests/gpu/%.c,bin/tests/gpu/%,$(wildcard tests/gpu/test_*.c))
 
-.PHONY: all test test-gpu bench plots profile clean deps-test need-gpu
+.PHONY: all test test-gpu bench plots profile clean deps-test need-gpu FORCE
 .DELETE_ON_ERROR:
 
 EXECUTABLES := bin/zz-bench bin/zz-kernel-bench
 
-all: $(EXECUTABLES) $(CPU_TESTS) $(GPU_TESTS)
+all: $(EXECUTABLES) bin/zz-gbench $(CPU_TESTS) $(GPU_TESTS)
 
 build/libzzkernels.a: $(KERNEL_OBJ)
 	rm -f $@ && ar rcs $@ $^
 build/libzzharness.a: $(HARNESS_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-build/%.o: %.cu $(HEADERS)
+# Kernels depend on kernel headers only, and on the -D variant and targets
+# they were built for (the stamp changes when KERNEL_DEFS or GPU_ARCHS do).
+KERNEL_HEADERS := $(wildcard kernels/*.h kernels/*.cuh)
+build/.kernel-defs: FORCE
+	@mkdir -p build; echo '$(KERNEL_DEFS) $(GPU_ARCHS)' | cmp -s - $@ || echo '$(KERNEL_DEFS) $(GPU_ARCHS)' > $@
+FORCE:
+build/%.o: %.cu $(KERNEL_HEADERS) build/.kernel-defs
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 build/%.o: %.c $(HEADERS)
@@ -77,7 +83,26 @@ bin/tests/%: tests/%.c $(LIBS) $(HEADERS) build/.deps-test
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBS) $(LDFLAGS) -lcmocka $(CUDA_LIBS) -o $@
 
-test: $(CPU_TESTS) $(GPU_TESTS) $(EXECUTABLES)
+# Google Benchmark: the one C++ file (bench/gbench.cc) behind a C API
+# (bench/gbench.h); Debian's libbenchmark-dev (1.7.1) or the GPU machine's 1.8.3.
+CXX       ?= c++
+CXXFLAGS  := -std=c++17 -O2 -g -Wall -Wextra -Wshadow
+build/.deps-gbench:
+	@mkdir -p build
+	scripts/need-deb /usr/include/benchmark/benchmark.h libbenchmark-dev
+	@touch $@
+build/bench/gbench.o: bench/gbench.cc bench/gbench.h build/.deps-gbench
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+GBENCH_LIBS := build/bench/gbench.o -lbenchmark
+bin/zz-gbench: bench/zz_gbench.c build/bench/gbench.o $(LIBS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(GBENCH_LIBS) $(CUDA_LIBS) -o $@
+bin/tests/test_gbench: tests/test_gbench.c build/bench/gbench.o $(LIBS) $(HEADERS) build/.deps-test
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(GBENCH_LIBS) -lcmocka $(CUDA_LIBS) -o $@
+
+test: $(CPU_TESTS) $(GPU_TESTS) $(EXECUTABLES) bin/zz-gbench
 	scripts/run-tests $(CPU_TESTS)
 
 need-gpu:
@@ -88,14 +113,14 @@ test-gpu: need-gpu $(GPU_TESTS)
 
 # The default sweep (README's main command): Llama-3-8B shapes at sparsity
 # 0.5, on the published DuoAttention pattern when ../shared holds it, else
-# a seeded synthetic one (summary.md names it). Time on an H100, from the
-# kernel rates in kernels/NOTES.md: prefill ~70 s (at 32K a full-attention
-# step takes 0.9 s: 3 warm-ups + 10 samples, 12 s per mode; duo and zigzag
-# half that), decode ~1 s per measurement (0.5 s of GPU time in steps of
-# 0.3-6 ms), 30 of them: about 2 minutes in all. The 10 s timeout (after
-# warm-up) still lets a 32K prefill take its 10 samples and caps a decode
-# measurement that never meets the noise target: about 6 minutes if none
-# did. Prefill stops at 32K: at 128K a full-attention step alone takes 15 s.
+# a seeded synthetic one (summary.md names it). On the H100 it takes 170 s:
+# decode 32 s (30 measurements of 0.5 s of GPU time each, in steps of
+# 0.4-6 ms), prefill 8K 20 s and 32K 117 s (a full-attention 32K step is
+# 0.94 s: 3 warm-ups, 10 samples and 10 attribution steps with CUPTI, 22 s
+# per mode; duo and zigzag half that). The 10 s timeout (after warm-up)
+# still lets a 32K prefill take its 10 samples, and caps a measurement that
+# never meets the noise target: some 7 minutes if no decode one did.
+# Prefill stops at 32K: at 128K one full-attention step alone takes 15 s.
 # BENCH_ARGS adds flags; a later flag wins.
 BENCH_PATTERN_DIR := ../shared/duo-patterns/Llama-3-8B-Instruct-Gradient-1048k
 BENCH_PATTERN := $(if $(wildcard $(BENCH_PATTERN_DIR)/full_attention_heads.tsv),--pattern $(BENCH_PATTERN_DIR),--synthetic random:1)

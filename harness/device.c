@@ -6,14 +6,6 @@
 
 #include "attention.h"
 
-#define CUDA_OR_FAIL(call)                                                                      \
-    do {                                                                                        \
-        cudaError_t err_ = (call);                                                              \
-        if (err_ != cudaSuccess) {                                                              \
-            zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-            goto fail;                                                                          \
-        }                                                                                       \
-    } while (0)
 #define CUBLAS_OR_FAIL(call)                                                                    \
     do {                                                                                        \
         cublasStatus_t st_ = (call);                                                            \
@@ -26,20 +18,20 @@
 int zz_device_query(int ordinal, zz_device *out, zz_error *err) {
     struct cudaDeviceProp p;
     memset(out, 0, sizeof *out);
-    CUDA_OR_FAIL(cudaGetDeviceProperties(&p, ordinal));
+    ZZ_CUDA_OR_FAIL(cudaGetDeviceProperties(&p, ordinal));
     snprintf(out->name, sizeof out->name, "%s", p.name);
     out->sm_count = p.multiProcessorCount;
     out->cc_major = p.major;
     out->cc_minor = p.minor;
-    CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->sm_clock_mhz, cudaDevAttrClockRate, ordinal));
-    CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_clock_mhz, cudaDevAttrMemoryClockRate, ordinal));
-    CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal));
+    ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->sm_clock_mhz, cudaDevAttrClockRate, ordinal));
+    ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_clock_mhz, cudaDevAttrMemoryClockRate, ordinal));
+    ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal));
     out->sm_clock_mhz /= 1000;  /* attributes are in kHz */
     out->mem_clock_mhz /= 1000;
     out->global_mem_bytes = (long long)p.totalGlobalMem;
     out->l2_bytes = p.l2CacheSize;
-    CUDA_OR_FAIL(cudaDriverGetVersion(&out->driver_version));
-    CUDA_OR_FAIL(cudaRuntimeGetVersion(&out->runtime_version));
+    ZZ_CUDA_OR_FAIL(cudaDriverGetVersion(&out->driver_version));
+    ZZ_CUDA_OR_FAIL(cudaRuntimeGetVersion(&out->runtime_version));
     return 0;
 fail:
     return -1;
@@ -63,36 +55,36 @@ int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_e
     int rc = -1;
     if (samples < 1 || samples > 64) return zz_errorf(err, "ceilings: %d samples (1..64)", samples);
     memset(out, 0, sizeof *out);
-    CUDA_OR_FAIL(cudaMalloc(&src, copy_bytes));
-    CUDA_OR_FAIL(cudaMalloc(&dst, copy_bytes));
-    CUDA_OR_FAIL(cudaMalloc((void **)&a, (size_t)n * n * 2));
-    CUDA_OR_FAIL(cudaMalloc((void **)&b, (size_t)n * n * 2));
-    CUDA_OR_FAIL(cudaMalloc(&c, (size_t)n * n * 2));
+    ZZ_CUDA_OR_FAIL(cudaMalloc(&src, copy_bytes));
+    ZZ_CUDA_OR_FAIL(cudaMalloc(&dst, copy_bytes));
+    ZZ_CUDA_OR_FAIL(cudaMalloc((void **)&a, (size_t)n * n * 2));
+    ZZ_CUDA_OR_FAIL(cudaMalloc((void **)&b, (size_t)n * n * 2));
+    ZZ_CUDA_OR_FAIL(cudaMalloc(&c, (size_t)n * n * 2));
     /* Random data: tensor cores run measurably faster on zeros or on one
      * repeated value (less switching), which would inflate the ceiling. */
-    CUDA_OR_FAIL(cudaMemsetAsync(src, 0x3c, copy_bytes, stream));
+    ZZ_CUDA_OR_FAIL(cudaMemsetAsync(src, 0x3c, copy_bytes, stream));
     if (zz_fill_uniform(a, (long long)n * n, 11, 1.f, stream) || zz_fill_uniform(b, (long long)n * n, 12, 1.f, stream)) {
         zz_errorf(err, "%s", zz_kernel_error());
         goto fail;
     }
-    CUDA_OR_FAIL(cudaEventCreate(&start));
-    CUDA_OR_FAIL(cudaEventCreate(&stop));
+    ZZ_CUDA_OR_FAIL(cudaEventCreate(&start));
+    ZZ_CUDA_OR_FAIL(cudaEventCreate(&stop));
     CUBLAS_OR_FAIL(cublasCreate(&blas));
     CUBLAS_OR_FAIL(cublasSetStream(blas, stream));
 
     for (int what = COPY; what <= GEMM; what++) {
         const float one = 1.f, zero = 0.f;
         for (int i = -3; i < samples; i++) {  /* three warm-up runs */
-            CUDA_OR_FAIL(cudaEventRecord(start, stream));
+            ZZ_CUDA_OR_FAIL(cudaEventRecord(start, stream));
             if (what == COPY)
-                CUDA_OR_FAIL(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice, stream));
+                ZZ_CUDA_OR_FAIL(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice, stream));
             else
                 CUBLAS_OR_FAIL(cublasGemmEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF, n, b,
                                             CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F,
                                             CUBLAS_GEMM_DEFAULT));
-            CUDA_OR_FAIL(cudaEventRecord(stop, stream));
-            CUDA_OR_FAIL(cudaEventSynchronize(stop));
-            if (i >= 0) CUDA_OR_FAIL(cudaEventElapsedTime(&ms[i], start, stop));
+            ZZ_CUDA_OR_FAIL(cudaEventRecord(stop, stream));
+            ZZ_CUDA_OR_FAIL(cudaEventSynchronize(stop));
+            if (i >= 0) ZZ_CUDA_OR_FAIL(cudaEventElapsedTime(&ms[i], start, stop));
         }
         qsort(ms, (size_t)samples, sizeof ms[0], compare_floats);
         double median_s = ms[samples / 2] * 1e-3;

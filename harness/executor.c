@@ -1,6 +1,7 @@
 /* The executor (executor.h): buffers sized like a model's, one step = every
  * layer's ops of the plan, eager or as a replayed CUDA graph. */
 #include "executor.h"
+#include "device.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -115,12 +116,6 @@ double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
 
 /* ---- allocation ---- */
 
-#define CUDA_OR_FAIL(call)                                                                      \
-    do {                                                                                        \
-        cudaError_t err_ = (call);                                                              \
-        if (err_ != cudaSuccess)                                                                \
-            return zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-    } while (0)
 #define KERNEL_OR_FAIL(call)                                                                    \
     do {                                                                                        \
         if ((call) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());                    \
@@ -131,7 +126,7 @@ static int alloc_random(zz_executor *ex, bf16 **x, long long n, zz_error *err) {
     *x = NULL;
     if (n == 0) return 0;
     static unsigned long long seed = 1;
-    CUDA_OR_FAIL(cudaMalloc((void **)x, (size_t)n * sizeof(bf16)));
+    ZZ_CUDA_OR_RETURN(cudaMalloc((void **)x, (size_t)n * sizeof(bf16)));
     KERNEL_OR_FAIL(zz_fill_uniform(*x, n, seed++ * 0x9E3779B97F4A7C15ULL, 1.0f, ex->stream));
     return 0;
 }
@@ -143,10 +138,10 @@ static int upload_order(const zz_layer_plan *lp, int group, int kv_heads, int **
         kv[i] = lp->kv_order[i];
         for (int j = 0; j < group; j++) q[i * group + j] = lp->kv_order[i] * group + j;
     }
-    CUDA_OR_FAIL(cudaMalloc((void **)q_index, sizeof(int) * (size_t)kv_heads * group));
-    CUDA_OR_FAIL(cudaMalloc((void **)kv_index, sizeof(int) * (size_t)kv_heads));
-    CUDA_OR_FAIL(cudaMemcpy(*q_index, q, sizeof(int) * (size_t)kv_heads * group, cudaMemcpyHostToDevice));
-    CUDA_OR_FAIL(cudaMemcpy(*kv_index, kv, sizeof(int) * (size_t)kv_heads, cudaMemcpyHostToDevice));
+    ZZ_CUDA_OR_RETURN(cudaMalloc((void **)q_index, sizeof(int) * (size_t)kv_heads * group));
+    ZZ_CUDA_OR_RETURN(cudaMalloc((void **)kv_index, sizeof(int) * (size_t)kv_heads));
+    ZZ_CUDA_OR_RETURN(cudaMemcpy(*q_index, q, sizeof(int) * (size_t)kv_heads * group, cudaMemcpyHostToDevice));
+    ZZ_CUDA_OR_RETURN(cudaMemcpy(*kv_index, kv, sizeof(int) * (size_t)kv_heads, cudaMemcpyHostToDevice));
     return 0;
 }
 
@@ -321,19 +316,19 @@ int zz_executor_enqueue(zz_executor *ex, zz_mode mode, double *host_seconds, zz_
     } else {
         if (!ex->graph) {
             cudaGraph_t graph;
-            CUDA_OR_FAIL(cudaStreamBeginCapture(ex->stream, cudaStreamCaptureModeThreadLocal));
+            ZZ_CUDA_OR_RETURN(cudaStreamBeginCapture(ex->stream, cudaStreamCaptureModeThreadLocal));
             if (run_step(ex, err)) {
                 cudaStreamEndCapture(ex->stream, &graph);
                 return -1;
             }
-            CUDA_OR_FAIL(cudaStreamEndCapture(ex->stream, &graph));
+            ZZ_CUDA_OR_RETURN(cudaStreamEndCapture(ex->stream, &graph));
             cudaError_t rc = cudaGraphInstantiate(&ex->graph, graph, 0);
             cudaGraphDestroy(graph);
             if (rc != cudaSuccess)
                 return zz_errorf(err, "%s:%d: cudaGraphInstantiate: %s", __FILE__, __LINE__, cudaGetErrorString(rc));
             t0 = now_seconds();  /* capture is set-up, not the step's enqueue cost */
         }
-        CUDA_OR_FAIL(cudaGraphLaunch(ex->graph, ex->stream));
+        ZZ_CUDA_OR_RETURN(cudaGraphLaunch(ex->graph, ex->stream));
     }
     if (host_seconds) *host_seconds = now_seconds() - t0;
     return 0;
@@ -389,7 +384,7 @@ static int create(zz_executor *ex, zz_error *err) {
         return -1;
     if (alloc_random(ex, &ex->win_k, s.window, err) || alloc_random(ex, &ex->win_v, s.window, err)) return -1;
     ex->workspace_bytes = decode_workspace(p, ex->sm_count);
-    if (ex->workspace_bytes) CUDA_OR_FAIL(cudaMalloc(&ex->workspace, ex->workspace_bytes));
+    if (ex->workspace_bytes) ZZ_CUDA_OR_RETURN(cudaMalloc(&ex->workspace, ex->workspace_bytes));
 
     ex->layers = calloc((size_t)p->model.layers, sizeof *ex->layers);
     if (!ex->layers) return zz_errorf(err, "out of memory for %d layers", p->model.layers);
@@ -404,7 +399,7 @@ static int create(zz_executor *ex, zz_error *err) {
         if (is_gather_layer(ex, l) && upload_order(lp, ex->group, ex->kv_heads, &lb->q_index, &lb->kv_index, err))
             return -1;
     }
-    CUDA_OR_FAIL(cudaStreamSynchronize(ex->stream));
+    ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));
     ex->dry = 1;  /* list the launches without launching */
     int rc = run_step(ex, err);
     ex->dry = 0;
@@ -433,7 +428,7 @@ int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, z
 static int download(bf16 **host, const bf16 *device, long long n, zz_error *err) {
     *host = malloc((size_t)n * sizeof(bf16));
     if (!*host) return zz_errorf(err, "out of memory (%lld values)", n);
-    CUDA_OR_FAIL(cudaMemcpy(*host, device, (size_t)n * sizeof(bf16), cudaMemcpyDeviceToHost));
+    ZZ_CUDA_OR_RETURN(cudaMemcpy(*host, device, (size_t)n * sizeof(bf16), cudaMemcpyDeviceToHost));
     return 0;
 }
 
@@ -460,7 +455,7 @@ static bf16 *to_split_order(const bf16 *x, long long tokens, int heads, int per_
 
 int zz_executor_output(zz_executor *ex, bf16 **host, long long *n, zz_error *err) {
     *n = (long long)ex->batch * ex->tokens * ex->q_heads * ex->head_dim;
-    CUDA_OR_FAIL(cudaStreamSynchronize(ex->stream));
+    ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));
     return download(host, ex->out, *n, err);
 }
 
@@ -488,7 +483,7 @@ int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err) {
         int step_rc = zz_executor_enqueue(ex, ZZ_MODE_EAGER, NULL, err);
         ex->plan.model.layers = saved;
         if (step_rc) goto done;
-        CUDA_OR_FAIL(cudaStreamSynchronize(ex->stream));
+        ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));
         bf16 *o_dev;
         if (download(&o_dev, ex->out, B * C * Hq * D, err)) goto done;
         float *ref = calloc((size_t)(B * T * Hq * D), sizeof(float));

@@ -1,6 +1,7 @@
 /* One measurement (measure.h): warm-up, latency samples with events until
  * the stopping rule is met, then (with CUPTI) a short attribution pass. */
 #include "measure.h"
+#include "device.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -9,21 +10,7 @@
 
 #include "nvtx.h"
 
-#define CUDA_OR_GOTO(call)                                                                      \
-    do {                                                                                        \
-        cudaError_t err_ = (call);                                                              \
-        if (err_ != cudaSuccess) {                                                              \
-            zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-            goto fail;                                                                          \
-        }                                                                                       \
-    } while (0)
 
-#define CUDA_OR_RETURN(call)                                                                    \
-    do {                                                                                        \
-        cudaError_t err_ = (call);                                                              \
-        if (err_ != cudaSuccess)                                                                \
-            return zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-    } while (0)
 
 #define ATTRIBUTION_STEPS 20
 #define WARMUP_SECONDS 0.2
@@ -51,18 +38,18 @@ typedef struct {
 static int timed_step(zz_executor *ex, const sampling *sm, zz_mode mode, int index, double *seconds, double *host_s,
                       zz_error *err) {
     if (sm->flush_buffer) {
-        CUDA_OR_RETURN(cudaMemsetAsync(sm->flush_buffer, index & 0xff, sm->flush_bytes, sm->flush_stream));
-        CUDA_OR_RETURN(cudaEventRecord(sm->flushed, sm->flush_stream));
-        CUDA_OR_RETURN(cudaStreamWaitEvent(sm->stream, sm->flushed, 0));
+        ZZ_CUDA_OR_RETURN(cudaMemsetAsync(sm->flush_buffer, index & 0xff, sm->flush_bytes, sm->flush_stream));
+        ZZ_CUDA_OR_RETURN(cudaEventRecord(sm->flushed, sm->flush_stream));
+        ZZ_CUDA_OR_RETURN(cudaStreamWaitEvent(sm->stream, sm->flushed, 0));
     }
     nvtx_push("sample", 0);
-    CUDA_OR_RETURN(cudaEventRecord(sm->start, sm->stream));
+    ZZ_CUDA_OR_RETURN(cudaEventRecord(sm->start, sm->stream));
     if (zz_executor_enqueue(ex, mode, host_s, err)) return -1;
-    CUDA_OR_RETURN(cudaEventRecord(sm->stop, sm->stream));
+    ZZ_CUDA_OR_RETURN(cudaEventRecord(sm->stop, sm->stream));
     nvtx_pop();
-    CUDA_OR_RETURN(cudaEventSynchronize(sm->stop));
+    ZZ_CUDA_OR_RETURN(cudaEventSynchronize(sm->stop));
     float ms;
-    CUDA_OR_RETURN(cudaEventElapsedTime(&ms, sm->start, sm->stop));
+    ZZ_CUDA_OR_RETURN(cudaEventElapsedTime(&ms, sm->start, sm->stop));
     *seconds = ms * 1e-3;
     return 0;
 }
@@ -120,19 +107,19 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
     const zz_launch *launches = zz_executor_launches(ex, &launches_n);
 
     if (zz_stop_rule_check(&opt->rule, err)) return -1;
-    CUDA_OR_GOTO(cudaEventCreate(&sm.start));
-    CUDA_OR_GOTO(cudaEventCreate(&sm.stop));
+    ZZ_CUDA_OR_FAIL(cudaEventCreate(&sm.start));
+    ZZ_CUDA_OR_FAIL(cudaEventCreate(&sm.stop));
     if (opt->cold) {
         /* Writing twice the L2 evicts whatever the last sample left there.
          * It runs on its own stream, so CUPTI's records of the step's stream
          * never contain it, and before the start event. */
         int device, l2;
-        CUDA_OR_GOTO(cudaGetDevice(&device));
-        CUDA_OR_GOTO(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+        ZZ_CUDA_OR_FAIL(cudaGetDevice(&device));
+        ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
         sm.flush_bytes = 2 * (size_t)l2;
-        CUDA_OR_GOTO(cudaMalloc(&sm.flush_buffer, sm.flush_bytes));
-        CUDA_OR_GOTO(cudaStreamCreateWithFlags(&sm.flush_stream, cudaStreamNonBlocking));
-        CUDA_OR_GOTO(cudaEventCreateWithFlags(&sm.flushed, cudaEventDisableTiming));
+        ZZ_CUDA_OR_FAIL(cudaMalloc(&sm.flush_buffer, sm.flush_bytes));
+        ZZ_CUDA_OR_FAIL(cudaStreamCreateWithFlags(&sm.flush_stream, cudaStreamNonBlocking));
+        ZZ_CUDA_OR_FAIL(cudaEventCreateWithFlags(&sm.flushed, cudaEventDisableTiming));
     }
     if (cupti && zz_timeline_init(&out->owned_timeline, launches, launches_n, err)) goto fail;
 
@@ -143,7 +130,7 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
     double warm_start = wall_seconds();
     for (int i = 0; i < opt->warmup || wall_seconds() - warm_start < WARMUP_SECONDS; i++) {
         if (zz_executor_enqueue(ex, opt->mode, NULL, err)) goto fail;
-        CUDA_OR_GOTO(cudaStreamSynchronize(stream));
+        ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
     }
 
     /* Latency: CUDA events alone, until the stopping rule is met. */

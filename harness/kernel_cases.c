@@ -1,0 +1,362 @@
+/* One kernel alone, timed launch by launch (kernel_cases.h). */
+#include "kernel_cases.h"
+#include "device.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "model.h"
+
+/* A launcher of kernels/attention.h failed: its message already has file:line. */
+#define KERNEL_OR_FAIL(call)                              \
+    do {                                                  \
+        if ((call) != ZZ_OK) {                            \
+            zz_errorf(err, "%s", zz_kernel_error());      \
+            goto fail;                                    \
+        }                                                 \
+    } while (0)
+
+const char *zz_kc_kind_name(zz_kc_kind kind) {
+    switch (kind) {
+    case ZZ_KC_PREFILL: return "prefill";
+    case ZZ_KC_DECODE: return "decode";
+    case ZZ_KC_DECODE_SPLIT: return "decode-split";
+    case ZZ_KC_DECODE_COMBINE: return "decode-combine";
+    case ZZ_KC_CACHE_WRITE: return "cache-write";
+    case ZZ_KC_CONCAT: return "concat";
+    case ZZ_KC_GATHER: return "gather";
+    case ZZ_KC_SCATTER: return "scatter";
+    }
+    return "?";
+}
+
+static int is_decode(zz_kc_kind k) { return k == ZZ_KC_DECODE || k == ZZ_KC_DECODE_SPLIT || k == ZZ_KC_DECODE_COMBINE; }
+static int is_copy(zz_kc_kind k) { return k == ZZ_KC_CONCAT || k == ZZ_KC_GATHER || k == ZZ_KC_SCATTER; }
+
+static zz_mask mask_of(const zz_kernel_case *c) { return (zz_mask){c->mask, c->sink, c->recent, 0}; }
+
+/* Slots per sequence of the cache a decode reads or a cache write fills. */
+static long long cache_slots(const zz_kernel_case *c) {
+    if (c->mask == ZZ_MASK_STREAMING) return (long long)c->sink + c->recent;
+    return c->kind == ZZ_KC_CACHE_WRITE ? c->ctx + c->tokens : c->ctx + 1;
+}
+
+/* Tokens of one tensor (per sequence) as the kind lays them out. */
+static long long q_tokens(const zz_kernel_case *c) {
+    return c->kind == ZZ_KC_PREFILL ? c->ctx : is_decode(c->kind) ? 1 : c->tokens;
+}
+
+/* Views of set `set`: tensors are [B][tokens][heads][D], one after another. */
+static zz_view view(bf16 *base, long long elems, int set, long long tokens, int heads, int head_dim) {
+    return zz_view_dense(base ? base + (long long)set * elems : NULL, (int)tokens, heads, head_dim);
+}
+
+static zz_prefill_args prefill_args(const zz_kernel_run *r, int set) {
+    const zz_kernel_case *c = &r->c;
+    const int D = c->head_dim, S = (int)c->ctx;
+    return (zz_prefill_args){view(r->q, r->q_elems, set, S, c->q_heads, D), view(r->k, r->kv_elems, set, S, c->kv_heads, D),
+                             view(r->v, r->kv_elems, set, S, c->kv_heads, D), view(r->o, r->o_elems, set, S, c->q_heads, D),
+                             c->batch, D, S, 0, mask_of(c)};
+}
+
+static zz_decode_args decode_args(const zz_kernel_run *r, int set) {
+    const zz_kernel_case *c = &r->c;
+    const int D = c->head_dim;
+    const long long slots = cache_slots(c);
+    return (zz_decode_args){view(r->q, r->q_elems, set, 1, c->q_heads, D), view(r->k, r->kv_elems, set, slots, c->kv_heads, D),
+                            view(r->v, r->kv_elems, set, slots, c->kv_heads, D), view(r->o, r->o_elems, set, 1, c->q_heads, D),
+                            c->batch, D, (int)c->ctx, mask_of(c), c->splits};
+}
+
+/* Split count of a decode launch: what its workspace is sized for. */
+static int decode_splits(const zz_decode_args *a, int sm_count) {
+    size_t bytes = zz_decode_workspace_bytes(a, sm_count);
+    return bytes ? (int)(bytes / ((size_t)a->batch * a->q.heads * (a->head_dim + 1) * sizeof(float))) : 1;
+}
+
+/* Of the new positions ctx .. ctx+tokens-1, those a cache keeps: all of them
+ * for a full cache; for a ring, those under sink or among the last recent. */
+static long long tokens_kept(const zz_kernel_case *c) {
+    if (c->mask != ZZ_MASK_STREAMING) return c->tokens;
+    long long end = c->ctx + c->tokens, kept = 0;
+    long long sink_end = c->sink < end ? c->sink : end;
+    if (sink_end > c->ctx) kept += sink_end - c->ctx;
+    long long recent_start = end - c->recent;
+    if (recent_start < c->sink) recent_start = c->sink;
+    if (recent_start < c->ctx) recent_start = c->ctx;
+    if (end > recent_start) kept += end - recent_start;
+    return kept;
+}
+
+int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *out, zz_error *err) {
+    const double B = c->batch, Hq = c->q_heads, Hkv = c->kv_heads, D = c->head_dim, bf = ZZ_BF16_BYTES;
+    memset(out, 0, sizeof *out);
+    if (c->kind < ZZ_KC_PREFILL || c->kind > ZZ_KC_SCATTER) return zz_errorf(err, "unknown kernel kind %d", (int)c->kind);
+    const char *name = zz_kc_kind_name(c->kind);
+    if (c->batch < 1 || c->batch > 65535 || c->q_heads < 1 || c->kv_heads < 1 || c->q_heads % c->kv_heads ||
+        (c->head_dim != 64 && c->head_dim != 128))
+        return zz_errorf(err, "%s: B %d, %d query heads, %d KV heads, D %d: need B 1..65535, query heads a multiple of "
+                         "KV heads, D 64 or 128", name, c->batch, c->q_heads, c->kv_heads, c->head_dim);
+    if (c->mask == ZZ_MASK_STREAMING && (c->sink < 0 || c->recent < 1))
+        return zz_errorf(err, "%s: sink %d, recent %d: need sink >= 0, recent >= 1", name, c->sink, c->recent);
+    long long max_tokens = (long long)INT_MAX - (long long)c->sink - c->recent - 1;
+    if (c->ctx < (c->kind == ZZ_KC_PREFILL) || c->ctx > max_tokens ||
+        ((c->kind == ZZ_KC_CACHE_WRITE || is_copy(c->kind)) && (c->tokens < 1 || c->tokens > max_tokens - c->ctx)))
+        return zz_errorf(err, "%s: S %lld, %lld new tokens out of range", name, c->ctx, c->tokens);
+    if (c->kind == ZZ_KC_CONCAT && c->q_heads < 2) return zz_errorf(err, "concat: needs 2 query heads or more");
+    if (sm_count < 1) return zz_errorf(err, "%s: %d SMs", name, sm_count);
+
+    out->compute_bound = c->kind == ZZ_KC_PREFILL;
+    if (c->kind == ZZ_KC_PREFILL) {
+        const zz_workload w = {ZZ_PREFILL, c->batch, c->ctx, 0, c->sink, c->recent};
+        const zz_head_work hw = zz_head_work_of(&w, c->mask == ZZ_MASK_STREAMING);
+        zz_kernel_run shape = {.c = *c};
+        zz_prefill_args a = prefill_args(&shape, 0);
+        out->flops = 4.0 * B * Hq * D * (double)hw.pairs;
+        out->tile_flops = 4.0 * D * (double)zz_prefill_computed_pairs(&a);
+        out->bytes = bf * B * (double)c->ctx * D * (2 * Hq + 2 * Hkv);
+    } else if (is_decode(c->kind)) {
+        zz_kernel_run shape = {.c = *c};
+        zz_decode_args a = decode_args(&shape, 0);
+        const double keys = zz_decode_keys(&a);
+        const int splits = decode_splits(&a, sm_count);
+        if (c->kind == ZZ_KC_DECODE_COMBINE) {
+            if (splits == 1)
+                return zz_errorf(err, "decode-combine: B %d, S %lld runs in one split: no combine kernel", c->batch,
+                                 c->ctx);
+            out->bytes = B * Hq * splits * (D + 1) * sizeof(float) + bf * B * Hq * D;
+        } else {
+            out->flops = 4.0 * B * Hq * D * keys;
+            out->bytes = bf * B * Hq * D * 2 + bf * 2 * B * Hkv * D * keys;
+        }
+    } else if (c->kind == ZZ_KC_CACHE_WRITE) {
+        out->bytes = 2 /* read + written */ * 2 /* K, V */ * bf * B * (double)tokens_kept(c) * Hkv * D;
+    } else {
+        out->bytes = 2 /* read + written */ * bf * B * (double)c->tokens * Hq * D;
+    }
+    return 0;
+}
+
+void zz_kernel_run_free(zz_kernel_run *r) {
+    for (int i = 0; i < ZZ_KC_MAX_SETS; i++)
+        if (r->part[i]) cudaGraphExecDestroy(r->part[i]);
+    cudaFree(r->q);
+    cudaFree(r->k);
+    cudaFree(r->v);
+    cudaFree(r->o);
+    cudaFree(r->index);
+    cudaFree(r->workspace);
+    memset(r, 0, sizeof *r);
+}
+
+/* Allocates `sets` copies of elems bf16 values, random in [-1, 1]. */
+static int alloc_random(bf16 **out, long long elems, int sets, unsigned long long seed, cudaStream_t stream,
+                        zz_error *err) {
+    if (elems == 0) return 0;
+    ZZ_CUDA_OR_RETURN(cudaMalloc((void **)out, (size_t)(elems * sets) * sizeof(bf16)));
+    if (zz_fill_uniform(*out, elems * sets, seed, 1.0f, stream) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
+    return 0;
+}
+
+/* Captures the decode launch of one set and keeps one of its two kernels
+ * (the root, the split kernel; or its dependent, the combine) as a graph. */
+static int capture_part(zz_kernel_run *r, int set, cudaStream_t capture, zz_error *err) {
+    cudaGraph_t graph = NULL;
+    cudaGraphNode_t nodes[4], roots[4];
+    size_t n_nodes = 4, n_roots = 4;
+    zz_decode_args a = decode_args(r, set);
+    ZZ_CUDA_OR_FAIL(cudaStreamBeginCapture(capture, cudaStreamCaptureModeThreadLocal));
+    int rc = zz_decode_attention(&a, r->workspace, r->sm_count, capture);
+    ZZ_CUDA_OR_FAIL(cudaStreamEndCapture(capture, &graph));
+    KERNEL_OR_FAIL(rc);
+    ZZ_CUDA_OR_FAIL(cudaGraphGetNodes(graph, nodes, &n_nodes));
+    ZZ_CUDA_OR_FAIL(cudaGraphGetRootNodes(graph, roots, &n_roots));
+    if (n_nodes != 2 || n_roots != 1) {
+        zz_errorf(err, "%s: the decode launch captured %zu nodes, %zu roots (expected split -> combine)",
+                  zz_kc_kind_name(r->c.kind), n_nodes, n_roots);
+        goto fail;
+    }
+    cudaGraphNode_t combine = nodes[0] == roots[0] ? nodes[1] : nodes[0];
+    ZZ_CUDA_OR_FAIL(cudaGraphDestroyNode(r->c.kind == ZZ_KC_DECODE_SPLIT ? combine : roots[0]));
+    ZZ_CUDA_OR_FAIL(cudaGraphInstantiateWithFlags(&r->part[set], graph, 0));
+    ZZ_CUDA_OR_FAIL(cudaGraphDestroy(graph));
+    return 0;
+fail:
+    if (graph) cudaGraphDestroy(graph);
+    return -1;
+}
+
+static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *err) {
+    const zz_kernel_case *c = &r->c;
+    const int B = c->batch, D = c->head_dim, Hq = c->q_heads, Hkv = c->kv_heads;
+    const long long T = c->tokens;
+    int rc = ZZ_OK;
+    switch (c->kind) {
+    case ZZ_KC_PREFILL: {
+        zz_prefill_args a = prefill_args(r, set);
+        rc = zz_prefill_attention(&a, stream);
+        break;
+    }
+    case ZZ_KC_DECODE: {
+        zz_decode_args a = decode_args(r, set);
+        rc = zz_decode_attention(&a, r->workspace, r->sm_count, stream);
+        break;
+    }
+    case ZZ_KC_DECODE_SPLIT:
+    case ZZ_KC_DECODE_COMBINE: ZZ_CUDA_OR_RETURN(cudaGraphLaunch(r->part[set], stream)); break;
+    case ZZ_KC_CACHE_WRITE: {
+        const long long slots = cache_slots(c);
+        const int ring = c->mask == ZZ_MASK_STREAMING;
+        rc = zz_cache_write(view(r->q, r->q_elems, set, T, Hkv, D), view(r->o, r->o_elems, set, T, Hkv, D),
+                            view(r->k, r->kv_elems, set, slots, Hkv, D), view(r->v, r->kv_elems, set, slots, Hkv, D), B,
+                            D, (int)slots, ring ? c->sink : 0, ring ? c->recent : 0, (int)c->ctx, (int)T, stream);
+        break;
+    }
+    case ZZ_KC_CONCAT: {
+        const int first = Hq / 2;
+        zz_view a = view(r->q, r->q_elems, set, T, first, D);
+        zz_view b = zz_view_dense(a.data + (long long)B * T * first * D, (int)T, Hq - first, D);
+        rc = zz_concat_heads(a, b, view(r->o, r->o_elems, set, T, Hq, D), B, (int)T, D, stream);
+        break;
+    }
+    case ZZ_KC_GATHER:
+    case ZZ_KC_SCATTER: {
+        zz_view src = view(r->q, r->q_elems, set, T, Hq, D), dst = view(r->o, r->o_elems, set, T, Hq, D);
+        rc = c->kind == ZZ_KC_GATHER ? zz_gather_heads(src, r->index, Hq, dst, B, (int)T, D, stream)
+                                     : zz_scatter_heads(src, r->index, Hq, dst, B, (int)T, D, stream);
+        break;
+    }
+    }
+    if (rc != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
+    return 0;
+}
+
+int zz_kernel_run_launch(zz_kernel_run *r, cudaStream_t stream, zz_error *err) {
+    int set = r->next;
+    r->next = (r->next + 1) % r->sets;
+    return launch_set(r, set, stream, err);
+}
+
+int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, long long rotate_bytes,
+                       cudaStream_t stream, zz_error *err) {
+    cudaStream_t capture = NULL;
+    memset(r, 0, sizeof *r);
+    r->c = *c;
+    r->sm_count = sm_count;
+    if (zz_kernel_case_work(c, sm_count, &r->work, err)) return -1;
+
+    const long long B = c->batch, D = c->head_dim, Hq = c->q_heads, Hkv = c->kv_heads;
+    if (c->kind == ZZ_KC_CACHE_WRITE) { /* q, o: the new K and V; k, v: the cache */
+        r->q_elems = r->o_elems = B * c->tokens * Hkv * D;
+        r->kv_elems = B * cache_slots(c) * Hkv * D;
+    } else if (is_copy(c->kind)) {      /* q: source, o: destination */
+        r->q_elems = r->o_elems = B * c->tokens * Hq * D;
+    } else {
+        r->q_elems = r->o_elems = B * q_tokens(c) * Hq * D;
+        r->kv_elems = B * (c->kind == ZZ_KC_PREFILL ? c->ctx : cache_slots(c)) * Hkv * D;
+    }
+    r->set_bytes = (r->q_elems + r->o_elems + 2 * r->kv_elems) * (long long)sizeof(bf16);
+
+    if (is_decode(c->kind)) {
+        zz_decode_args a = decode_args(r, 0);
+        r->splits = decode_splits(&a, sm_count);
+        size_t ws = zz_decode_workspace_bytes(&a, sm_count);
+        if (ws) ZZ_CUDA_OR_FAIL(cudaMalloc(&r->workspace, ws));
+    }
+
+    /* Sets: enough for the bytes the launches touch to span rotate_bytes,
+     * allocating at most 4 × rotate_bytes (a cache write touches a few slots
+     * of a large cache) and half the free memory. The combine reads the
+     * shared workspace only: one set. */
+    size_t free_bytes = 0, total_bytes = 0;
+    ZZ_CUDA_OR_FAIL(cudaMemGetInfo(&free_bytes, &total_bytes));
+    long long sets = 1;
+    if (rotate_bytes > 0 && r->work.bytes > 0 && c->kind != ZZ_KC_DECODE_COMBINE) {
+        sets = (long long)((double)rotate_bytes / r->work.bytes) + 1;
+        if (sets > 4 * rotate_bytes / r->set_bytes) sets = 4 * rotate_bytes / r->set_bytes;
+        if (sets > (long long)(free_bytes / 2) / r->set_bytes) sets = (long long)(free_bytes / 2) / r->set_bytes;
+        if (sets > ZZ_KC_MAX_SETS) sets = ZZ_KC_MAX_SETS;
+    }
+    r->sets = sets < 1 ? 1 : (int)sets;
+
+    if (alloc_random(&r->q, r->q_elems, r->sets, 1, stream, err) || alloc_random(&r->k, r->kv_elems, r->sets, 2, stream, err) ||
+        alloc_random(&r->v, r->kv_elems, r->sets, 3, stream, err) || alloc_random(&r->o, r->o_elems, r->sets, 4, stream, err))
+        goto fail;
+    if (c->kind == ZZ_KC_GATHER || c->kind == ZZ_KC_SCATTER) {
+        /* Retrieval-first order at half sparsity: even heads, then odd heads. */
+        int index[ZZ_MAX_Q_HEADS], half = (c->q_heads + 1) / 2;
+        if (c->q_heads > ZZ_MAX_Q_HEADS) {
+            zz_errorf(err, "%s: %d query heads (at most %d)", zz_kc_kind_name(c->kind), c->q_heads, ZZ_MAX_Q_HEADS);
+            goto fail;
+        }
+        for (int i = 0; i < c->q_heads; i++) index[i] = i < half ? 2 * i : 2 * (i - half) + 1;
+        ZZ_CUDA_OR_FAIL(cudaMalloc((void **)&r->index, sizeof(int) * (size_t)c->q_heads));
+        ZZ_CUDA_OR_FAIL(cudaMemcpy(r->index, index, sizeof(int) * (size_t)c->q_heads, cudaMemcpyHostToDevice));
+    }
+
+    /* First launches, unblocked (module loading). The split and combine
+     * kernels are taken from a captured decode launch, after a real one has
+     * loaded the kernels and left partial results in the workspace. */
+    if (c->kind == ZZ_KC_DECODE_SPLIT || c->kind == ZZ_KC_DECODE_COMBINE) {
+        zz_decode_args a = decode_args(r, 0);
+        KERNEL_OR_FAIL(zz_decode_attention(&a, r->workspace, sm_count, stream));
+        ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
+        ZZ_CUDA_OR_FAIL(cudaStreamCreateWithFlags(&capture, cudaStreamNonBlocking));
+        for (int s = 0; s < r->sets; s++)
+            if (capture_part(r, s, capture, err)) goto fail;
+        ZZ_CUDA_OR_FAIL(cudaStreamDestroy(capture));
+        capture = NULL;
+    }
+    for (int s = 0; s < r->sets; s++)
+        if (launch_set(r, s, stream, err)) goto fail;
+    ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
+    return 0;
+fail:
+    if (capture) cudaStreamDestroy(capture);
+    zz_kernel_run_free(r);
+    return -1;
+}
+
+int zz_launch_timer_init(zz_launch_timer *t, cudaStream_t stream, zz_error *err) {
+    memset(t, 0, sizeof *t);
+    t->stream = stream;
+    ZZ_CUDA_OR_FAIL(cudaEventCreate(&t->start));
+    ZZ_CUDA_OR_FAIL(cudaEventCreate(&t->stop));
+    ZZ_CUDA_OR_FAIL(cudaHostAlloc((void **)&t->release, sizeof *t->release, cudaHostAllocMapped));
+    *t->release = 1;
+    return 0;
+fail:
+    zz_launch_timer_free(t);
+    return -1;
+}
+
+void zz_launch_timer_free(zz_launch_timer *t) {
+    if (t->start) cudaEventDestroy(t->start);
+    if (t->stop) cudaEventDestroy(t->stop);
+    if (t->release) cudaFreeHost((void *)t->release);
+    memset(t, 0, sizeof *t);
+}
+
+int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int launches, double *seconds,
+                       zz_error *err) {
+    float ms = 0;
+    if (launches < 1 || launches > ZZ_KC_MAX_BATCH)
+        return zz_errorf(err, "%s: a batch of %d launches (1..%d)", zz_kc_kind_name(r->c.kind), launches, ZZ_KC_MAX_BATCH);
+    if (blocked && zz_block_stream(t->release, t->stream) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
+    ZZ_CUDA_OR_FAIL(cudaEventRecord(t->start, t->stream));
+    for (int i = 0; i < launches; i++)
+        if (zz_kernel_run_launch(r, t->stream, err)) goto fail;
+    ZZ_CUDA_OR_FAIL(cudaEventRecord(t->stop, t->stream));
+    int held = !blocked || *t->release == 0;
+    *t->release = 1;
+    ZZ_CUDA_OR_RETURN(cudaEventSynchronize(t->stop));
+    if (!held)
+        return zz_errorf(err, "%s: the stream blocker gave up (2 s) before the launches were enqueued",
+                         zz_kc_kind_name(r->c.kind));
+    ZZ_CUDA_OR_RETURN(cudaEventElapsedTime(&ms, t->start, t->stop));
+    *seconds = ms * 1e-3;
+    return 0;
+fail:
+    *t->release = 1; /* never leave the stream held */
+    return -1;
+}

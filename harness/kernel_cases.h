@@ -1,0 +1,123 @@
+/* One kernel alone on random data, timed launch by launch: what
+ * zz-kernel-bench and zz-gbench share (buffers, the launch of each kernel
+ * kind, its FLOPs and bytes, the event timing behind the stream blocker).
+ *
+ * A case is a kernel kind and a shape. zz_kernel_run_init allocates its
+ * tensors (in `sets` copies, used in turn, so that a launch finds no input
+ * in L2 that an earlier launch left there, as a layer of a model step does),
+ * fills them with random bf16 values and launches once unblocked: a
+ * kernel's first launch loads its module (lazy loading) and that waits for
+ * the device, which would deadlock behind the stream blocker.
+ *
+ * Work, per launch (DESIGN.md's counting, as plan.c counts it for kernels.csv):
+ *   attention  FLOPs 4·B·Hq·D per attended query–key pair; bytes Q, K, V, O
+ *              once each (decode: K and V of every attended key)
+ *   prefill    also tile_flops: the same on every pair of the tiles the kernel
+ *              computes (a streaming band skips whole tiles, not pairs)
+ *   decode     split kernel alone: the whole attention's bytes (as kernels.csv
+ *              attributes them to it); combine alone: the partial results it
+ *              reads plus O written
+ *   cache      K and V of the tokens written, read + written
+ *   copies     every element copied, read + written
+ * compute_bound picks the ceiling to compare with: GEMM rate, else copy
+ * bandwidth.
+ *
+ * Library code: returns 0, or -1 with a one-line message in err (file:line
+ * of the failing CUDA call); prints nothing.
+ */
+#ifndef ZZ_KERNEL_CASES_H
+#define ZZ_KERNEL_CASES_H
+
+#include <cuda_runtime_api.h>
+
+#include "attention.h"
+#include "error.h"
+
+typedef enum {
+    ZZ_KC_PREFILL,        /* zz_prefill_attention on S queries, full or streaming mask */
+    ZZ_KC_DECODE,         /* zz_decode_attention: split kernel, then combine when splits > 1 */
+    ZZ_KC_DECODE_SPLIT,   /* that launch's split kernel alone */
+    ZZ_KC_DECODE_COMBINE, /* that launch's combine kernel alone, on the partials the split kernel left */
+    ZZ_KC_CACHE_WRITE,    /* zz_cache_write: `tokens` tokens at positions ctx.., full cache or ring */
+    ZZ_KC_CONCAT,         /* zz_concat_heads: duo-cat's join of two halves of the query heads */
+    ZZ_KC_GATHER,         /* zz_gather_heads: all query heads into retrieval-first order */
+    ZZ_KC_SCATTER,        /* zz_scatter_heads: back into model order */
+} zz_kc_kind;
+
+typedef struct {
+    zz_kc_kind kind;
+    int batch, q_heads, kv_heads, head_dim;
+    long long ctx;      /* prefill: S queries; decode: S cached tokens (one new token at position S);
+                         * cache write: tokens already cached (0 for a prefill's write) */
+    long long tokens;   /* cache write, copies: new tokens per sequence (1 for decode, S for prefill) */
+    zz_mask_kind mask;  /* attention, cache write: full, or streaming (sink + recent ring) */
+    int sink, recent;
+    int splits;         /* decode: 0 = zz_decode_default_splits */
+} zz_kernel_case;
+
+typedef struct {
+    double flops, tile_flops, bytes;
+    int compute_bound;
+} zz_kernel_work;
+
+/* Kind names, as zz-gbench and zz-kernel-bench print them ("prefill", "decode-combine", ...). */
+const char *zz_kc_kind_name(zz_kc_kind kind);
+
+/* Checks the shape and computes the work of one launch (CPU only). sm_count
+ * picks the decode split count (the combine's bytes depend on it). */
+int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *out, zz_error *err);
+
+#define ZZ_KC_MAX_SETS 64
+
+typedef struct {
+    zz_kernel_case c;
+    zz_kernel_work work;
+    int sm_count;
+    int splits;               /* decode: the split count the launcher uses */
+    int sets, next;           /* buffer sets; the next launch uses set `next` */
+    long long set_bytes;      /* device bytes of one set */
+    /* Per kind (NULL where unused), `sets` copies each, set i at i * *_elems:
+     * attention q, k, v, o; cache write: k, v the cache, q, o the new K, V;
+     * copies: q the source, o the destination. */
+    bf16 *q, *k, *v, *o;
+    long long q_elems, kv_elems, o_elems;
+    int *index;               /* gather/scatter: device permutation of the query heads */
+    void *workspace;          /* decode partials, shared by the sets */
+    cudaGraphExec_t part[ZZ_KC_MAX_SETS]; /* split or combine alone, per set */
+} zz_kernel_run;
+
+/* Allocates and fills the case's buffers, in as many sets (1 to
+ * ZZ_KC_MAX_SETS, within half the free device memory) as it takes for the
+ * sets to span rotate_bytes of the bytes a launch touches (0: one set, every
+ * launch on the same buffers, L2 hot), then launches once on `stream`
+ * (unblocked, see above) and waits for it. */
+int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, long long rotate_bytes,
+                       cudaStream_t stream, zz_error *err);
+/* Enqueues one launch on the next set. */
+int zz_kernel_run_launch(zz_kernel_run *r, cudaStream_t stream, zz_error *err);
+void zz_kernel_run_free(zz_kernel_run *r);
+
+/* Times launches between two events on one stream. Behind the stream
+ * blocker (nvbench's), the host enqueues the start event, the launches and
+ * the stop event while the stream is held and then releases it, so the time
+ * is the GPU's alone, without the host's launch latency. One launch between
+ * the events is nvbench's "GPU time": it includes some 2-3 µs of event and
+ * dispatch overhead (H100), a lot for a 10 µs kernel. A batch of launches
+ * back to back (nvbench's "batch GPU time") pays that once; what remains per
+ * launch is the gap between two kernels of a stream, as in a model step. */
+typedef struct {
+    cudaStream_t stream;
+    cudaEvent_t start, stop;
+    volatile int *release;    /* host-mapped flag the blocker spins on */
+} zz_launch_timer;
+
+int zz_launch_timer_init(zz_launch_timer *t, cudaStream_t stream, zz_error *err);
+void zz_launch_timer_free(zz_launch_timer *t);
+#define ZZ_KC_MAX_BATCH 128 /* launches enqueued behind the blocker: well within a stream's queue */
+
+/* `launches` (1 to ZZ_KC_MAX_BATCH) launches of r back to back, their
+ * total time in *seconds; blocked = 0 only for warm-ups. */
+int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int launches, double *seconds,
+                       zz_error *err);
+
+#endif
