@@ -102,12 +102,18 @@ static size_t decode_workspace(const zz_plan *p, int sm_count) {
     return one_head; /* splits are chosen per launch for its KV heads; one head bounds them all */
 }
 
+/* Which of the layout-specific buffers the plan needs. */
+static int plan_has_mixed(const zz_plan *p, zz_layout layout) {
+    return p->layout == layout && p->mixed_layers > 0;
+}
+
 double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
     sizes s = sizes_of(p);
-    double elems = 4.0 * s.act_q + 2.0 * s.act_q  /* q, out; q_split, out_split */
-                   + 4.0 * s.act_kv                /* k_new, v_new; k_split, v_split */
-                   + 2.0 * s.act_q                 /* out_full + out_streaming */
-                   + 2.0 * s.window;
+    int group = p->model.q_heads / p->model.kv_heads;
+    double elems = 2.0 * s.act_q + 2.0 * s.act_kv + 2.0 * s.window;  /* q, out; k, v; window */
+    if (plan_has_mixed(p, ZZ_LAYOUT_DUO_GATHER)) elems += 2.0 * s.act_q + 2.0 * s.act_kv;
+    if (plan_has_mixed(p, ZZ_LAYOUT_DUO_CAT))
+        elems += (double)(s.act_q / p->model.q_heads) * group * (s.max_retrieval + s.max_streaming);
     for (int l = 0; l < p->model.layers; l++)
         elems += 2.0 * (p->layers[l].retrieval_heads * (double)s.full_cache +
                         p->layers[l].streaming_heads * (double)s.ring_cache);
@@ -368,8 +374,7 @@ static int create(zz_executor *ex, zz_error *err) {
     ex->ctx = (int)p->workload.ctx, ex->sink = p->workload.sink, ex->recent = p->workload.recent;
     ex->ring_slots = ex->sink + ex->recent;
     ex->tokens = s.tokens, ex->full_capacity = s.full_capacity, ex->chunked = s.chunked;
-    int any_gather = 0, any_cat = 0;
-    for (int l = 0; l < p->model.layers; l++) any_gather |= is_gather_layer(ex, l), any_cat |= is_cat_layer(ex, l);
+    int any_gather = plan_has_mixed(p, ZZ_LAYOUT_DUO_GATHER), any_cat = plan_has_mixed(p, ZZ_LAYOUT_DUO_CAT);
 
     if (alloc_random(ex, &ex->q, s.act_q, err) || alloc_random(ex, &ex->k_new, s.act_kv, err) ||
         alloc_random(ex, &ex->v_new, s.act_kv, err) || alloc_random(ex, &ex->out, s.act_q, err))
