@@ -712,6 +712,7 @@ typedef struct {
     sweep_point *points;
     int n_points;
     int total, done, measured, skipped;  /* measurements: configuration × layout × mode */
+    int *rows;                           /* per measurement: its report row, -1 if none (skipped) */
     double start_s;
     cudaStream_t stream;
     zz_cupti *cupti;
@@ -874,9 +875,17 @@ static int failed_in(zz_error *err, const char *label, zz_layout layout, const c
 
 /* One layout of a configuration in every mode: the memory check, --verify,
  * then one executor measured in each mode. */
-static int measure_layout(run_state *s, const sweep_point *pt, int config, const char *label, zz_layout layout,
+/* The report row of measurement (configuration, layout index, mode index). */
+static int *row_slot(run_state *s, int config, int layout_index, int mode_index) {
+    return &s->rows[(config * s->o->n_layouts + layout_index) * s->o->n_modes + mode_index];
+}
+
+/* Pass 1: the latency of one layout in every mode, with no CUPTI in the
+ * process yet. */
+static int measure_layout(run_state *s, const sweep_point *pt, int config, const char *label, int layout_index,
                           zz_error *err) {
     const run_options *o = s->o;
+    const zz_layout layout = (zz_layout)o->layouts[layout_index];
     if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan, err))
         return failed_in(err, label, layout, NULL);
     size_t free_bytes, total_bytes;
@@ -907,13 +916,13 @@ static int measure_layout(run_state *s, const sweep_point *pt, int config, const
         const zz_measure_options mo = {
             .mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule};
         zz_measurement m;
-        if ((rc = zz_measure(ex, s->stream, &mo, s->cupti, &m, err))) {
+        if ((rc = zz_measure_latency(ex, s->stream, &mo, &m, err))) {
             failed_in(err, label, layout, zz_mode_name(mo.mode));
             break;
         }
         zz_report_row row = zz_report_row_of(config, &plan, mo.mode, launches);
         row.verify_error = verify_error;
-        zz_report_add(&s->report, &row, &m);
+        *row_slot(s, config, layout_index, i) = zz_report_add(&s->report, &row, &m);
         s->done++;
         s->measured++;
         progress(s, label, layout, mo.mode, &m);
@@ -924,7 +933,62 @@ static int measure_layout(run_state *s, const sweep_point *pt, int config, const
     return rc;
 }
 
-/* Every configuration; the files are rewritten after each one. */
+/* Pass 2: kernel attribution of one layout's measured modes, on a fresh
+ * executor of the same plan, against the latencies of pass 1. */
+static int attribute_layout(run_state *s, const sweep_point *pt, int config, const char *label, int layout_index,
+                            zz_error *err) {
+    const run_options *o = s->o;
+    const zz_layout layout = (zz_layout)o->layouts[layout_index];
+    int measured = 0;
+    for (int i = 0; i < o->n_modes; i++) measured |= *row_slot(s, config, layout_index, i) >= 0;
+    if (!measured) return 0;
+    zz_executor *ex;
+    if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan, err) ||
+        zz_executor_create(&plan, s->stream, s->info.device.sm_count, &ex, err))
+        return failed_in(err, label, layout, NULL);
+    int rc = 0;
+    nvtx_push(zz_layout_name(layout), layout_colour[layout]);
+    for (int i = 0; i < o->n_modes && !interrupted && rc == 0; i++) {
+        const int row = *row_slot(s, config, layout_index, i);
+        if (row < 0) continue;
+        const zz_measure_options mo = {
+            .mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule};
+        zz_measurement m = {0};
+        m.latency = s->report.rows[row].latency;
+        if ((rc = zz_measure_kernels(ex, s->stream, &mo, s->cupti, &m, err))) {
+            failed_in(err, label, layout, zz_mode_name(mo.mode));
+        } else {
+            zz_report_add_kernels(&s->report, row, &m);
+            if (!o->quiet) {
+                const zz_step_time *st = &m.timeline.median_step;
+                fprintf(stderr, "kernels: %s %s %s: %.1f us of kernels, %.1f us idle of %.1f us\n", label,
+                        zz_layout_name(layout), zz_mode_name(mo.mode), st->busy_ns / 1e3, st->idle_ns / 1e3,
+                        st->latency_ns / 1e3);
+            }
+        }
+        zz_measurement_free(&m);
+    }
+    nvtx_pop();
+    zz_executor_destroy(ex);
+    return rc;
+}
+
+/* CUPTI's first attach stays in the process (its hooks lengthened host-bound
+ * eager steps by up to 2.6 % after a detach, H100), so every latency is
+ * sampled first (pass 1) and CUPTI is started only for the attribution pass
+ * (pass 2). The files are rewritten after each configuration of each pass. */
+static int start_cupti(run_state *s, zz_error *err) {
+    if (zz_cupti_start(&s->cupti, err) == 0) return 0;
+    fprintf(stderr, "note: CUPTI unavailable (%s): timing with CUDA events only\n", err->msg);
+    snprintf(s->info.cupti_note, sizeof s->info.cupti_note, "CUPTI unavailable (%s)", err->msg);
+    s->info.cupti = 0;
+    s->cupti = NULL;
+    err->msg[0] = '\0';  /* handled: not the run's error */
+    char path[sizeof s->out_dir + 16];
+    snprintf(path, sizeof path, "%s/env.json", s->out_dir);
+    return zz_report_write_env(&s->info, path, err);
+}
+
 static int run_sweep(run_state *s, zz_error *err) {
     const run_options *o = s->o;
     for (int c = 0; c < s->n_points && !interrupted; c++) {
@@ -945,10 +1009,24 @@ static int run_sweep(run_state *s, zz_error *err) {
         nvtx_push(label, 0);
         int failed = 0;
         for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
-            failed = measure_layout(s, pt, config, label, (zz_layout)o->layouts[l], err);
+            failed = measure_layout(s, pt, config, label, l, err);
         nvtx_pop();
         if (failed) return -1;
-        set_status(s, "running");
+        set_status(s, "running: latencies");
+        if (zz_report_write(&s->report, s->out_dir, err)) return -1;
+    }
+    if (!s->info.cupti || interrupted) return 0;
+    if (start_cupti(s, err)) return -1;
+    for (int c = 0; c < s->n_points && s->cupti && !interrupted; c++) {
+        char label[128];
+        zz_report_config_label(&s->report.configs[c], label, sizeof label);
+        nvtx_push(label, 0);
+        int failed = 0;
+        for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
+            failed = attribute_layout(s, &s->points[c], c, label, l, err);
+        nvtx_pop();
+        if (failed) return -1;
+        set_status(s, "running: kernel attribution");
         if (zz_report_write(&s->report, s->out_dir, err)) return -1;
     }
     return 0;
@@ -958,16 +1036,9 @@ static int run_sweep(run_state *s, zz_error *err) {
 static int run_on_gpu(run_state *s, zz_error *err) {
     const run_options *o = s->o;
     zz_run_info *info = &s->info;
-    /* CUPTI subscribes before the first CUDA call. */
-    if (o->no_cupti) {
-        snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
-    } else if (zz_cupti_start(&s->cupti, err)) {
-        fprintf(stderr, "note: CUPTI unavailable (%s): timing with CUDA events only\n", err->msg);
-        snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI unavailable (%s)", err->msg);
-        s->cupti = NULL;
-        err->msg[0] = '\0';  /* handled: not the run's error */
-    }
-    info->cupti = s->cupti != NULL;
+    /* CUPTI starts after every latency is sampled (run_sweep). */
+    if (o->no_cupti) snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
+    info->cupti = !o->no_cupti;
     zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);
 
     int devices = 0;
@@ -1037,6 +1108,8 @@ static int run_run(int argc, char **argv, const char *command_line, zz_error *er
                               (zz_layout)o.layouts[l], &s.points[c].workload, &plan, err))
                 return EXIT_USAGE;
     s.total = s.n_points * o.n_layouts * o.n_modes;
+    if (!(s.rows = malloc((size_t)s.total * sizeof *s.rows))) return zz_errorf(err, "run: out of memory"), EXIT_USAGE;
+    for (int i = 0; i < s.total; i++) s.rows[i] = -1;
     s.info = (zz_run_info){.model = s.model, .cold = o.cold, .rule = o.rule, .warmup = (int)o.warmup,
                            .seed = o.seed, .command_line = command_line};
     snprintf(s.info.pattern, sizeof s.info.pattern, "%s", pattern.source);

@@ -98,42 +98,57 @@ static int attribute(zz_executor *ex, const sampling *sm, zz_mode mode, int step
     return 0;
 }
 
-int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
-               zz_measurement *out, zz_error *err) {
-    memset(out, 0, sizeof *out);
-    zz_sampler latency = {0}, enqueue = {0};
-    sampling sm = {stream, NULL, NULL, NULL, NULL, NULL, 0};
-    int launches_n, rc = -1;
-    const zz_launch *launches = zz_executor_launches(ex, &launches_n);
-
-    if (zz_stop_rule_check(&opt->rule, err)) return -1;
-    ZZ_CUDA_OR_FAIL(cudaEventCreate(&sm.start));
-    ZZ_CUDA_OR_FAIL(cudaEventCreate(&sm.stop));
-    if (opt->cold) {
+/* Events, and with cold L2 the flush buffer and its stream. */
+static int sampling_open(sampling *sm, cudaStream_t stream, int cold, zz_error *err) {
+    *sm = (sampling){stream, NULL, NULL, NULL, NULL, NULL, 0};
+    ZZ_CUDA_OR_RETURN(cudaEventCreate(&sm->start));
+    ZZ_CUDA_OR_RETURN(cudaEventCreate(&sm->stop));
+    if (cold) {
         /* Writing twice the L2 evicts whatever the last sample left there.
          * It runs on its own stream, so CUPTI's records of the step's stream
          * never contain it, and before the start event. */
         int device, l2;
-        ZZ_CUDA_OR_FAIL(cudaGetDevice(&device));
-        ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
-        sm.flush_bytes = 2 * (size_t)l2;
-        ZZ_CUDA_OR_FAIL(cudaMalloc(&sm.flush_buffer, sm.flush_bytes));
-        ZZ_CUDA_OR_FAIL(cudaStreamCreateWithFlags(&sm.flush_stream, cudaStreamNonBlocking));
-        ZZ_CUDA_OR_FAIL(cudaEventCreateWithFlags(&sm.flushed, cudaEventDisableTiming));
+        ZZ_CUDA_OR_RETURN(cudaGetDevice(&device));
+        ZZ_CUDA_OR_RETURN(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+        sm->flush_bytes = 2 * (size_t)l2;
+        ZZ_CUDA_OR_RETURN(cudaMalloc(&sm->flush_buffer, sm->flush_bytes));
+        ZZ_CUDA_OR_RETURN(cudaStreamCreateWithFlags(&sm->flush_stream, cudaStreamNonBlocking));
+        ZZ_CUDA_OR_RETURN(cudaEventCreateWithFlags(&sm->flushed, cudaEventDisableTiming));
     }
-    if (cupti && zz_timeline_init(&out->owned_timeline, launches, launches_n, err)) goto fail;
+    return 0;
+}
 
-    /* Warm-up: the steps asked for, and at least WARMUP_SECONDS of them, so
-     * the clocks are up after the host-side set-up between measurements (a
-     * 0.7 ms graph-mode decode step read 690 and 710 us in two runs after
-     * three warm-up steps). */
-    double warm_start = wall_seconds();
-    for (int i = 0; i < opt->warmup || wall_seconds() - warm_start < WARMUP_SECONDS; i++) {
-        if (zz_executor_enqueue(ex, opt->mode, NULL, err)) goto fail;
-        ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
+static void sampling_close(sampling *sm) {
+    if (sm->start) cudaEventDestroy(sm->start);
+    if (sm->stop) cudaEventDestroy(sm->stop);
+    if (sm->flushed) cudaEventDestroy(sm->flushed);
+    if (sm->flush_stream) cudaStreamDestroy(sm->flush_stream);
+    cudaFree(sm->flush_buffer);
+}
+
+/* The steps asked for, and at least WARMUP_SECONDS of them, so the clocks
+ * are up after the host-side set-up between measurements (a 0.7 ms
+ * graph-mode decode step read 690 and 710 us in two runs after three
+ * warm-up steps). */
+static int warm_up(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_error *err) {
+    double start = wall_seconds();
+    for (int i = 0; i < opt->warmup || wall_seconds() - start < WARMUP_SECONDS; i++) {
+        if (zz_executor_enqueue(ex, opt->mode, NULL, err)) return -1;
+        ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(stream));
     }
+    return 0;
+}
 
-    /* Latency: CUDA events alone, until the stopping rule is met. */
+int zz_measure_latency(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_measurement *out,
+                       zz_error *err) {
+    memset(out, 0, sizeof *out);
+    zz_sampler latency = {0}, enqueue = {0};
+    sampling sm = {0};
+    int rc = -1;
+    if (zz_stop_rule_check(&opt->rule, err)) return -1;
+    if (sampling_open(&sm, stream, opt->cold, err) || warm_up(ex, stream, opt, err)) goto fail;
+
+    /* CUDA events alone, until the stopping rule is met. */
     double t0 = wall_seconds();
     for (;;) {
         double seconds, host_s;
@@ -149,19 +164,38 @@ int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *o
     out->gpu_time_s = latency.gpu_time_s;
     if (zz_sampler_stats(&latency, &out->latency, err) || zz_sampler_stats(&enqueue, &out->host_enqueue, err))
         goto fail;
-
-    int steps = opt->rule.min_samples < 3 ? 3 : opt->rule.min_samples > ATTRIBUTION_STEPS ? ATTRIBUTION_STEPS
-                                                                                           : opt->rule.min_samples;
-    if (cupti && attribute(ex, &sm, opt->mode, steps, cupti, out, err)) goto fail;
     rc = 0;
 fail:
     zz_sampler_free(&latency);
     zz_sampler_free(&enqueue);
-    if (sm.start) cudaEventDestroy(sm.start);
-    if (sm.stop) cudaEventDestroy(sm.stop);
-    if (sm.flushed) cudaEventDestroy(sm.flushed);
-    if (sm.flush_stream) cudaStreamDestroy(sm.flush_stream);
-    cudaFree(sm.flush_buffer);
-    if (rc) zz_measurement_free(out);
+    sampling_close(&sm);
     return rc;
+}
+
+int zz_measure_kernels(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
+                       zz_measurement *out, zz_error *err) {
+    if (out->latency.n == 0) return zz_errorf(err, "kernel attribution needs the latency of the same step first");
+    int launches_n, rc = -1;
+    const zz_launch *launches = zz_executor_launches(ex, &launches_n);
+    sampling sm = {0};
+    int steps = opt->rule.min_samples < 3 ? 3 : opt->rule.min_samples > ATTRIBUTION_STEPS ? ATTRIBUTION_STEPS
+                                                                                           : opt->rule.min_samples;
+    if (zz_timeline_init(&out->owned_timeline, launches, launches_n, err)) return -1;
+    if (sampling_open(&sm, stream, opt->cold, err) || warm_up(ex, stream, opt, err) ||
+        attribute(ex, &sm, opt->mode, steps, cupti, out, err))
+        goto fail;
+    rc = 0;
+fail:
+    sampling_close(&sm);
+    return rc;
+}
+
+int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
+               zz_measurement *out, zz_error *err) {
+    if (zz_measure_latency(ex, stream, opt, out, err) ||
+        (cupti && zz_measure_kernels(ex, stream, opt, cupti, out, err))) {
+        zz_measurement_free(out);
+        return -1;
+    }
+    return 0;
 }

@@ -139,24 +139,32 @@ static void append_row(zz_report *r, const zz_report_row *row) {
 /* A rate, or NAN (an empty field) where the kernel does no such work. */
 static double per_ns(double amount, double ns) { return amount > 0 && ns > 0 ? amount / ns : NAN; }
 
-void zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m) {
+int zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m) {
     zz_report_row full = *row;
     full.skipped[0] = '\0';
     full.latency = m->latency;
     full.host_enqueue = m->host_enqueue;
     full.verdict = m->verdict;
-    full.have_kernels = m->have_kernels;
-    full.dropped_records = m->dropped_records;
-    full.kernel_scale = m->kernel_scale;
-    if (m->have_kernels) full.median_step = m->timeline.median_step;
+    full.have_kernels = 0;
+    int before = r->n_rows;
     append_row(r, &full);
+    if (r->n_rows == before) return -1;
+    if (m->have_kernels) zz_report_add_kernels(r, before, m);
+    return before;
+}
 
+void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
+    zz_report_row *row = &r->rows[index];
+    row->have_kernels = 1;
+    row->median_step = m->timeline.median_step;
+    row->dropped_records = m->dropped_records;
+    row->kernel_scale = m->kernel_scale;
     const double steps = (double)m->timeline.steps, copy = r->info->ceilings.copy_gbps,
                  gemm = r->info->ceilings.gemm_tflops;
-    for (size_t k = 0; m->have_kernels && k < m->n_kernels; k++) {
+    for (size_t k = 0; k < m->n_kernels; k++) {
         const zz_kernel_summary *ks = &m->kernels[k];
         const double gbps = per_ns(ks->bytes, ks->total_ns), tflops = per_ns(ks->flops, ks->total_ns) / 1e3;
-        put_keys(&r->kernels, r, &full);
+        put_keys(&r->kernels, r, row);
         zz_csv_str(&r->kernels, ks->name);
         zz_csv_str(&r->kernels, zz_category_name(ks->category));
         zz_csv_num(&r->kernels, (double)ks->launches / steps);
@@ -288,8 +296,8 @@ static void summary_head(FILE *f, const zz_report *r) {
     fprintf(f, "| pattern | %s%s |\n", synthetic ? "" : "DuoAttention pattern folder ", in->pattern);
     fprintf(f, "| L2 | %s |\n", in->cold ? "cold: flushed before each sample" : "hot: not flushed between samples");
     if (in->cupti)
-        fprintf(f, "| kernel times | CUPTI activity of an attribution pass after the samples (latency sampled with "
-                   "recording off) |\n");
+        fprintf(f, "| kernel times | CUPTI activity of an attribution pass run after every latency was sampled "
+                   "(CUPTI is not loaded while latency is sampled) |\n");
     else fprintf(f, "| kernel times | none: %s; step latency from CUDA events only |\n", in->cupti_note);
     fprintf(f, "| sampling | %d warm-up steps, then until noise (1.4826 MAD / median) ≤ %g %% with ≥ %d "
                "samples and ≥ %g s of GPU time, or %g s |\n",

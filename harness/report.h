@@ -102,9 +102,13 @@ int zz_report_add_config(zz_report *r, const zz_report_config *c);
 /* The plan's side of a row; the measurement's side is set by zz_report_add. */
 zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches);
 
-/* A measured row: copies the statistics, the median step and the kernel
- * rows of m (kernels.csv), so m can be freed. */
-void zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m);
+/* A measured row: copies the statistics and, when m has them, the median
+ * step and the kernel rows (kernels.csv), so m can be freed. Returns the
+ * row's index (for zz_report_add_kernels), or -1 out of memory. */
+int zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m);
+/* The kernel side of an earlier row, from a later attribution pass
+ * (zz_measure_kernels): the median step and the kernel rows. */
+void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m);
 /* A row that was not measured (row->skipped says why): summary.md only. */
 void zz_report_add_skipped(zz_report *r, const zz_report_row *row);
 

@@ -403,6 +403,42 @@ static void test_files_written_whole_into_the_folder(void **state) {
     expect_in(err.msg, "/nonexistent-zz-dir/results.csv.tmp");
 }
 
+/* A run samples every latency first and attributes the kernels in a later
+ * pass: a row completed by zz_report_add_kernels must read exactly as one
+ * added whole. */
+static void test_kernels_added_later_equal_kernels_added_at_once(void **state) {
+    (void)state;
+    zz_report whole, later;
+    zz_report_init(&whole, &info);
+    zz_report_init(&later, &info);
+    zz_report_config c = config_of(ZZ_DECODE, 1, 32768, 0, 0.5, "");
+    assert_int_equal(zz_report_add_config(&whole, &c), 0);
+    assert_int_equal(zz_report_add_config(&later, &c), 0);
+    zz_report_row row = {.config = 0, .layout = ZZ_LAYOUT_DUO_CAT, .mode = ZZ_MODE_EAGER, .retrieval_heads = 128,
+                         .mixed_layers = 31, .launches = 96, .kv_bytes = 2.17e9, .flops = 8.69e9, .verify_error = NAN};
+    zz_measurement m = measurement(&duo_cat_parts, 0, 1), latency_only = m;
+    latency_only.have_kernels = 0;
+    assert_int_equal(zz_report_add(&whole, &row, &m), 0);
+    assert_int_equal(zz_report_add(&later, &row, &latency_only), 0);
+
+    zz_csv before, a, b;
+    zz_report_results_csv(&later, &before);
+    csv_table t;
+    parse_csv(before.text.data, &t);
+    assert_string_equal(cell(&t, 1, "attn_full_us"), "");  /* no kernels yet */
+    free_csv(&t);
+    size_t header_only = later.kernels.text.len;  /* kernels.csv's header, no rows */
+    assert_true(whole.kernels.text.len > header_only);
+
+    zz_report_add_kernels(&later, 0, &m);
+    zz_report_results_csv(&whole, &a);
+    zz_report_results_csv(&later, &b);
+    assert_string_equal(a.text.data, b.text.data);
+    assert_string_equal(whole.kernels.text.data, later.kernels.text.data);
+    zz_csv_free(&before), zz_csv_free(&a), zz_csv_free(&b);
+    zz_report_free(&whole), zz_report_free(&later);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overhead_against_zigzag_adds_up_exactly),
@@ -411,6 +447,7 @@ int main(void) {
         cmocka_unit_test(test_kernels_csv_rates_and_fractions_of_the_ceilings),
         cmocka_unit_test(test_labels_and_units),
         cmocka_unit_test(test_files_written_whole_into_the_folder),
+        cmocka_unit_test(test_kernels_added_later_equal_kernels_added_at_once),
     };
     return cmocka_run_group_tests(tests, build_report, free_report);
 }
