@@ -102,7 +102,7 @@ bin/tests/test_gbench: tests/test_gbench.c build/bench/gbench.o $(LIBS) $(HEADER
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(GBENCH_LIBS) -lcmocka $(CUDA_LIBS) -o $@
 
-test: $(CPU_TESTS) $(GPU_TESTS) $(EXECUTABLES) bin/zz-gbench
+test: $(CPU_TESTS) $(GPU_TESTS) $(EXECUTABLES) bin/zz-gbench build/.deps-plots
 	scripts/run-tests $(CPU_TESTS)
 
 need-gpu:
@@ -133,8 +133,23 @@ BENCH_ARGS ?=
 bench: need-gpu bin/zz-bench
 	bin/zz-bench run $(BENCH_SWEEP) $(if $(filter --pattern% --synthetic%,$(BENCH_ARGS)),,$(BENCH_PATTERN)) $(BENCH_ARGS)
 
+# Plots of one run folder into RUN/plots (.png and .svg), by plots/render.sh:
+# plots/prep.awk joins the CSVs into small tables, plots/*.gp draw them.
+# PLOT_PHASE, PLOT_MODE, PLOT_CTX, PLOT_BATCH, PLOT_SPARSITY pick the
+# configuration of the bar charts (default: decode, graph, largest context).
+PLOT_VARS := PLOT_PHASE PLOT_MODE PLOT_CTX PLOT_BATCH PLOT_SPARSITY
 plots:
-	@echo "error: plots are not built yet; see issue 'Tables, gnuplot plots'" >&2; exit 2
+	@test -n "$(RUN)" || { echo "error: make plots needs RUN=<run folder>, e.g. make plots RUN=results/h100-llama3-8b-default" >&2; exit 2; }
+	@scripts/need-deb /usr/bin/gnuplot gnuplot-nox
+	$(foreach v,$(PLOT_VARS),$(if $($(v)),$(v)='$($(v))')) plots/render.sh '$(RUN)'
+
+# The plots test renders a fixture, so `make test` installs gnuplot first.
+# Building the test does not need it: `make all` on the GPU machine (no
+# package registry, no gnuplot) builds it and never runs it.
+build/.deps-plots:
+	@mkdir -p build
+	scripts/need-deb /usr/bin/gnuplot gnuplot-nox
+	@touch $@
 
 profile: need-gpu
 	@echo "error: profiling scripts are not built yet; see issue 'Profiling with Nsight'" >&2; exit 2

@@ -1,0 +1,40 @@
+# common.gp: loaded first by every plots/*.gp. plots/render.sh sets
+#   plotdir  this folder          data  the prepared tables (prep.awk)
+#   out      the output folder    name  the plot's name: data/NAME.csv → out/NAME.FMT
+#   fmt      png or svg
+load data.'/meta.gp'
+load data.'/'.name.'.gp'     # panels, xmin, xmax (see plots/prep.awk)
+file = data.'/'.name.'.csv'
+set datafile separator comma
+set datafile columnheaders   # column("median_us") finds columns by header name
+set datafile missing NaN     # rows a filter drops do not break a line
+
+# open(w, h): the command that opens the output (eval it), the same look in PNG and SVG.
+open(w, h) = (fmt eq 'svg' \
+    ? sprintf("set terminal svg size %d,%d dynamic noenhanced font 'DejaVu Sans,12' background rgb 'white'", w, h) \
+    : sprintf("set terminal pngcairo size %d,%d noenhanced font 'DejaVu Sans,11'", w, h)) \
+    . sprintf("; set output '%s/%s.%s'", out, name, fmt)
+
+# One colour and point type per layout, the same in every plot.
+lcolor(L) = L eq 'full' ? '#222222' : L eq 'streaming' ? '#8c8c8c' : L eq 'duo-cat' ? '#d62728' : \
+            L eq 'duo-slices' ? '#ff7f0e' : L eq 'duo-gather' ? '#9467bd' : L eq 'zigzag' ? '#1f77b4' : '#2ca02c'
+lpoint(L) = L eq 'full' ? 5 : L eq 'streaming' ? 13 : L eq 'duo-cat' ? 7 : \
+            L eq 'duo-slices' ? 9 : L eq 'duo-gather' ? 11 : L eq 'zigzag' ? 15 : 3
+
+# A log-scale x range with room around the points: eval 'set xrange '.logx(lo, hi)
+logx(lo, hi) = sprintf('[%g:%g]', lo / 1.4, hi * 1.4)
+
+# Titles name the GPU and the model; decode times in µs, prefill in ms.
+on = gpu.', '.model
+unit(ph) = ph eq 'prefill' ? 1000. : 1.
+uname(ph) = ph eq 'prefill' ? 'ms' : 'µs'
+ctxlabel = 'context length S (tokens, log scale)'
+
+set grid lc rgb '#dddddd'
+set border lc rgb '#444444'
+set key top left box opaque samplen 2 spacing 1.1
+set pointsize 1.2
+set format y '%g'
+
+# Labelled tics at 1, 2 and 5 × 10^n on a log-scale y axis.
+log125 = 'set ytics; do for [e = -6:9] { set ytics add (2*10.**e, 5*10.**e) }'
