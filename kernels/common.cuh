@@ -92,6 +92,13 @@ __device__ __forceinline__ float fast_exp2(float x) {
     return y;
 }
 
+/* The exponent offset of an online softmax row with running max mx (raw
+ * scores): mx in log2 units. A row that has seen only masked keys keeps max
+ * -inf; subtracting 0 instead makes exp give 0, not NaN (-inf - -inf). */
+__device__ __forceinline__ float softmax_base(float mx, float scale_log2) {
+    return mx == -INFINITY ? 0.f : mx * scale_log2;
+}
+
 /* Max / sum over the 4 threads of a quad: they hold one mma row between them. */
 __device__ __forceinline__ float quad_max(float x) {
     x = fmaxf(x, __shfl_xor_sync(0xffffffff, x, 1));

@@ -132,7 +132,7 @@ decode_split_kernel(DecodeParams p) {
         for (int r = 0; r < 2; r++) {
             float mx = quad_max(fmaxf(fmaxf(row_max[r], fmaxf(s[0][2 * r], s[0][2 * r + 1])),
                                       fmaxf(s[1][2 * r], s[1][2 * r + 1])));
-            float base = mx == -INFINITY ? 0.f : mx * p.scale_log2;
+            float base = softmax_base(mx, p.scale_log2);
             float correction = fast_exp2(row_max[r] * p.scale_log2 - base);
             row_max[r] = mx;
             float sum = 0.f;
@@ -191,7 +191,7 @@ decode_split_kernel(DecodeParams p) {
         int row = i / D, d = i % D;
         float mx = -INFINITY;
         for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
-        float base = mx == -INFINITY ? 0.f : mx * p.scale_log2, o = 0.f, l = 0.f;
+        float base = softmax_base(mx, p.scale_log2), o = 0.f, l = 0.f;
         for (int w = 0; w < DECODE_WARPS; w++) {
             float scale = fast_exp2(wMax[w * 16 + row] * p.scale_log2 - base);
             o += scale * wO[(w * 16 + row) * D + d];

@@ -214,9 +214,7 @@ prefill_kernel(PrefillParams p) {
 #pragma unroll
                     for (int j = 0; j < w; j++) m[j] = fmaxf(m[j], m[j + w]);
                 float mx = quad_max(fmaxf(m[0], row_max[rt][h]));
-                /* A row that has seen only masked keys keeps max -inf: subtract
-                 * 0 instead so exp gives 0, not NaN. */
-                base[rt][h] = mx == -INFINITY ? 0.f : mx * p.scale_log2;
+                base[rt][h] = softmax_base(mx, p.scale_log2);
                 correction[rt][h] = fast_exp2(row_max[rt][h] * p.scale_log2 - base[rt][h]);
                 row_max[rt][h] = mx;
             }

@@ -328,6 +328,16 @@ static void test_decode_equals_last_prefill_row(void **state) {
 
 /* ---- cache update: bit-exact against the reference, ring wrapping ---- */
 
+/* The device caches hold exactly the reference's bits. */
+static void expect_caches_equal(const bf16 *dk, const bf16 *dv, const bf16 *k, const bf16 *v, long long n) {
+    bf16 *gk = malloc((size_t)n * 2), *gv = malloc((size_t)n * 2);
+    ZZ_CUDA_OR_DIE(cudaMemcpy(gk, dk, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    ZZ_CUDA_OR_DIE(cudaMemcpy(gv, dv, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    assert_memory_equal(gk, k, (size_t)n * 2);
+    assert_memory_equal(gv, v, (size_t)n * 2);
+    free(gk), free(gv);
+}
+
 static void test_cache_update(void **state) {
     (void)state;
     const int B = 3, Hkv = 4, D = 64;
@@ -348,11 +358,7 @@ static void test_cache_update(void **state) {
             free(nk), free(nv);
             cudaFree(dnk), cudaFree(dnv);
         }
-        bf16 *gk = malloc((size_t)ncache * 2), *gv = malloc((size_t)ncache * 2);
-        ZZ_CUDA_OR_DIE(cudaMemcpy(gk, dk, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
-        ZZ_CUDA_OR_DIE(cudaMemcpy(gv, dv, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
-        assert_memory_equal(gk, k, (size_t)ncache * 2);
-        assert_memory_equal(gv, v, (size_t)ncache * 2);
+        expect_caches_equal(dk, dv, k, v, ncache);
         print_message("  ok  cache update sink %d recent %d slots %d, %d tokens: bit-exact\n", cases[c].sink,
                       cases[c].recent, slots, cases[c].last + 1);
         /* Past the capacity is refused, not written. */
@@ -360,7 +366,7 @@ static void test_cache_update(void **state) {
                                          zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D,
                                          slots, 0, 0, slots, 1, 0),
                          ZZ_BAD_ARGUMENT);
-        free(k), free(v), free(gk), free(gv);
+        free(k), free(v);
         cudaFree(dk), cudaFree(dv);
     }
 }
@@ -397,14 +403,10 @@ static void test_cache_write_chunks(void **state) {
             free(tk), free(tv), free(nk), free(nv);
             cudaFree(dnk), cudaFree(dnv);
         }
-        bf16 *gk = malloc((size_t)ncache * 2), *gv = malloc((size_t)ncache * 2);
-        ZZ_CUDA_OR_DIE(cudaMemcpy(gk, dk, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
-        ZZ_CUDA_OR_DIE(cudaMemcpy(gv, dv, (size_t)ncache * 2, cudaMemcpyDeviceToHost));
-        assert_memory_equal(gk, k, (size_t)ncache * 2);
-        assert_memory_equal(gv, v, (size_t)ncache * 2);
+        expect_caches_equal(dk, dv, k, v, ncache);
         print_message("  ok  cache write in chunks of %d, sink %d recent %d: bit-exact\n", C, cases[c].sink,
                       cases[c].recent);
-        free(k), free(v), free(gk), free(gv);
+        free(k), free(v);
         cudaFree(dk), cudaFree(dv);
     }
 }
