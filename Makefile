@@ -4,7 +4,7 @@
 #   make test-gpu   kernels against the CPU reference, on a GPU
 #   make bench      the default sweep on the GPU (main job)
 #   make plots RUN=results/<run>   render a run's plots
-#   make profile    Nsight Compute summary of one layout's kernels
+#   make profile    Nsight Compute summary of one layer's kernels (PROFILE_ARGS)
 #   make clean
 # Overridable: CUDA_HOME, GPU_ARCHS (compute capabilities), CC, NVCC,
 # KERNEL_DEFS (-D tile-shape overrides for kernel variants), PTXAS_WARN.
@@ -151,8 +151,13 @@ build/.deps-plots:
 	scripts/need-deb /usr/bin/gnuplot gnuplot-nox
 	@touch $@
 
-profile: need-gpu
-	@echo "error: profiling scripts are not built yet; see issue 'Profiling with Nsight'" >&2; exit 2
+# Nsight Compute summary of one layer of one layout (profiles/ncu.sh --help):
+# PROFILE_ARGS picks it, e.g. PROFILE_ARGS="--layout zigzag --phase prefill
+# --ctx 8k --layer 3"; zz-bench run options go after a --. The pattern is
+# the default sweep's unless PROFILE_ARGS names one.
+PROFILE_ARGS ?=
+profile: need-gpu bin/zz-bench
+	profiles/ncu.sh $(PROFILE_ARGS) $(if $(filter --,$(PROFILE_ARGS)),,--) $(if $(filter --pattern% --synthetic%,$(PROFILE_ARGS)),,$(BENCH_PATTERN))
 
 clean:
 	rm -rf build bin

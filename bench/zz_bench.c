@@ -911,7 +911,7 @@ static int measure_layout(run_state *s, const sweep_point *pt, int config, const
         return failed_in(err, label, layout, NULL);
     int launches, rc = 0;
     zz_executor_launches(ex, &launches);
-    nvtx_push(zz_layout_name(layout), layout_colour[layout]);
+    zz_nvtx_push(zz_layout_name(layout), layout_colour[layout]);
     for (int i = 0; i < o->n_modes && !interrupted && rc == 0; i++) {
         const zz_measure_options mo = {
             .mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule};
@@ -928,7 +928,7 @@ static int measure_layout(run_state *s, const sweep_point *pt, int config, const
         progress(s, label, layout, mo.mode, &m);
         zz_measurement_free(&m);
     }
-    nvtx_pop();
+    zz_nvtx_pop();
     zz_executor_destroy(ex);
     return rc;
 }
@@ -947,7 +947,7 @@ static int attribute_layout(run_state *s, const sweep_point *pt, int config, con
         zz_executor_create(&plan, s->stream, s->info.device.sm_count, &ex, err))
         return failed_in(err, label, layout, NULL);
     int rc = 0;
-    nvtx_push(zz_layout_name(layout), layout_colour[layout]);
+    zz_nvtx_push(zz_layout_name(layout), layout_colour[layout]);
     for (int i = 0; i < o->n_modes && !interrupted && rc == 0; i++) {
         const int row = *row_slot(s, config, layout_index, i);
         if (row < 0) continue;
@@ -968,7 +968,7 @@ static int attribute_layout(run_state *s, const sweep_point *pt, int config, con
         }
         zz_measurement_free(&m);
     }
-    nvtx_pop();
+    zz_nvtx_pop();
     zz_executor_destroy(ex);
     return rc;
 }
@@ -1006,11 +1006,11 @@ static int run_sweep(run_state *s, zz_error *err) {
         if (config < 0) return zz_errorf(err, "run: %s", s->report.fault);
         char label[128];
         zz_report_config_label(&rc, label, sizeof label);
-        nvtx_push(label, 0);
+        zz_nvtx_push(label, 0);
         int failed = 0;
         for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
             failed = measure_layout(s, pt, config, label, l, err);
-        nvtx_pop();
+        zz_nvtx_pop();
         if (failed) return -1;
         set_status(s, "running: latencies");
         if (zz_report_write(&s->report, s->out_dir, err)) return -1;
@@ -1020,11 +1020,11 @@ static int run_sweep(run_state *s, zz_error *err) {
     for (int c = 0; c < s->n_points && s->cupti && !interrupted; c++) {
         char label[128];
         zz_report_config_label(&s->report.configs[c], label, sizeof label);
-        nvtx_push(label, 0);
+        zz_nvtx_push(label, 0);
         int failed = 0;
         for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
             failed = attribute_layout(s, &s->points[c], c, label, l, err);
-        nvtx_pop();
+        zz_nvtx_pop();
         if (failed) return -1;
         set_status(s, "running: kernel attribution");
         if (zz_report_write(&s->report, s->out_dir, err)) return -1;
@@ -1080,9 +1080,9 @@ static int run_on_gpu(run_state *s, zz_error *err) {
     install_interrupt_handler();  /* only now: before the sweep there is nothing to save, so quit at once */
     s->start_s = wall_seconds();
     ZZ_CUDA_OR_DIE(cudaProfilerStart());
-    nvtx_push("run", 0);
+    zz_nvtx_push("run", 0);
     int rc = run_sweep(s, err);
-    nvtx_pop();
+    zz_nvtx_pop();
     ZZ_CUDA_OR_DIE(cudaProfilerStop());
     return rc;
 }

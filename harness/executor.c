@@ -209,7 +209,7 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
     const int decode = ex->plan.workload.phase == ZZ_DECODE;
     const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0};
     const zz_mask streaming = {ZZ_MASK_STREAMING, ex->sink, ex->recent, ex->chunked};
-    nvtx_push(zz_op_name(op->kind), 0);
+    zz_nvtx_push(zz_op_name(op->kind), 0);
 
     switch (op->kind) {
     case ZZ_OP_GATHER: {
@@ -277,13 +277,13 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
         if (note_launch(ex, l, op->category, TAG_COPY, bytes, 0, err)) return -1;
         break;
     }
-    nvtx_pop();
+    zz_nvtx_pop();
     return 0;
 }
 
 static int run_step(zz_executor *ex, zz_error *err) {
     const zz_workload *w = &ex->plan.workload;
-    nvtx_push("step", 0);
+    zz_nvtx_push("step", 0);
     for (long long pass = 0; pass < ex->plan.passes; pass++) {
         pass_ctx c;
         c.pass = (int)pass;
@@ -292,7 +292,7 @@ static int run_step(zz_executor *ex, zz_error *err) {
         for (int l = 0; l < ex->plan.model.layers; l++) {
             char name[32];
             snprintf(name, sizeof name, "layer %d", l);
-            nvtx_push(name, 0);
+            zz_nvtx_push(name, 0);
             c.layer = l;
             int gather = is_gather_layer(ex, l);
             c.q = act(ex, gather ? ex->q_split : ex->q, ex->q_heads);
@@ -302,10 +302,10 @@ static int run_step(zz_executor *ex, zz_error *err) {
             const zz_layer_plan *lp = &ex->plan.layers[l];
             for (int i = 0; i < lp->n_ops; i++)
                 if (run_op(ex, &c, &lp->ops[i], err)) return -1;
-            nvtx_pop();
+            zz_nvtx_pop();
         }
     }
-    nvtx_pop();
+    zz_nvtx_pop();
     return 0;
 }
 

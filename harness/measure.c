@@ -42,11 +42,11 @@ static int timed_step(zz_executor *ex, const sampling *sm, zz_mode mode, int ind
         ZZ_CUDA_OR_RETURN(cudaEventRecord(sm->flushed, sm->flush_stream));
         ZZ_CUDA_OR_RETURN(cudaStreamWaitEvent(sm->stream, sm->flushed, 0));
     }
-    nvtx_push("sample", 0);
+    zz_nvtx_push("sample", 0);
     ZZ_CUDA_OR_RETURN(cudaEventRecord(sm->start, sm->stream));
     if (zz_executor_enqueue(ex, mode, host_s, err)) return -1;
     ZZ_CUDA_OR_RETURN(cudaEventRecord(sm->stop, sm->stream));
-    nvtx_pop();
+    zz_nvtx_pop();
     ZZ_CUDA_OR_RETURN(cudaEventSynchronize(sm->stop));
     float ms;
     ZZ_CUDA_OR_RETURN(cudaEventElapsedTime(&ms, sm->start, sm->stop));

@@ -29,7 +29,6 @@
 #define DECODE_WARPS 4
 #define DECODE_TILE 64   /* keys per pipeline stage: 16 per warp */
 #define DECODE_STAGES 3
-#define MIN_SPLIT_KEYS 512  /* below this a split is all latency: one launch, no combine */
 
 struct DecodeParams {
     AttnTensors t;
@@ -289,18 +288,24 @@ static int effective_splits(const zz_decode_args *a, int sm_count) {
  * splits whose blocks spread evenly over the SMs (the SM with the most
  * blocks has at most 5 % more than the average), with splits of at most
  * MAX_SPLIT_KEYS keys so every SM has several blocks' worth of bytes in
- * flight, and at least MIN_SPLIT_KEYS so the combine stays small.
+ * flight, and at least one tile each. A short cache is bound by the bytes
+ * one SM can keep in flight, not by the combine: the 384-slot streaming
+ * cache, B 1, 8 KV heads, took 13.2 us as 1 split (8 blocks walking 6 tiles
+ * each), 10.9 as 2, 9.9 as 3 and 9.2 as 6 splits plus the combine
+ * (zz-kernel-bench, events); B 8: 13.4, 11.5, 11.1 and 14.9 us.
  * (H100, B 8, S 128K, 64 KV heads x splits: 5 splits = 320 blocks leave 56
  * SMs with 3 blocks and the rest with 2, 2.28 TB/s; 8 splits, 3.03 TB/s.) */
 #define MAX_SPLIT_KEYS 8192
 extern "C" int zz_decode_default_splits(const zz_decode_args *a, int sm_count) {
     int keys = zz_decode_keys(a), pairs = a->batch * a->k.heads;
-    int most = (keys + MIN_SPLIT_KEYS - 1) / MIN_SPLIT_KEYS;
+    int most = (keys + DECODE_TILE - 1) / DECODE_TILE;
     int least = (keys + MAX_SPLIT_KEYS - 1) / MAX_SPLIT_KEYS;
     if (least > most) least = most;
     int best = least;
     double best_balance = 0.0;
-    for (int splits = least; splits <= most; splits++) {
+    for (int want = least; want <= most; want++) {
+        const int per_split = split_keys_for(keys, want);  /* whole tiles: fewer splits than asked */
+        const int splits = (keys + per_split - 1) / per_split;
         long long blocks = (long long)pairs * splits;
         long long per_sm = (blocks + sm_count - 1) / sm_count;
         double balance = (double)blocks / (double)(per_sm * sm_count);

@@ -1,6 +1,6 @@
 # prep.awk: the small tables plots/*.gp draw, from one run folder.
 #
-#   awk -f plots/prep.awk -v out=DIR -v env=RUN/env.json -v kernels=RUN/kernels.csv \
+#   awk -f scripts/csv.awk -f plots/prep.awk -v out=DIR -v env=RUN/env.json -v kernels=RUN/kernels.csv \
 #       [-v phase=P -v mode=M -v ctx=N -v batch=B -v sparsity=S] RUN/results.csv
 #
 # Columns are found by their header names, so their order may change. The
@@ -32,33 +32,6 @@ function die(msg) {
     exit 1
 }
 function note(msg) { print "plots: " msg > "/dev/stderr" }
-
-# Split one CSV line (RFC 4180 quoting, no line breaks inside fields) into f.
-function csv(line, f,    n, q) {
-    split("", f)
-    sub(/\r$/, "", line)
-    for (n = 1; ; n++) {
-        f[n] = ""
-        if (substr(line, 1, 1) == "\"") {
-            line = substr(line, 2)
-            while ((q = index(line, "\"")) && substr(line, q + 1, 1) == "\"") {
-                f[n] = f[n] substr(line, 1, q)
-                line = substr(line, q + 2)
-            }
-            if (!q) q = length(line) + 1
-            f[n] = f[n] substr(line, 1, q - 1)
-            line = substr(line, q + 1)
-        } else if ((q = index(line, ","))) {
-            f[n] = substr(line, 1, q - 1)
-            line = substr(line, q)
-        } else {
-            f[n] = line
-            line = ""
-        }
-        if (substr(line, 1, 1) != ",") return n
-        line = substr(line, 2)
-    }
-}
 
 # Read a CSV file's header into col[name] = index; die naming a missing column.
 function header(file, line, need, col,    f, n, i, names) {

@@ -17,7 +17,7 @@ command -v "${GNUPLOT:-gnuplot}" >/dev/null ||
     die "gnuplot not found; install it with: sudo apt-get install -y gnuplot-nox"
 
 mkdir -p "$out/data"
-tables=$(awk -f "$here/prep.awk" -v out="$out/data" -v env="$run/env.json" -v kernels="$run/kernels.csv" \
+tables=$(awk -f "$here/../scripts/csv.awk" -f "$here/prep.awk" -v out="$out/data" -v env="$run/env.json" -v kernels="$run/kernels.csv" \
     -v phase="${PLOT_PHASE:-}" -v mode="${PLOT_MODE:-}" -v ctx="${PLOT_CTX:-}" \
     -v batch="${PLOT_BATCH:-}" -v sparsity="${PLOT_SPARSITY:-}" "$run/results.csv")
 

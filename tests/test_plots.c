@@ -16,41 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scratch.h"
+
 #define FIXTURE "tests/fixtures/plots"
-
-/* ---- a scratch directory per test ---- */
-
-static int make_dir(void **state) {
-    static char dir[64];
-    strcpy(dir, "/tmp/zz-test-plots-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    *state = dir;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (const char *)*state);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-/* ---- helpers ---- */
-
-static char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    for (int c; (c = fgetc(f)) != EOF;) {
-        if (n + 1 >= cap && !(text = realloc(text, cap = 2 * cap + 4096))) abort();
-        text[n++] = (char)c;
-    }
-    fclose(f);
-    if (!text && !(text = malloc(1))) abort();
-    text[n] = '\0';
-    if (size) *size = n;
-    return text;
-}
 
 /* Run plots/render.sh RUN OUT; its exit status, and its stderr in *err. */
 static int render(const char *run, const char *out, char **err) {
