@@ -18,7 +18,7 @@ with the sections that explain an attention kernel: speed of light, memory
 workload, launch statistics, occupancy, warp state. Writes into the output
 folder: report.ncu-rep (open it in ncu-ui), raw.csv (every metric, base
 units), summary.md (per kernel: duration, DRAM and SM throughput, achieved
-occupancy, registers, shared memory), and command.txt.
+occupancy, registers, shared memory), command.txt, ncu.log and env.json.
 
   --layout NAME          full, streaming, duo-cat, duo-gather, duo-slices, zigzag
                          (default duo-cat)
@@ -99,6 +99,11 @@ printf '%s\n' "$*" >"$out/command.txt"
 echo "profile: $*" >&2
 "$@" >"$out/ncu.log" 2>&1 || { tail -n 20 "$out/ncu.log" >&2; die "ncu failed (log: $out/ncu.log)"; }
 [ -f "$out/report.ncu-rep" ] || { tail -n 20 "$out/ncu.log" >&2; die "ncu wrote no report: no kernel matched $filter"; }
+
+# zz-bench's own results under the profiler time replays, not steps: keep
+# only its env.json (GPU, driver, commit).
+mv "$out/run/env.json" "$out/env.json" 2>/dev/null || true
+rm -rf "$out/run"
 
 "$ncu" --import "$out/report.ncu-rep" --page raw --csv --print-units base >"$out/raw.csv" ||
     die "ncu could not export $out/report.ncu-rep"
