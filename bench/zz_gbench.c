@@ -27,10 +27,10 @@
  * stream, still in the time (CUPTI's kernel durations, zz-bench's
  * kernels.csv, have neither): 10 % of an 8-20 µs kernel.
  * --timer cupti times as kernels.csv does instead: a batch is launched
- * unblocked, and its time is the sum of its CUPTI kernel durations, so the
- * gaps between kernels are left out (decode_full: split plus combine, whose
- * duration includes its programmatic wait on the split kernel). The batch
- * size is still found with events.
+ * unblocked, and its time is the GPU-busy time of its CUPTI kernel records,
+ * the union of their intervals, so the gaps between kernels are left out and
+ * a decode_full split and its combine (programmatic dependent launch, which
+ * may overlap) count once. The batch size is still found with events.
  * Inputs rotate over buffer sets spanning 3 × L2 (--hot: one set), so a
  * launch finds its inputs in DRAM as a layer of a model step does.
  * Counters: GB/s and TFLOP/s (rates over the manual time), tile_TFLOP/s
@@ -180,12 +180,14 @@ static int cupti_discard(zz_error *err) {
     return zz_cupti_collect(g.cupti, g.cupti_stream, &records, &n, &g.cupti_dropped, err);
 }
 
-/* --timer cupti: a batch launched back to back, its time per launch the sum
- * of its kernel records' durations over the batch size. Not the union of
- * their intervals: launches of one kernel may overlap (the combine alone is
- * a programmatic dependent launch: 27 back-to-back B 1 combines ran
- * together and read 0.18 us each, H100), and kernels.csv also sums each
- * kernel's own duration. */
+static int by_start(const void *a, const void *b) {
+    const zz_kernel_record *x = a, *y = b;
+    return (x->start_ns > y->start_ns) - (x->start_ns < y->start_ns);
+}
+
+/* --timer cupti: a batch launched back to back, its time per launch the
+ * union of its records' [start, end) over the batch size. CUPTI does not
+ * promise records in start order, so they are sorted first. */
 static int time_batch_cupti(double *seconds, size_t *n_records, zz_error *err) {
     const zz_kernel_record *records;
     unsigned long long dropped;
@@ -196,8 +198,20 @@ static int time_batch_cupti(double *seconds, size_t *n_records, zz_error *err) {
     if (dropped > g.cupti_dropped)
         return zz_errorf(err, "CUPTI dropped %llu records (buffer full)", dropped - g.cupti_dropped);
     if (*n_records == 0) return zz_errorf(err, "CUPTI recorded no kernel of a batch of %d launches", g.batch);
-    uint64_t busy_ns = 0;
-    for (size_t i = 0; i < *n_records; i++) busy_ns += records[i].end_ns - records[i].start_ns;
+    zz_kernel_record *sorted = malloc(*n_records * sizeof *sorted);
+    if (!sorted) return zz_errorf(err, "out of memory sorting %zu CUPTI records", *n_records);
+    memcpy(sorted, records, *n_records * sizeof *sorted);
+    qsort(sorted, *n_records, sizeof *sorted, by_start);
+    uint64_t busy_ns = 0, run_start = sorted[0].start_ns, run_end = sorted[0].end_ns;
+    for (size_t i = 1; i < *n_records; i++) {
+        if (sorted[i].start_ns > run_end) { /* a gap: the run of overlapping records before it ends */
+            busy_ns += run_end - run_start;
+            run_start = sorted[i].start_ns;
+        }
+        if (sorted[i].end_ns > run_end) run_end = sorted[i].end_ns;
+    }
+    busy_ns += run_end - run_start;
+    free(sorted);
     *seconds = busy_ns * 1e-9 / g.batch;
     return 0;
 }
@@ -257,8 +271,8 @@ static void usage(void) {
            "                128 launches); 0: one launch between the events (adds the events'\n"
            "                2-3 us of overhead to every launch)\n"
            "  --timer events|cupti  events (default): CUDA events around the batch, which\n"
-           "                include the 1.5-2 us gap between two kernels; cupti: the sum of\n"
-           "                the batch's CUPTI kernel durations, as zz-bench's kernels.csv\n"
+           "                include the 1.5-2 us gap between two kernels; cupti: the GPU-busy\n"
+           "                time of the batch's CUPTI kernel records, as zz-bench's kernels.csv\n"
            "                (no gaps; counter kernels: records per launch)\n"
            "  --hot         every launch on the same buffers (L2 hot, as zz-kernel-bench);\n"
            "                default: inputs rotate over buffer sets spanning 3 x L2\n"
@@ -369,8 +383,8 @@ static int setup_device(int hot, double batch_us, int cupti) {
         snprintf(batch, sizeof batch, "a batch of launches taking %g us (at most %d; counter batch)", batch_us,
                  ZZ_KC_MAX_BATCH);
     if (cupti)
-        snprintf(v, sizeof v, "CUPTI kernel records of %s, launched unblocked: the sum of their durations "
-                 "(without the gaps between kernels, as zz-bench's kernels.csv; counter kernels); "
+        snprintf(v, sizeof v, "CUPTI kernel records of %s, launched unblocked: their GPU-busy time (union of their "
+                 "intervals, without the gaps between kernels, as zz-bench's kernels.csv; counter kernels); "
                  "time per launch", batch);
     else
         snprintf(v, sizeof v, "CUDA events around %s, behind a stream blocker%s", batch,
