@@ -25,26 +25,19 @@
  * dispatch overhead on an H100, which a 10 µs kernel would report as its
  * own; in a batch what remains is the 1.5-2 µs gap between two kernels of a
  * stream, still in the time (CUPTI's kernel durations, zz-bench's
- * kernels.csv, have neither): 10 % of an 8-20 µs kernel.
- * --timer cupti times as kernels.csv does instead: a batch is launched
- * unblocked, and its time is the GPU-busy time of its CUPTI kernel records,
- * the union of their intervals, so the gaps between kernels are left out and
- * a decode_full split and its combine (programmatic dependent launch, which
- * may overlap) count once. The batch size is still found with events.
+ * kernels.csv, have neither).
  * Inputs rotate over buffer sets spanning 3 × L2 (--hot: one set), so a
  * launch finds its inputs in DRAM as a layer of a model step does.
  * Counters: GB/s and TFLOP/s (rates over the manual time), tile_TFLOP/s
  * (prefill, tiles the kernel computes), copy_fraction and gemm_fraction (of
  * the ceilings measured at start), splits (decode), batch (launches per
- * timed batch), kernels (--timer cupti: kernel records per launch,
- * 2 for decode_full). The JSON context names the GPU, the ceilings and how
- * it was timed.
+ * timed batch). The JSON context names the GPU, the ceilings and how it was
+ * timed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "activity.h"
 #include "device.h"
 #include "gbench.h"
 #include "kernel_cases.h"
@@ -110,9 +103,6 @@ static struct {
     zz_ceilings ceil;
     cudaStream_t stream;
     zz_launch_timer timer;
-    zz_cupti *cupti;         /* --timer cupti; NULL: CUDA events */
-    uint32_t cupti_stream;   /* CUPTI's id of `stream` */
-    unsigned long long cupti_dropped; /* records CUPTI had lost before the current benchmark */
     long long rotate_bytes;  /* 0: --hot */
     double batch_s;          /* GPU time a timed batch aims at; 0: one launch */
     zz_kernel_run run;       /* the last benchmark's buffers, kept across its runs and repetitions */
@@ -172,50 +162,6 @@ static int prepare(const zz_kernel_case *c, zz_error *err) {
     return 0;
 }
 
-/* --timer cupti: the records gathered so far (buffer set-up, the batch
- * size's event-timed launches behind the blocker) are not a batch's. */
-static int cupti_discard(zz_error *err) {
-    const zz_kernel_record *records;
-    size_t n;
-    return zz_cupti_collect(g.cupti, g.cupti_stream, &records, &n, &g.cupti_dropped, err);
-}
-
-static int by_start(const void *a, const void *b) {
-    const zz_kernel_record *x = a, *y = b;
-    return (x->start_ns > y->start_ns) - (x->start_ns < y->start_ns);
-}
-
-/* --timer cupti: a batch launched back to back, its time per launch the
- * union of its records' [start, end) over the batch size. CUPTI does not
- * promise records in start order, so they are sorted first. */
-static int time_batch_cupti(double *seconds, size_t *n_records, zz_error *err) {
-    const zz_kernel_record *records;
-    unsigned long long dropped;
-    for (int i = 0; i < g.batch; i++)
-        if (zz_kernel_run_launch(&g.run, g.stream, err)) return -1;
-    ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(g.stream));
-    if (zz_cupti_collect(g.cupti, g.cupti_stream, &records, n_records, &dropped, err)) return -1;
-    if (dropped > g.cupti_dropped)
-        return zz_errorf(err, "CUPTI dropped %llu records (buffer full)", dropped - g.cupti_dropped);
-    if (*n_records == 0) return zz_errorf(err, "CUPTI recorded no kernel of a batch of %d launches", g.batch);
-    zz_kernel_record *sorted = malloc(*n_records * sizeof *sorted);
-    if (!sorted) return zz_errorf(err, "out of memory sorting %zu CUPTI records", *n_records);
-    memcpy(sorted, records, *n_records * sizeof *sorted);
-    qsort(sorted, *n_records, sizeof *sorted, by_start);
-    uint64_t busy_ns = 0, run_start = sorted[0].start_ns, run_end = sorted[0].end_ns;
-    for (size_t i = 1; i < *n_records; i++) {
-        if (sorted[i].start_ns > run_end) { /* a gap: the run of overlapping records before it ends */
-            busy_ns += run_end - run_start;
-            run_start = sorted[i].start_ns;
-        }
-        if (sorted[i].end_ns > run_end) run_end = sorted[i].end_ns;
-    }
-    busy_ns += run_end - run_start;
-    free(sorted);
-    *seconds = busy_ns * 1e-9 / g.batch;
-    return 0;
-}
-
 static void fail(zz_gb_state *st, const zz_error *err) {
     zz_gb_skip_with_error(st, err->msg);
     g.failures++;
@@ -226,16 +172,14 @@ static void run_benchmark(zz_gb_state *st, void *ctx) {
     const family *f = ctx;
     const zz_kernel_case c = case_of(f, st);
     zz_error err;
-    if (prepare(&c, &err) || (g.cupti && cupti_discard(&err))) {
+    if (prepare(&c, &err)) {
         fail(st, &err);
         return;
     }
     double total = 0;
-    size_t records = 0; /* --timer cupti: of the last batch */
     while (zz_gb_keep_running_batch(st, g.batch)) { /* an iteration is a launch */
         double seconds;
-        if (g.cupti ? time_batch_cupti(&seconds, &records, &err)
-                    : zz_kernel_run_time(&g.run, &g.timer, 1, g.batch, &seconds, &err)) {
+        if (zz_kernel_run_time(&g.run, &g.timer, 1, g.batch, &seconds, &err)) {
             fail(st, &err);
             return;
         }
@@ -258,11 +202,10 @@ static void run_benchmark(zz_gb_state *st, void *ctx) {
     if (c.kind == ZZ_KC_DECODE || c.kind == ZZ_KC_DECODE_SPLIT || c.kind == ZZ_KC_DECODE_COMBINE)
         zz_gb_counter(st, "splits", g.run.splits, 0);
     zz_gb_counter(st, "batch", g.batch, 0);
-    if (g.cupti) zz_gb_counter(st, "kernels", (double)records / g.batch, 0);
 }
 
 static void usage(void) {
-    printf("usage: zz-gbench [--hot] [--batch-us N] [--timer events|cupti] [Google Benchmark flags]\n"
+    printf("usage: zz-gbench [--hot] [--batch-us N] [Google Benchmark flags]\n"
            "The suite's kernels as Google Benchmark microbenchmarks, timed on the GPU (CUDA\n"
            "events behind a stream blocker), on the heads of llama3-8b and llama2-7b over\n"
            "a grid of B, S, T and sink + recent. An iteration's time is the time per launch\n"
@@ -270,10 +213,6 @@ static void usage(void) {
            "  --batch-us N  launches per batch: as many as take N us (default 200, at most\n"
            "                128 launches); 0: one launch between the events (adds the events'\n"
            "                2-3 us of overhead to every launch)\n"
-           "  --timer events|cupti  events (default): CUDA events around the batch, which\n"
-           "                include the 1.5-2 us gap between two kernels; cupti: the GPU-busy\n"
-           "                time of the batch's CUPTI kernel records, as zz-bench's kernels.csv\n"
-           "                (no gaps; counter kernels: records per launch)\n"
            "  --hot         every launch on the same buffers (L2 hot, as zz-kernel-bench);\n"
            "                default: inputs rotate over buffer sets spanning 3 x L2\n"
            "Names: family/model/B:n/S:n[/sink:n/recent:n] or family/model/B:n/T:n;\n"
@@ -336,7 +275,7 @@ static void register_grid(void) {
 }
 
 /* Device, ceilings and the JSON context; 1 if there is no usable GPU. */
-static int setup_device(int hot, double batch_us, int cupti) {
+static int setup_device(int hot, double batch_us) {
     zz_error err;
     if (zz_device_query(0, &g.dev, &err)) {
         fprintf(stderr, "zz-gbench: no usable GPU: %s\n", err.msg);
@@ -350,15 +289,6 @@ static int setup_device(int hot, double batch_us, int cupti) {
     if (zz_launch_timer_init(&g.timer, g.stream, &err)) {
         fprintf(stderr, "zz-gbench: %s\n", err.msg);
         return 1;
-    }
-    if (cupti) {
-        /* Attached and recording for the whole run; CUPTI numbers streams
-         * when it attaches, so the stream's id is asked after. */
-        if (zz_cupti_start(&g.cupti, &err) || zz_cupti_record(g.cupti, 1, &err) ||
-            zz_cupti_stream_id(g.cupti, g.stream, &g.cupti_stream, &err)) {
-            fprintf(stderr, "zz-gbench: --timer cupti: %s\n", err.msg);
-            return 1;
-        }
     }
     g.rotate_bytes = hot ? 0 : 3 * g.dev.l2_bytes;
     g.batch_s = batch_us * 1e-6;
@@ -378,17 +308,11 @@ static int setup_device(int hot, double batch_us, int cupti) {
     else
         snprintf(v, sizeof v, "cold: inputs rotate over buffer sets spanning %lld MiB (3 x L2)", g.rotate_bytes >> 20);
     zz_gb_add_context("l2", v);
-    char batch[96] = "each launch";
     if (batch_us > 0)
-        snprintf(batch, sizeof batch, "a batch of launches taking %g us (at most %d; counter batch)", batch_us,
-                 ZZ_KC_MAX_BATCH);
-    if (cupti)
-        snprintf(v, sizeof v, "CUPTI kernel records of %s, launched unblocked: their GPU-busy time (union of their "
-                 "intervals, without the gaps between kernels, as zz-bench's kernels.csv; counter kernels); "
-                 "time per launch", batch);
+        snprintf(v, sizeof v, "CUDA events around a batch of launches taking %g us (at most %d; counter batch), "
+                 "behind a stream blocker; time per launch", batch_us, ZZ_KC_MAX_BATCH);
     else
-        snprintf(v, sizeof v, "CUDA events around %s, behind a stream blocker%s", batch,
-                 batch_us > 0 ? "; time per launch" : "");
+        snprintf(v, sizeof v, "CUDA events around each launch, behind a stream blocker");
     zz_gb_add_context("timing", v);
     fprintf(stderr, "zz-gbench: %s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; L2 %s\n", g.dev.name, g.ceil.copy_gbps,
             g.ceil.gemm_tflops, hot ? "hot" : "cold (rotating buffers)");
@@ -398,21 +322,11 @@ static int setup_device(int hot, double batch_us, int cupti) {
 int main(int argc, char **argv) {
     const int listing = listing_only(argc, argv);
     zz_gb_initialize(&argc, argv, usage);
-    int hot = 0, cupti = 0, rest = 1;
+    int hot = 0, rest = 1;
     double batch_us = 200;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--hot")) {
             hot = 1;
-            continue;
-        }
-        const char *timer = !strncmp(argv[i], "--timer=", 8) ? argv[i] + 8
-                            : !strcmp(argv[i], "--timer") && i + 1 < argc ? argv[++i] : NULL;
-        if (timer) {
-            cupti = !strcmp(timer, "cupti");
-            if (!cupti && strcmp(timer, "events")) {
-                fprintf(stderr, "zz-gbench: --timer %s: expected events or cupti\n", timer);
-                return 2;
-            }
             continue;
         }
         const char *value = !strncmp(argv[i], "--batch-us=", 11) ? argv[i] + 11
@@ -430,12 +344,11 @@ int main(int argc, char **argv) {
     }
     if (zz_gb_report_unrecognized(rest, argv)) return 2;
     register_grid();
-    if (!listing && setup_device(hot, batch_us, cupti)) return 1;
+    if (!listing && setup_device(hot, batch_us)) return 1;
     zz_gb_run();
     zz_gb_shutdown();
     drop_run();
     if (!listing) {
-        zz_cupti_stop(g.cupti);
         zz_launch_timer_free(&g.timer);
         cudaStreamDestroy(g.stream);
     }
