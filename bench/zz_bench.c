@@ -824,15 +824,20 @@ static void slug(const char *name, char *out, size_t size) {
     out[n] = '\0';
 }
 
-/* The checkout's commit; a copy of the tree without .git (a lent GPU
- * machine) names it in ZZ_GIT_COMMIT. */
+/* The commit the code came from: ZZ_GIT_COMMIT when set (a copy of the
+ * working tree on a lent GPU machine carried a stale .git whose HEAD was an
+ * older commit), else the checkout's HEAD. */
 static void git_commit(char *out, int size) {
+    const char *named = getenv("ZZ_GIT_COMMIT");
+    if (named && *named) {
+        snprintf(out, (size_t)size, "%s", named);
+        return;
+    }
     FILE *git = popen("git rev-parse HEAD 2>/dev/null", "r");
     int found = git && fgets(out, size, git) && isxdigit((unsigned char)out[0]);
     if (git) pclose(git);
-    const char *named = getenv("ZZ_GIT_COMMIT");
     if (found) out[strcspn(out, "\n")] = '\0';
-    else snprintf(out, (size_t)size, "%s", named && *named ? named : "unknown");
+    else snprintf(out, (size_t)size, "unknown");
 }
 
 static void set_status(run_state *s, const char *what) {

@@ -3,5 +3,5 @@ model = "llama3-8b"
 layouts = "full streaming duo-cat duo-slices zigzag"
 duo_layouts = "duo-cat duo-slices"
 ctx_tics = '("8K" 8192, "32K" 32768, "128K" 131072)'
-copy_gbps = 2973.63
-gemm_tflops = 781.614
+copy_gbps = 2990.46
+gemm_tflops = 788.266

@@ -1,0 +1,6 @@
+mode = 'graph'; fixed = 'B=1, sparsity 0.5'
+panels = "decode"
+xmin = 32768
+xmax = 32768
+xmin_decode = 32768
+xmax_decode = 32768

@@ -1,0 +1,8 @@
+phase = 'decode'; xcol = 'batch'; fixed = 'S=32K, sparsity 0.5'
+panels = "eager graph"
+xmin = 1
+xmax = 8
+xmin_eager = 1
+xmax_eager = 8
+xmin_graph = 1
+xmax_graph = 8

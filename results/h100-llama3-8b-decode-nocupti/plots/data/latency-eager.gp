@@ -1,0 +1,6 @@
+mode = 'eager'; fixed = 'B=1, sparsity 0.5'
+panels = "decode"
+xmin = 8192
+xmax = 131072
+xmin_decode = 8192
+xmax_decode = 131072

@@ -1,0 +1,8 @@
+mode = 'graph'; fixed = 'B=1, sparsity 0.5'
+panels = "decode prefill"
+xmin = 8192
+xmax = 131072
+xmin_decode = 8192
+xmax_decode = 131072
+xmin_prefill = 8192
+xmax_prefill = 32768

@@ -1,0 +1,8 @@
+phase = 'decode'; xcol = 'ctx'; fixed = 'B=1, sparsity 0.5'
+panels = "eager graph"
+xmin = 8192
+xmax = 131072
+xmin_eager = 8192
+xmax_eager = 131072
+xmin_graph = 8192
+xmax_graph = 131072

@@ -1,0 +1,7 @@
+gpu = "NVIDIA H100 80GB HBM3"
+model = "llama3-8b"
+layouts = "duo-cat duo-slices zigzag"
+duo_layouts = "duo-cat duo-slices"
+ctx_tics = '("8K" 8192, "32K" 32768)'
+copy_gbps = 2986.07
+gemm_tflops = 786.444

@@ -1,0 +1,4 @@
+config = 'prefill S=8K B=1, graph mode'; phase = 'prefill'
+panels = ""
+xmin = 0
+xmax = 1
