@@ -277,11 +277,16 @@ static int split_keys_for(int kv_len, int splits) {
     return (keys + DECODE_TILE - 1) / DECODE_TILE * DECODE_TILE;
 }
 
-static int effective_splits(const zz_decode_args *a, int sm_count) {
-    int kv_len = zz_decode_keys(a);
-    int want = a->num_splits > 0 ? a->num_splits : zz_decode_default_splits(a, sm_count);
+/* The splits a request for `want` really gives: whole-tile splits can
+ * cover the keys in fewer. */
+static int splits_for(int kv_len, int want) {
     int keys = split_keys_for(kv_len, want);
     return (kv_len + keys - 1) / keys;
+}
+
+static int effective_splits(const zz_decode_args *a, int sm_count) {
+    int want = a->num_splits > 0 ? a->num_splits : zz_decode_default_splits(a, sm_count);
+    return splits_for(zz_decode_keys(a), want);
 }
 
 /* A memory-bound kernel is as fast as its busiest SM: choose the fewest
@@ -304,8 +309,7 @@ extern "C" int zz_decode_default_splits(const zz_decode_args *a, int sm_count) {
     int best = least;
     double best_balance = 0.0;
     for (int want = least; want <= most; want++) {
-        const int per_split = split_keys_for(keys, want);  /* whole tiles: fewer splits than asked */
-        const int splits = (keys + per_split - 1) / per_split;
+        const int splits = splits_for(keys, want);
         long long blocks = (long long)pairs * splits;
         long long per_sm = (blocks + sm_count - 1) / sm_count;
         double balance = (double)blocks / (double)(per_sm * sm_count);

@@ -56,8 +56,9 @@ FNR == 1 {
 }
 FNR == 2 {
     n = csv($0, f)
-    if (f[col["gpu__time_duration.sum"]] != "nsecond" && f[col["gpu__time_duration.sum"]] != "ns")
-        die(FILENAME ": durations in \"" f[col["gpu__time_duration.sum"]] "\", expected nsecond (export with --print-units base)")
+    unit = f[col["gpu__time_duration.sum"]]
+    if (unit != "nsecond" && unit != "ns")
+        die(FILENAME ": durations in \"" unit "\", expected nsecond (export with --print-units base)")
     next
 }
 {
