@@ -3,9 +3,10 @@
  *
  * Each case launches one kernel (decode: split + combine) on random data,
  * warms up, then times `--samples` launches one by one with CUDA events and
- * reports the median, min and max. As in nvbench, a blocking kernel holds the
- * stream until the events and the launch are enqueued, so short kernels are
- * timed without the host's launch latency. Every launch of a case reuses
+ * reports the median, min and max. A launch is replayed as a one-launch CUDA
+ * graph (harness/kernel_cases.h), and, as in nvbench, a blocking kernel holds
+ * the stream until the events and the graph are enqueued, so short kernels
+ * are timed without the host's launch latency. Every launch of a case reuses
  * the same buffers (L2 hot). Rates (work as harness/kernel_cases.h counts it,
  * shared with zz-gbench):
  *   prefill  TFLOP/s of the attended query-key pairs (4·B·Hq·D per pair) and
@@ -147,8 +148,10 @@ int main(int argc, char **argv) {
                      "tflops,tile_tflops,gbps,frac_gemm,frac_copy\n");
     printf("%-18s %2s %3s %3s %4s %7s %8s %10s %9s %9s %8s %6s %6s\n", "kernel", "B", "Hq", "Hkv", "D", "S",
            "win", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil");
+    cudaStream_t stream;
+    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     zz_launch_timer timer;
-    if (zz_launch_timer_init(&timer, 0, &err)) die("timer", &err);
+    if (zz_launch_timer_init(&timer, stream, &err)) die("timer", &err);
     for (size_t i = 0; i < sizeof default_cases / sizeof default_cases[0]; i++) {
         bench_case bc = default_cases[i];
         const zz_kernel_case *c = &bc.c;
@@ -172,6 +175,7 @@ int main(int argc, char **argv) {
                     r.max_us, tflops, tile_tflops, gbps, tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps);
     }
     zz_launch_timer_free(&timer);
+    cudaStreamDestroy(stream);
     if (csv) fclose(csv);
     return 0;
 }

@@ -9,7 +9,8 @@
  *   decode_full                       zz_decode_attention: split kernel + combine, one launch call
  *   decode_full_split                 its split kernel alone   } both taken from a captured
  *   decode_full_combine               its combine kernel alone } decode launch (kernel_cases.h)
- *   decode_streaming                  decode on a sink + recent ring (one split up to 512 keys)
+ *   decode_streaming                  decode on a sink + recent ring
+ *   decode_streaming_split, _combine  its two kernels alone, as for decode_full
  *   cache_decode_full, _streaming     zz_cache_write of one token at position S
  *   cache_prefill_full, _streaming    zz_cache_write of T prompt tokens
  *   concat, gather, scatter           head copies of duo-cat and duo-gather, T tokens
@@ -18,14 +19,15 @@
  *
  * Launches are timed on the GPU with CUDA events behind the stream blocker
  * (manual time), so the time is the GPU's alone. Between two events goes a
- * batch of launches back to back, as many as take --batch-us of GPU time
- * (default 200 µs, at most 128; 0: one launch), counted as that many
- * iterations: an iteration is a launch, its time the batch's per launch.
- * One launch alone between the events carries some 2-3 µs of event and
- * dispatch overhead on an H100, which a 10 µs kernel would report as its
- * own; in a batch what remains is the 1.5-2 µs gap between two kernels of a
- * stream, still in the time (CUPTI's kernel durations, zz-bench's
- * kernels.csv, have neither).
+ * batch of launches back to back, replayed as one CUDA graph, as many as
+ * take --batch-us of GPU time (default 200 µs, at most 128; 0: one launch),
+ * counted as that many iterations: an iteration is a launch, its time the
+ * batch's per launch. One launch alone between the events carries some
+ * 2-3 µs of event and dispatch overhead on an H100, which a 10 µs kernel
+ * would report as its own. Launched one by one on a stream, two kernels sit
+ * 1.5-2 µs apart; in a graph, as zz-bench's graph mode runs a step, the gap
+ * is what CUPTI's kernel durations (zz-bench's kernels.csv) leave out, and
+ * small enough for the two to agree (README: "Against kernels.csv").
  * Inputs rotate over buffer sets spanning 3 × L2 (--hot: one set), so a
  * launch finds its inputs in DRAM as a layer of a model step does.
  * Counters: GB/s and TFLOP/s (rates over the manual time), tile_TFLOP/s
@@ -77,6 +79,10 @@ static const grid_family grid[] = {
      {{ARR(b18)}, {ARR(s_decode)}}},
     {"decode_streaming", ZZ_KC_DECODE, ZZ_MASK_STREAMING, 0, 0, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
      {{ARR(b18)}, {ARR(s_decode)}, {ARR(sink)}, {ARR(recent)}}},
+    {"decode_streaming_split", ZZ_KC_DECODE_SPLIT, ZZ_MASK_STREAMING, 0, 0, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
+     {{ARR(b18)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
+    {"decode_streaming_combine", ZZ_KC_DECODE_COMBINE, ZZ_MASK_STREAMING, 0, 0, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
+     {{ARR(b18)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
     {"cache_decode_full", ZZ_KC_CACHE_WRITE, ZZ_MASK_FULL, 0, 1, 2, {ARG_B, ARG_S}, {{ARR(b18)}, {ARR(s_decode)}}},
     {"cache_decode_streaming", ZZ_KC_CACHE_WRITE, ZZ_MASK_STREAMING, 0, 1, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
      {{ARR(b18)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
@@ -209,7 +215,7 @@ static void usage(void) {
            "The suite's kernels as Google Benchmark microbenchmarks, timed on the GPU (CUDA\n"
            "events behind a stream blocker), on the heads of llama3-8b and llama2-7b over\n"
            "a grid of B, S, T and sink + recent. An iteration's time is the time per launch\n"
-           "of a batch of launches back to back.\n"
+           "of a batch of launches back to back, replayed as one CUDA graph.\n"
            "  --batch-us N  launches per batch: as many as take N us (default 200, at most\n"
            "                128 launches); 0: one launch between the events (adds the events'\n"
            "                2-3 us of overhead to every launch)\n"
@@ -310,9 +316,9 @@ static int setup_device(int hot, double batch_us) {
     zz_gb_add_context("l2", v);
     if (batch_us > 0)
         snprintf(v, sizeof v, "CUDA events around a batch of launches taking %g us (at most %d; counter batch), "
-                 "behind a stream blocker; time per launch", batch_us, ZZ_KC_MAX_BATCH);
+                 "replayed as one CUDA graph behind a stream blocker; time per launch", batch_us, ZZ_KC_MAX_BATCH);
     else
-        snprintf(v, sizeof v, "CUDA events around each launch, behind a stream blocker");
+        snprintf(v, sizeof v, "CUDA events around each launch (a one-launch CUDA graph), behind a stream blocker");
     zz_gb_add_context("timing", v);
     fprintf(stderr, "zz-gbench: %s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; L2 %s\n", g.dev.name, g.ceil.copy_gbps,
             g.ceil.gemm_tflops, hot ? "hot" : "cold (rotating buffers)");

@@ -137,9 +137,13 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
     return 0;
 }
 
+static void drop_batches(zz_kernel_run *r) {
+    for (int g = 0; g < r->batch_graphs; g++) cudaGraphExecDestroy(r->batch[g]);
+    r->batch_graphs = r->batch_launches = r->next_batch = 0;
+}
+
 void zz_kernel_run_free(zz_kernel_run *r) {
-    for (int i = 0; i < ZZ_KC_MAX_SETS; i++)
-        if (r->part[i]) cudaGraphExecDestroy(r->part[i]);
+    drop_batches(r);
     cudaFree(r->q);
     cudaFree(r->k);
     cudaFree(r->v);
@@ -158,34 +162,6 @@ static int alloc_random(bf16 **out, long long elems, int sets, unsigned long lon
     return 0;
 }
 
-/* Captures the decode launch of one set and keeps one of its two kernels
- * (the root, the split kernel; or its dependent, the combine) as a graph. */
-static int capture_part(zz_kernel_run *r, int set, cudaStream_t capture, zz_error *err) {
-    cudaGraph_t graph = NULL;
-    cudaGraphNode_t nodes[4], roots[4];
-    size_t n_nodes = 4, n_roots = 4;
-    zz_decode_args a = decode_args(r, set);
-    ZZ_CUDA_OR_FAIL(cudaStreamBeginCapture(capture, cudaStreamCaptureModeThreadLocal));
-    int rc = zz_decode_attention(&a, r->workspace, r->sm_count, capture);
-    ZZ_CUDA_OR_FAIL(cudaStreamEndCapture(capture, &graph));
-    KERNEL_OR_FAIL(rc);
-    ZZ_CUDA_OR_FAIL(cudaGraphGetNodes(graph, nodes, &n_nodes));
-    ZZ_CUDA_OR_FAIL(cudaGraphGetRootNodes(graph, roots, &n_roots));
-    if (n_nodes != 2 || n_roots != 1) {
-        zz_errorf(err, "%s: the decode launch captured %zu nodes, %zu roots (expected split -> combine)",
-                  zz_kc_kind_name(r->c.kind), n_nodes, n_roots);
-        goto fail;
-    }
-    cudaGraphNode_t combine = nodes[0] == roots[0] ? nodes[1] : nodes[0];
-    ZZ_CUDA_OR_FAIL(cudaGraphDestroyNode(r->c.kind == ZZ_KC_DECODE_SPLIT ? combine : roots[0]));
-    ZZ_CUDA_OR_FAIL(cudaGraphInstantiateWithFlags(&r->part[set], graph, 0));
-    ZZ_CUDA_OR_FAIL(cudaGraphDestroy(graph));
-    return 0;
-fail:
-    if (graph) cudaGraphDestroy(graph);
-    return -1;
-}
-
 static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *err) {
     const zz_kernel_case *c = &r->c;
     const int B = c->batch, D = c->head_dim, Hq = c->q_heads, Hkv = c->kv_heads;
@@ -197,13 +173,13 @@ static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *
         rc = zz_prefill_attention(&a, stream);
         break;
     }
-    case ZZ_KC_DECODE: {
+    case ZZ_KC_DECODE:
+    case ZZ_KC_DECODE_SPLIT:   /* the split kernel alone: keep_one_kernel, from the batch's graph */
+    case ZZ_KC_DECODE_COMBINE: {
         zz_decode_args a = decode_args(r, set);
         rc = zz_decode_attention(&a, r->workspace, r->sm_count, stream);
         break;
     }
-    case ZZ_KC_DECODE_SPLIT:
-    case ZZ_KC_DECODE_COMBINE: ZZ_CUDA_OR_RETURN(cudaGraphLaunch(r->part[set], stream)); break;
     case ZZ_KC_CACHE_WRITE: {
         const long long slots = cache_slots(c);
         const int ring = c->mask == ZZ_MASK_STREAMING;
@@ -231,15 +207,67 @@ static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *
     return 0;
 }
 
-int zz_kernel_run_launch(zz_kernel_run *r, cudaStream_t stream, zz_error *err) {
-    int set = r->next;
-    r->next = (r->next + 1) % r->sets;
-    return launch_set(r, set, stream, err);
+/* A graph of `launches` decode launches is a chain split, combine, split,
+ * combine, ... (stream capture makes each node depend on the one before).
+ * Keeps one kernel of each launch, the split kernels (the roots of their
+ * pairs) or the combines, chained one after the other. */
+static int keep_one_kernel(const zz_kernel_run *r, cudaGraph_t graph, int launches, zz_error *err) {
+    cudaGraphNode_t chain[2 * ZZ_KC_MAX_BATCH];
+    size_t n = 0, count = 1;
+    ZZ_CUDA_OR_RETURN(cudaGraphGetNodes(graph, NULL, &n));
+    ZZ_CUDA_OR_RETURN(cudaGraphGetRootNodes(graph, chain, &count));
+    if (n != 2 * (size_t)launches || count != 1)
+        return zz_errorf(err, "%s: %d decode launches captured %zu nodes, %zu roots (expected a chain of %d)",
+                         zz_kc_kind_name(r->c.kind), launches, n, count, 2 * launches);
+    for (size_t i = 1; i < n; i++) {
+        cudaGraphNode_t next[2];
+        cudaGraphEdgeData edges[2]; /* the split -> combine edge is programmatic: a query without edge data fails */
+        count = 2;
+        ZZ_CUDA_OR_RETURN(cudaGraphNodeGetDependentNodes(chain[i - 1], next, edges, &count));
+        if (count != 1) return zz_errorf(err, "%s: node %zu of the captured chain has %zu dependents",
+                                         zz_kc_kind_name(r->c.kind), i - 1, count);
+        chain[i] = next[0];
+    }
+    const size_t kept = r->c.kind == ZZ_KC_DECODE_SPLIT ? 0 : 1;
+    for (size_t i = 0; i < n; i += 2) ZZ_CUDA_OR_RETURN(cudaGraphDestroyNode(chain[i + 1 - kept]));
+    for (size_t i = kept + 2; i < n; i += 2)
+        ZZ_CUDA_OR_RETURN(cudaGraphAddDependencies(graph, &chain[i - 2], &chain[i], NULL, 1));
+    return 0;
+}
+
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
+
+/* The graphs of a batch size (kernel_cases.h), each replayed once
+ * unblocked: a graph's first launch uploads it, which must not wait
+ * behind the stream blocker. */
+static int build_batches(zz_kernel_run *r, int launches, cudaStream_t stream, zz_error *err) {
+    drop_batches(r);
+    const int graphs = r->sets / gcd(r->sets, launches);
+    const int one_kernel = r->c.kind == ZZ_KC_DECODE_SPLIT || r->c.kind == ZZ_KC_DECODE_COMBINE;
+    for (int g = 0; g < graphs; g++) {
+        cudaGraph_t graph = NULL;
+        ZZ_CUDA_OR_RETURN(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+        int rc = 0;
+        for (int i = 0; i < launches && !rc; i++) rc = launch_set(r, (g * launches + i) % r->sets, stream, err);
+        ZZ_CUDA_OR_RETURN(cudaStreamEndCapture(stream, &graph));
+        if (!rc && one_kernel && r->splits > 1) rc = keep_one_kernel(r, graph, launches, err);
+        if (!rc) {
+            cudaError_t e = cudaGraphInstantiateWithFlags(&r->batch[g], graph, 0);
+            if (e != cudaSuccess)
+                rc = zz_errorf(err, "%s:%d: cudaGraphInstantiateWithFlags: %s", __FILE__, __LINE__, cudaGetErrorString(e));
+        }
+        cudaGraphDestroy(graph);
+        if (rc) return -1;
+        r->batch_graphs = g + 1;
+        ZZ_CUDA_OR_RETURN(cudaGraphLaunch(r->batch[g], stream));
+    }
+    ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(stream));
+    r->batch_launches = launches;
+    return 0;
 }
 
 int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, long long rotate_bytes,
                        cudaStream_t stream, zz_error *err) {
-    cudaStream_t capture = NULL;
     memset(r, 0, sizeof *r);
     r->c = *c;
     r->sm_count = sm_count;
@@ -294,31 +322,20 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
         ZZ_CUDA_OR_FAIL(cudaMemcpy(r->index, index, sizeof(int) * (size_t)c->q_heads, cudaMemcpyHostToDevice));
     }
 
-    /* First launches, unblocked (module loading). The split and combine
-     * kernels are taken from a captured decode launch, after a real one has
-     * loaded the kernels and left partial results in the workspace. */
-    if (c->kind == ZZ_KC_DECODE_SPLIT || c->kind == ZZ_KC_DECODE_COMBINE) {
-        zz_decode_args a = decode_args(r, 0);
-        KERNEL_OR_FAIL(zz_decode_attention(&a, r->workspace, sm_count, stream));
-        ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
-        ZZ_CUDA_OR_FAIL(cudaStreamCreateWithFlags(&capture, cudaStreamNonBlocking));
-        for (int s = 0; s < r->sets; s++)
-            if (capture_part(r, s, capture, err)) goto fail;
-        ZZ_CUDA_OR_FAIL(cudaStreamDestroy(capture));
-        capture = NULL;
-    }
+    /* First launches, unblocked (module loading); a decode launch leaves
+     * the partial results a combine alone reads. */
     for (int s = 0; s < r->sets; s++)
         if (launch_set(r, s, stream, err)) goto fail;
     ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
     return 0;
 fail:
-    if (capture) cudaStreamDestroy(capture);
     zz_kernel_run_free(r);
     return -1;
 }
 
 int zz_launch_timer_init(zz_launch_timer *t, cudaStream_t stream, zz_error *err) {
     memset(t, 0, sizeof *t);
+    if (!stream) return zz_errorf(err, "launch timer: the legacy default stream cannot be captured; create a stream");
     t->stream = stream;
     ZZ_CUDA_OR_FAIL(cudaEventCreate(&t->start));
     ZZ_CUDA_OR_FAIL(cudaEventCreate(&t->stop));
@@ -342,10 +359,12 @@ int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int la
     float ms = 0;
     if (launches < 1 || launches > ZZ_KC_MAX_BATCH)
         return zz_errorf(err, "%s: a batch of %d launches (1..%d)", zz_kc_kind_name(r->c.kind), launches, ZZ_KC_MAX_BATCH);
+    if (launches != r->batch_launches && build_batches(r, launches, t->stream, err)) return -1;
+    cudaGraphExec_t graph = r->batch[r->next_batch];
+    r->next_batch = (r->next_batch + 1) % r->batch_graphs;
     if (blocked && zz_block_stream(t->release, t->stream) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
     ZZ_CUDA_OR_FAIL(cudaEventRecord(t->start, t->stream));
-    for (int i = 0; i < launches; i++)
-        if (zz_kernel_run_launch(r, t->stream, err)) goto fail;
+    ZZ_CUDA_OR_FAIL(cudaGraphLaunch(graph, t->stream));
     ZZ_CUDA_OR_FAIL(cudaEventRecord(t->stop, t->stream));
     int held = !blocked || *t->release == 0;
     *t->release = 1;

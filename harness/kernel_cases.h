@@ -1,6 +1,7 @@
-/* One kernel alone on random data, timed launch by launch: what
- * zz-kernel-bench and zz-gbench share (buffers, the launch of each kernel
- * kind, its FLOPs and bytes, the event timing behind the stream blocker).
+/* One kernel alone on random data, timed in batches of launches replayed
+ * as a CUDA graph: what zz-kernel-bench and zz-gbench share (buffers, the
+ * launch of each kernel kind, its FLOPs and bytes, the event timing behind
+ * the stream blocker).
  *
  * A case is a kernel kind and a shape. zz_kernel_run_init allocates its
  * tensors (in `sets` copies, used in turn, so that a launch finds no input
@@ -36,8 +37,8 @@
 typedef enum {
     ZZ_KC_PREFILL,        /* zz_prefill_attention on S queries, full or streaming mask */
     ZZ_KC_DECODE,         /* zz_decode_attention: split kernel, then combine when splits > 1 */
-    ZZ_KC_DECODE_SPLIT,   /* that launch's split kernel alone */
-    ZZ_KC_DECODE_COMBINE, /* that launch's combine kernel alone, on the partials the split kernel left */
+    ZZ_KC_DECODE_SPLIT,   /* that launch's split kernel alone (the other kernel cut from the captured graph) */
+    ZZ_KC_DECODE_COMBINE, /* that launch's combine kernel alone, on the partials a first decode launch left */
     ZZ_KC_CACHE_WRITE,    /* zz_cache_write: `tokens` tokens at positions ctx.., full cache or ring */
     ZZ_KC_CONCAT,         /* zz_concat_heads: duo-cat's join of two halves of the query heads */
     ZZ_KC_GATHER,         /* zz_gather_heads: all query heads into retrieval-first order */
@@ -74,7 +75,7 @@ typedef struct {
     zz_kernel_work work;
     int sm_count;
     int splits;               /* decode: the split count the launcher uses */
-    int sets, next;           /* buffer sets; the next launch uses set `next` */
+    int sets;                 /* buffer sets, used in turn */
     long long set_bytes;      /* device bytes of one set */
     /* Per kind (NULL where unused), `sets` copies each, set i at i * *_elems:
      * attention q, k, v, o; cache write: k, v the cache, q, o the new K, V;
@@ -83,7 +84,11 @@ typedef struct {
     long long q_elems, kv_elems, o_elems;
     int *index;               /* gather/scatter: device permutation of the query heads */
     void *workspace;          /* decode partials, shared by the sets */
-    cudaGraphExec_t part[ZZ_KC_MAX_SETS]; /* split or combine alone, per set */
+    /* The timed batches: graphs of batch_launches launches each, graph g
+     * starting at set g * batch_launches (mod sets), so that batch after
+     * batch the launches keep walking the sets in turn. */
+    cudaGraphExec_t batch[ZZ_KC_MAX_SETS];
+    int batch_graphs, batch_launches, next_batch;
 } zz_kernel_run;
 
 /* Allocates and fills the case's buffers, in as many sets (1 to
@@ -93,18 +98,21 @@ typedef struct {
  * (unblocked, see above) and waits for it. */
 int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, long long rotate_bytes,
                        cudaStream_t stream, zz_error *err);
-/* Enqueues one launch on the next set. */
-int zz_kernel_run_launch(zz_kernel_run *r, cudaStream_t stream, zz_error *err);
 void zz_kernel_run_free(zz_kernel_run *r);
 
-/* Times launches between two events on one stream. Behind the stream
- * blocker (nvbench's), the host enqueues the start event, the launches and
- * the stop event while the stream is held and then releases it, so the time
- * is the GPU's alone, without the host's launch latency. One launch between
- * the events is nvbench's "GPU time": it includes some 2-3 µs of event and
- * dispatch overhead (H100), a lot for a 10 µs kernel. A batch of launches
- * back to back (nvbench's "batch GPU time") pays that once; what remains per
- * launch is the gap between two kernels of a stream, as in a model step. */
+/* Times launches between two events on one stream. The launches of a timed
+ * batch are one CUDA graph (captured once per batch size), replayed as
+ * zz-bench's graph mode replays a step: a graph's kernels follow each other
+ * with a smaller gap than launches of a stream (1.5-2 us apart on an H100),
+ * and that gap is in the time, while CUPTI's kernel durations, zz-bench's
+ * kernels.csv, leave it out. Behind the stream blocker (nvbench's), the
+ * host enqueues the start event, the graph and the stop event while the
+ * stream is held and then releases it, so the time is the GPU's alone,
+ * without the host's launch latency. One launch between the events is
+ * nvbench's "GPU time" and carries some 2-3 us of event and dispatch
+ * overhead (H100), a lot for a 10 us kernel; a batch (nvbench's "batch GPU
+ * time") pays it once. The stream must be one the program created: the
+ * legacy default stream cannot be captured. */
 typedef struct {
     cudaStream_t stream;
     cudaEvent_t start, stop;
@@ -113,7 +121,7 @@ typedef struct {
 
 int zz_launch_timer_init(zz_launch_timer *t, cudaStream_t stream, zz_error *err);
 void zz_launch_timer_free(zz_launch_timer *t);
-#define ZZ_KC_MAX_BATCH 128 /* launches enqueued behind the blocker: well within a stream's queue */
+#define ZZ_KC_MAX_BATCH 128 /* launches per timed graph */
 
 /* `launches` (1 to ZZ_KC_MAX_BATCH) launches of r back to back, their
  * total time in *seconds; blocked = 0 only for warm-ups. */
