@@ -181,6 +181,11 @@ void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
 
 void zz_report_add_skipped(zz_report *r, const zz_report_row *row) { append_row(r, row); }
 
+int zz_report_row_host_paced(const zz_report_row *row) {
+    return !row->skipped[0] && row->latency.n > 0 &&
+           row->host_enqueue.median >= ZZ_HOST_PACED_FRACTION * row->latency.median;
+}
+
 /* --------------------------------------------------------- overheads ---- */
 
 int zz_report_mixed_layout(zz_layout l) {
@@ -355,8 +360,8 @@ static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mo
             continue;
         }
         const zz_step_time *st = &row->median_step;
-        fprintf(f, " %.1f | %.1f %% | %zu | %s |", median_ns(row) / 1e3, 100 * row->latency.rel_spread,
-                row->latency.n, zz_verdict_name(row->verdict));
+        fprintf(f, " %.1f | %.1f %% | %zu | %s%s |", median_ns(row) / 1e3, 100 * row->latency.rel_spread,
+                row->latency.n, zz_verdict_name(row->verdict), zz_report_row_host_paced(row) ? ", host-paced" : "");
         for (int k = 0; k < ZZ_CATEGORIES; k++) cell_us(f, row->have_kernels, st->kernel_ns[k]);
         cell_us(f, row->have_kernels, st->idle_ns);
         cell_us(f, row->have_kernels, st->overlap_ns);
@@ -407,7 +412,11 @@ char *zz_report_summary(const zz_report *r) {
     fprintf(f, "\n## Step latency\n\n"
                "Median step latency, ± its relative spread (max − min) / median, and the kernel time of the "
                "median step by category (CUPTI): latency = kernels + idle − overlap. All in µs; host enqueue is "
-               "the median CPU time to enqueue one step.\n");
+               "the median CPU time to enqueue one step. Host-paced: the CPU takes at least %g %% of the step to "
+               "enqueue it, so the latency is the host's launch rate, not the GPU's, and moves with the CPU from "
+               "run to run (the minimum, min_us in results.csv, is the steadier figure); compare such rows with "
+               "care.\n",
+            100 * ZZ_HOST_PACED_FRACTION);
     for (int c = 0; c < r->n_configs; c++) {
         summary_latency_table(f, r, c, ZZ_MODE_EAGER);
         summary_latency_table(f, r, c, ZZ_MODE_GRAPH);

@@ -82,6 +82,18 @@ typedef struct {
     double verify_error;        /* worst relative error of --verify; NAN when not verified */
 } zz_report_row;
 
+/* A row is host-paced when the CPU needs at least this fraction of its
+ * median step latency just to enqueue the step (both medians). The GPU then
+ * waits on launches: the latency is the host's launch rate and moves with
+ * the CPU between runs (H100: such eager decode rows moved -12.8 % .. +6 %
+ * between identical runs while their minima stayed within 1.3 %; GPU-paced
+ * rows reproduce within 2 %). scripts/compare-runs uses the same fraction. */
+#define ZZ_HOST_PACED_FRACTION 0.5
+
+/* 1 for a measured row that is host-paced, so summary.md can warn that its
+ * latency is the CPU's; 0 otherwise, and always for a skipped row. */
+int zz_report_row_host_paced(const zz_report_row *row);
+
 typedef struct {
     const zz_run_info *info;  /* borrowed */
     zz_report_config *configs;

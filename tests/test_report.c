@@ -83,10 +83,15 @@ static zz_report_config config_of(zz_phase phase, int batch, long long ctx, long
     return c;
 }
 
+/* The plan's side of a row, as zz_report_row_of gives it. */
+static zz_report_row planned_row(int config, zz_layout layout, zz_mode mode) {
+    return (zz_report_row){.config = config, .layout = layout, .mode = mode, .retrieval_heads = 128,
+                           .mixed_layers = layout == ZZ_LAYOUT_ZIGZAG ? 0 : 31, .launches = 96,
+                           .kv_bytes = 2.17e9, .flops = 8.69e9, .verify_error = NAN};
+}
+
 static void add(int config, zz_layout layout, zz_mode mode, const step_parts *p, double latency_us, int with_kernels) {
-    zz_report_row row = {.config = config, .layout = layout, .mode = mode, .retrieval_heads = 128,
-                         .mixed_layers = layout == ZZ_LAYOUT_ZIGZAG ? 0 : 31, .launches = 96,
-                         .kv_bytes = 2.17e9, .flops = 8.69e9, .verify_error = NAN};
+    zz_report_row row = planned_row(config, layout, mode);
     zz_measurement m = measurement(p, latency_us, with_kernels);
     zz_report_add(&report, &row, &m);
 }
@@ -279,6 +284,54 @@ static void test_summary_tables(void **state) {
     free(s);
 }
 
+/* A row of r's configuration 0 measured without CUPTI, 100 µs a step, whose
+ * host enqueue takes host_fraction of it. Returns its index. */
+static int add_enqueue_share(zz_report *r, zz_layout layout, zz_verdict verdict, double host_fraction) {
+    zz_report_row row = planned_row(0, layout, ZZ_MODE_EAGER);
+    zz_measurement m = measurement(NULL, 100, 0);
+    m.host_enqueue.median = host_fraction * m.latency.median;
+    m.verdict = verdict;
+    int index = zz_report_add(r, &row, &m);
+    assert_true(index >= 0);
+    return index;
+}
+
+/* Host enqueue at half the step or more marks the verdict, whatever it is,
+ * and the paragraph above the tables says why; the boundary counts. */
+static void test_host_paced_rows_are_marked(void **state) {
+    (void)state;
+    zz_report r;
+    zz_report_init(&r, &info);
+    zz_report_config c = config_of(ZZ_DECODE, 1, 8192, 0, 0.5, "");
+    assert_int_equal(zz_report_add_config(&r, &c), 0);
+    int streaming = add_enqueue_share(&r, ZZ_LAYOUT_STREAMING, ZZ_STOP_TIMEOUT, 0.6);
+    int zigzag = add_enqueue_share(&r, ZZ_LAYOUT_ZIGZAG, ZZ_STOP_CONVERGED, 0.4);
+    int boundary = add_enqueue_share(&r, ZZ_LAYOUT_DUO_CAT, ZZ_STOP_CONVERGED, ZZ_HOST_PACED_FRACTION);
+    assert_true(zz_report_row_host_paced(&r.rows[streaming]));
+    assert_false(zz_report_row_host_paced(&r.rows[zigzag]));
+    assert_true(zz_report_row_host_paced(&r.rows[boundary]));
+    char *s = zz_report_summary(&r);
+    assert_non_null(s);
+    expect_in(s, "Host-paced: the CPU takes at least 50 % of the step to enqueue it");
+    expect_in(s, "| streaming | 100.0 | 4.0 % | 100 | timeout, host-paced | — |");
+    expect_in(s, "| zigzag | 100.0 | 4.0 % | 100 | converged | — |");
+    expect_in(s, "| duo-cat | 100.0 | 4.0 % | 100 | converged, host-paced | — |");
+    free(s);
+    zz_report_free(&r);
+}
+
+/* A skipped row keeps whatever statistics it was built with: none count. */
+static void test_skipped_row_is_never_host_paced(void **state) {
+    (void)state;
+    zz_report_row row = planned_row(0, ZZ_LAYOUT_FULL, ZZ_MODE_EAGER);
+    assert_false(zz_report_row_host_paced(&row));  /* not measured: no latency at all */
+    row.latency = (zz_stats){.n = STEPS, .median = 100e-6};
+    row.host_enqueue = (zz_stats){.n = STEPS, .median = 90e-6};
+    assert_true(zz_report_row_host_paced(&row));
+    snprintf(row.skipped, sizeof row.skipped, "needs 90.0 GiB, 70.0 GiB free");
+    assert_false(zz_report_row_host_paced(&row));
+}
+
 static const char results_header[] =
     "model,phase,batch,ctx,chunk,sink,recent,sparsity,layout,mode,l2,retrieval_heads,mixed_layers,launches,"
     "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,attn_full_us,attn_streaming_us,"
@@ -414,8 +467,7 @@ static void test_kernels_added_later_equal_kernels_added_at_once(void **state) {
     zz_report_config c = config_of(ZZ_DECODE, 1, 32768, 0, 0.5, "");
     assert_int_equal(zz_report_add_config(&whole, &c), 0);
     assert_int_equal(zz_report_add_config(&later, &c), 0);
-    zz_report_row row = {.config = 0, .layout = ZZ_LAYOUT_DUO_CAT, .mode = ZZ_MODE_EAGER, .retrieval_heads = 128,
-                         .mixed_layers = 31, .launches = 96, .kv_bytes = 2.17e9, .flops = 8.69e9, .verify_error = NAN};
+    zz_report_row row = planned_row(0, ZZ_LAYOUT_DUO_CAT, ZZ_MODE_EAGER);
     zz_measurement m = measurement(&duo_cat_parts, 0, 1), latency_only = m;
     latency_only.have_kernels = 0;
     assert_int_equal(zz_report_add(&whole, &row, &m), 0);
@@ -443,6 +495,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overhead_against_zigzag_adds_up_exactly),
         cmocka_unit_test(test_summary_tables),
+        cmocka_unit_test(test_host_paced_rows_are_marked),
+        cmocka_unit_test(test_skipped_row_is_never_host_paced),
         cmocka_unit_test(test_results_csv_reads_back_and_every_row_adds_up),
         cmocka_unit_test(test_kernels_csv_rates_and_fractions_of_the_ceilings),
         cmocka_unit_test(test_labels_and_units),
