@@ -2,11 +2,13 @@
  * against the ceilings measured on the card at the start of the run.
  *
  * Each case launches one kernel (decode: split + combine) on random data,
- * warms up, then times `--samples` launches one by one with CUDA events and
- * reports the median, min and max. A launch is replayed as a one-launch CUDA
- * graph (harness/kernel_cases.h), and, as in nvbench, a blocking kernel holds
- * the stream until the events and the graph are enqueued, so short kernels
- * are timed without the host's launch latency. Every launch of a case reuses
+ * warms up, then takes `--samples` samples with CUDA events and reports the
+ * median, min and max time per launch. A sample is a batch of launches back
+ * to back, as many as take --batch-us of GPU time, replayed as one CUDA
+ * graph (harness/kernel_cases.h): one launch alone between two events
+ * carries 2-3 us of event and dispatch overhead, a batch pays it once. As in
+ * nvbench, a blocking kernel holds the stream until the events and the graph
+ * are enqueued, so the host's launch latency is not in the time. Every launch of a case reuses
  * the same buffers (L2 hot). Rates (work as harness/kernel_cases.h counts it,
  * shared with zz-gbench):
  *   prefill  TFLOP/s of the attended query-key pairs (4·B·Hq·D per pair) and
@@ -48,7 +50,8 @@ static const bench_case default_cases[] = {
 };
 
 typedef struct {
-    double median_us, min_us, max_us;
+    double median_us, min_us, max_us; /* per launch */
+    int launches;                      /* per sample */
     zz_kernel_work work;
 } bench_result;
 
@@ -63,10 +66,14 @@ static void die(const char *name, const zz_error *err) {
 }
 
 /* Every launch on the same buffers (L2 hot), as the targets were measured. */
-static bench_result run_case(const bench_case *bc, int samples, int sm_count, zz_launch_timer *timer) {
+static bench_result run_case(const bench_case *bc, int samples, double batch_s, int sm_count,
+                             zz_launch_timer *timer) {
     zz_error err;
     zz_kernel_run run;
-    if (zz_kernel_run_init(&run, &bc->c, sm_count, 0, timer->stream, &err)) die(bc->name, &err);
+    int launches;
+    if (zz_kernel_run_init(&run, &bc->c, sm_count, 0, timer->stream, &err) ||
+        zz_kernel_run_batch_for(&run, timer, batch_s, &launches, &err))
+        die(bc->name, &err);
     double *s = calloc((size_t)samples, sizeof *s), warm;
     if (!s) {
         fprintf(stderr, "zz-kernel-bench: out of memory for %d samples\n", samples);
@@ -74,9 +81,11 @@ static bench_result run_case(const bench_case *bc, int samples, int sm_count, zz
     }
     /* Three more warm-ups, unblocked; then each sample behind the blocker. */
     for (int i = -3; i < samples; i++)
-        if (zz_kernel_run_time(&run, timer, i >= 0, 1, i >= 0 ? &s[i] : &warm, &err)) die(bc->name, &err);
+        if (zz_kernel_run_time(&run, timer, i >= 0, launches, i >= 0 ? &s[i] : &warm, &err)) die(bc->name, &err);
     qsort(s, (size_t)samples, sizeof *s, compare_doubles);
-    bench_result r = {s[samples / 2] * 1e6, s[0] * 1e6, s[samples - 1] * 1e6, run.work};
+    const double us_per_launch = 1e6 / launches;
+    bench_result r = {s[samples / 2] * us_per_launch, s[0] * us_per_launch, s[samples - 1] * us_per_launch,
+                      launches, run.work};
     free(s);
     zz_kernel_run_free(&run);
     return r;
@@ -87,7 +96,9 @@ static void usage(FILE *f) {
             "usage: zz-kernel-bench [options]\n"
             "Times each kernel alone on the speed-target shapes, against the card's\n"
             "measured copy bandwidth and cuBLAS bf16 GEMM rate.\n"
-            "  --samples N     timed launches per case, after 3 warm-ups (default 20)\n"
+            "  --samples N     timed samples per case, after 3 warm-ups (default 20)\n"
+            "  --batch-us N    launches per sample: as many as take N us (default 200, at\n"
+            "                  most 128); 0: one launch (adds 2-3 us of event overhead)\n"
             "  --filter TEXT   only cases whose name contains TEXT\n"
             "  --csv FILE      also write the table as CSV\n"
             "  --splits N      decode split count (default 0: chosen from the SM count)\n"
@@ -96,11 +107,13 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     int samples = 20, decode_splits = 0;
+    double batch_us = 200;
     const char *filter = NULL, *csv_path = NULL;
     static const struct option opts[] = {{"samples", required_argument, 0, 's'},
                                          {"filter", required_argument, 0, 'f'},
                                          {"csv", required_argument, 0, 'c'},
                                          {"splits", required_argument, 0, 'k'},
+                                         {"batch-us", required_argument, 0, 'b'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -115,6 +128,15 @@ int main(int argc, char **argv) {
                 return 2;
             }
             *(ch == 's' ? &samples : &decode_splits) = (int)n;
+            break;
+        }
+        case 'b': {
+            char *end;
+            batch_us = strtod(optarg, &end);
+            if (*end || end == optarg || !(batch_us >= 0 && batch_us <= 1e6)) {
+                fprintf(stderr, "zz-kernel-bench: --batch-us %s: need a number of microseconds 0..1000000\n", optarg);
+                return 2;
+            }
             break;
         }
         case 'f': filter = optarg; break;
@@ -145,9 +167,9 @@ int main(int argc, char **argv) {
     }
     if (csv)
         fprintf(csv, "kernel,batch,q_heads,kv_heads,head_dim,ctx,sink,recent,median_us,min_us,max_us,"
-                     "tflops,tile_tflops,gbps,frac_gemm,frac_copy\n");
-    printf("%-18s %2s %3s %3s %4s %7s %8s %10s %9s %9s %8s %6s %6s\n", "kernel", "B", "Hq", "Hkv", "D", "S",
-           "win", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil");
+                     "tflops,tile_tflops,gbps,frac_gemm,frac_copy,launches_per_sample\n");
+    printf("%-18s %2s %3s %3s %4s %7s %8s %10s %9s %9s %8s %6s %6s %5s\n", "kernel", "B", "Hq", "Hkv", "D", "S",
+           "win", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil", "batch");
     cudaStream_t stream;
     ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     zz_launch_timer timer;
@@ -157,7 +179,7 @@ int main(int argc, char **argv) {
         const zz_kernel_case *c = &bc.c;
         if (filter && !strstr(bc.name, filter)) continue;
         if (c->kind == ZZ_KC_DECODE) bc.c.splits = decode_splits;
-        bench_result r = run_case(&bc, samples, dev.sm_count, &timer);
+        bench_result r = run_case(&bc, samples, batch_us * 1e-6, dev.sm_count, &timer);
         const zz_kernel_work w = r.work;
         double sec = r.median_us * 1e-6;
         double tflops = w.flops / sec * 1e-12, tile_tflops = w.tile_flops / sec * 1e-12, gbps = w.bytes / sec * 1e-9;
@@ -165,14 +187,15 @@ int main(int argc, char **argv) {
         long long S = c->kind == ZZ_KC_CONCAT ? c->tokens : c->ctx;
         char window[32] = "-";
         if (c->mask == ZZ_MASK_STREAMING) snprintf(window, sizeof window, "%d+%d", c->sink, c->recent);
-        printf("%-18s %2d %3d %3d %4d %7lld %8s %10.1f %9.2f %9.1f %8.1f %6.0f %5.1f%%\n", bc.name, c->batch,
+        printf("%-18s %2d %3d %3d %4d %7lld %8s %10.1f %9.2f %9.1f %8.1f %6.0f %5.1f%% %5d\n", bc.name, c->batch,
                c->q_heads, c->kv_heads, c->head_dim, S, window, r.median_us,
-               100.0 * (r.max_us - r.min_us) / r.median_us, tflops, tile_tflops, gbps, 100.0 * frac);
+               100.0 * (r.max_us - r.min_us) / r.median_us, tflops, tile_tflops, gbps, 100.0 * frac, r.launches);
         fflush(stdout);
         if (csv)
-            fprintf(csv, "%s,%d,%d,%d,%d,%lld,%d,%d,%.3f,%.3f,%.3f,%.2f,%.2f,%.1f,%.4f,%.4f\n", bc.name, c->batch,
+            fprintf(csv, "%s,%d,%d,%d,%d,%lld,%d,%d,%.3f,%.3f,%.3f,%.2f,%.2f,%.1f,%.4f,%.4f,%d\n", bc.name, c->batch,
                     c->q_heads, c->kv_heads, c->head_dim, S, c->sink, c->recent, r.median_us, r.min_us,
-                    r.max_us, tflops, tile_tflops, gbps, tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps);
+                    r.max_us, tflops, tile_tflops, gbps, tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps,
+                    r.launches);
     }
     zz_launch_timer_free(&timer);
     cudaStreamDestroy(stream);

@@ -10,7 +10,8 @@
  *   decode_full_split                 its split kernel alone   } both taken from a captured
  *   decode_full_combine               its combine kernel alone } decode launch (kernel_cases.h)
  *   decode_streaming                  decode on a sink + recent ring
- *   decode_streaming_split, _combine  its two kernels alone, as for decode_full
+ *   decode_streaming_split, _combine  its two kernels alone, as for decode_full (combine
+ *                                     at B 1: llama2-7b's ring at B 8 is one split)
  *   cache_decode_full, _streaming     zz_cache_write of one token at position S
  *   cache_prefill_full, _streaming    zz_cache_write of T prompt tokens
  *   concat, gather, scatter           head copies of duo-cat and duo-gather, T tokens
@@ -82,7 +83,7 @@ static const grid_family grid[] = {
     {"decode_streaming_split", ZZ_KC_DECODE_SPLIT, ZZ_MASK_STREAMING, 0, 0, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
      {{ARR(b18)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
     {"decode_streaming_combine", ZZ_KC_DECODE_COMBINE, ZZ_MASK_STREAMING, 0, 0, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
-     {{ARR(b18)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
+     {{ARR(b1)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
     {"cache_decode_full", ZZ_KC_CACHE_WRITE, ZZ_MASK_FULL, 0, 1, 2, {ARG_B, ARG_S}, {{ARR(b18)}, {ARR(s_decode)}}},
     {"cache_decode_streaming", ZZ_KC_CACHE_WRITE, ZZ_MASK_STREAMING, 0, 1, 4, {ARG_B, ARG_S, ARG_SINK, ARG_RECENT},
      {{ARR(b18)}, {ARR(s32k)}, {ARR(sink)}, {ARR(recent256)}}},
@@ -147,25 +148,13 @@ static void drop_run(void) {
 
 /* The case's buffers and batch size, set up once per benchmark: Google
  * Benchmark calls the function several times (finding the iteration count,
- * repetitions). The batch: as many launches as take batch_s, from the
- * fastest of three single launches. */
+ * repetitions). */
 static int prepare(const zz_kernel_case *c, zz_error *err) {
     if (g.have_run && same_case(&g.run.c, c)) return 0;
     drop_run();
     if (zz_kernel_run_init(&g.run, c, g.dev.sm_count, g.rotate_bytes, g.stream, err)) return -1;
     g.have_run = 1;
-    g.batch = 1;
-    if (g.batch_s > 0) {
-        double fastest = 0;
-        for (int i = 0; i < 3; i++) {
-            double s;
-            if (zz_kernel_run_time(&g.run, &g.timer, 1, 1, &s, err)) return -1;
-            if (i == 0 || s < fastest) fastest = s;
-        }
-        double n = fastest > 0 ? g.batch_s / fastest : ZZ_KC_MAX_BATCH;
-        g.batch = n >= ZZ_KC_MAX_BATCH ? ZZ_KC_MAX_BATCH : n <= 1 ? 1 : (int)n + 1;
-    }
-    return 0;
+    return zz_kernel_run_batch_for(&g.run, &g.timer, g.batch_s, &g.batch, err);
 }
 
 static void fail(zz_gb_state *st, const zz_error *err) {

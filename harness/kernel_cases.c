@@ -379,3 +379,17 @@ fail:
     *t->release = 1; /* never leave the stream held */
     return -1;
 }
+
+int zz_kernel_run_batch_for(zz_kernel_run *r, zz_launch_timer *t, double target_s, int *launches, zz_error *err) {
+    *launches = 1;
+    if (target_s <= 0) return 0;
+    double fastest = 0;
+    for (int i = 0; i < 3; i++) {
+        double s;
+        if (zz_kernel_run_time(r, t, 1, 1, &s, err)) return -1;
+        if (i == 0 || s < fastest) fastest = s;
+    }
+    double n = fastest > 0 ? target_s / fastest : ZZ_KC_MAX_BATCH;
+    *launches = n >= ZZ_KC_MAX_BATCH ? ZZ_KC_MAX_BATCH : n <= 1 ? 1 : (int)n + 1;
+    return 0;
+}

@@ -128,4 +128,9 @@ void zz_launch_timer_free(zz_launch_timer *t);
 int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int launches, double *seconds,
                        zz_error *err);
 
+/* The batch size for a case: as many launches as take target_s of GPU
+ * time, judged by the fastest of three single launches (1 when target_s is
+ * 0, at most ZZ_KC_MAX_BATCH). */
+int zz_kernel_run_batch_for(zz_kernel_run *r, zz_launch_timer *t, double target_s, int *launches, zz_error *err);
+
 #endif
