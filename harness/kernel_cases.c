@@ -7,15 +7,6 @@
 
 #include "model.h"
 
-/* A launcher of kernels/attention.h failed: its message already has file:line. */
-#define KERNEL_OR_FAIL(call)                              \
-    do {                                                  \
-        if ((call) != ZZ_OK) {                            \
-            zz_errorf(err, "%s", zz_kernel_error());      \
-            goto fail;                                    \
-        }                                                 \
-    } while (0)
-
 const char *zz_kc_kind_name(zz_kc_kind kind) {
     switch (kind) {
     case ZZ_KC_PREFILL: return "prefill";
