@@ -8,9 +8,9 @@
  * graph (harness/kernel_cases.h): one launch alone between two events
  * carries 2-3 us of event and dispatch overhead, a batch pays it once. As in
  * nvbench, a blocking kernel holds the stream until the events and the graph
- * are enqueued, so the host's launch latency is not in the time. Every launch of a case reuses
- * the same buffers (L2 hot). Rates (work as harness/kernel_cases.h counts it,
- * shared with zz-gbench):
+ * are enqueued, so the host's launch latency is not in the time. Every
+ * launch of a case reuses the same buffers (L2 hot). Rates (work as
+ * harness/kernel_cases.h counts it, shared with zz-gbench):
  *   prefill  TFLOP/s of the attended query-key pairs (4·B·Hq·D per pair) and
  *            of the pairs on the tiles the kernel computes (streaming skips
  *            tiles, so the two differ)
@@ -107,7 +107,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     int samples = 20, decode_splits = 0;
-    double batch_us = 200;
+    double batch_us = ZZ_KC_BATCH_US_DEFAULT;
     const char *filter = NULL, *csv_path = NULL;
     static const struct option opts[] = {{"samples", required_argument, 0, 's'},
                                          {"filter", required_argument, 0, 'f'},
@@ -131,10 +131,9 @@ int main(int argc, char **argv) {
             break;
         }
         case 'b': {
-            char *end;
-            batch_us = strtod(optarg, &end);
-            if (*end || end == optarg || !(batch_us >= 0 && batch_us <= 1e6)) {
-                fprintf(stderr, "zz-kernel-bench: --batch-us %s: need a number of microseconds 0..1000000\n", optarg);
+            zz_error err;
+            if (zz_kernel_batch_us_parse(optarg, &batch_us, &err)) {
+                fprintf(stderr, "zz-kernel-bench: %s\n", err.msg);
                 return 2;
             }
             break;

@@ -318,7 +318,7 @@ int main(int argc, char **argv) {
     const int listing = listing_only(argc, argv);
     zz_gb_initialize(&argc, argv, usage);
     int hot = 0, rest = 1;
-    double batch_us = 200;
+    double batch_us = ZZ_KC_BATCH_US_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--hot")) {
             hot = 1;
@@ -330,10 +330,9 @@ int main(int argc, char **argv) {
             argv[rest++] = argv[i];
             continue;
         }
-        char *end;
-        batch_us = strtod(value, &end);
-        if (end == value || *end || !(batch_us >= 0 && batch_us <= 1e6)) {
-            fprintf(stderr, "zz-gbench: --batch-us %s: need a number of microseconds, 0 to 1e6\n", value);
+        zz_error err;
+        if (zz_kernel_batch_us_parse(value, &batch_us, &err)) {
+            fprintf(stderr, "zz-gbench: %s\n", err.msg);
             return 2;
         }
     }

@@ -1,8 +1,9 @@
-/* One kernel alone, timed launch by launch (kernel_cases.h). */
+/* One kernel alone, timed in batches replayed as a CUDA graph (kernel_cases.h). */
 #include "kernel_cases.h"
 #include "device.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
@@ -369,6 +370,15 @@ int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int la
 fail:
     *t->release = 1; /* never leave the stream held */
     return -1;
+}
+
+int zz_kernel_batch_us_parse(const char *text, double *us, zz_error *err) {
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v >= 0 && v <= 1e6))
+        return zz_errorf(err, "--batch-us %s: need a number of microseconds, 0 to 1e6", text);
+    *us = v;
+    return 0;
 }
 
 int zz_kernel_run_batch_for(zz_kernel_run *r, zz_launch_timer *t, double target_s, int *launches, zz_error *err) {

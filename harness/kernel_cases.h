@@ -128,6 +128,11 @@ void zz_launch_timer_free(zz_launch_timer *t);
 int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int launches, double *seconds,
                        zz_error *err);
 
+/* --batch-us of zz-kernel-bench and zz-gbench: the GPU time a timed batch
+ * aims at, in µs (0: one launch). Parses TEXT into *us, 0 to 1e6. */
+#define ZZ_KC_BATCH_US_DEFAULT 200
+int zz_kernel_batch_us_parse(const char *text, double *us, zz_error *err);
+
 /* The batch size for a case: as many launches as take target_s of GPU
  * time, judged by the fastest of three single launches (1 when target_s is
  * 0, at most ZZ_KC_MAX_BATCH). */
