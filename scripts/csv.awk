@@ -1,5 +1,7 @@
 # csv.awk: the one CSV reader of the awk scripts (plots/prep.awk,
-# profiles/summarize.awk); load it first: awk -f scripts/csv.awk -f SCRIPT.
+# profiles/summarize.awk, scripts/compare-runs, scripts/gbench-vs-kernels);
+# load it first: awk -f scripts/csv.awk -f SCRIPT, or prepend its text to an
+# inline program as the two shell scripts do.
 #
 # Split one CSV line (RFC 4180 quoting, no line breaks inside fields) into f.
 function csv(line, f,    n, q) {
