@@ -881,103 +881,215 @@ static int failed_in(zz_error *err, const char *label, zz_layout layout, const c
                      cause.msg);
 }
 
-/* One layout of a configuration in every mode: the memory check, --verify,
- * then one executor measured in each mode. */
 /* The report row of measurement (configuration, layout index, mode index). */
 static int *row_slot(run_state *s, int config, int layout_index, int mode_index) {
     return &s->rows[(config * s->o->n_layouts + layout_index) * s->o->n_modes + mode_index];
 }
 
-/* Pass 1: the latency of one layout in every mode, with no CUPTI in the
- * process yet. */
-static int measure_layout(run_state *s, const sweep_point *pt, int config, const char *label, int layout_index,
-                          zz_error *err) {
+/* One configuration's layouts: each one's plan-side report row and device
+ * bytes, and its executor while its group is measured. */
+typedef struct {
+    zz_report_row row[ZZ_LAYOUT_ZIGZAG + 1];  /* by layout index; row.skipped says why not measured */
+    double need[ZZ_LAYOUT_ZIGZAG + 1];
+    zz_executor *ex[ZZ_LAYOUT_ZIGZAG + 1];
+    double verify_error[ZZ_LAYOUT_ZIGZAG + 1];
+} config_layouts;
+
+static double layout_bytes(const run_state *s, const zz_plan *p) {
+    return zz_executor_device_bytes(p, s->info.device.sm_count) + MEMORY_HEADROOM;
+}
+
+/* Plans of every layout; a layout that does not fit in free device memory
+ * even alone is marked skipped (its rows go to the report). */
+static int plan_layouts(run_state *s, const sweep_point *pt, int config, const char *label, config_layouts *cl,
+                        zz_error *err) {
     const run_options *o = s->o;
-    const zz_layout layout = (zz_layout)o->layouts[layout_index];
-    if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan, err))
-        return failed_in(err, label, layout, NULL);
     size_t free_bytes, total_bytes;
     ZZ_CUDA_OR_DIE(cudaMemGetInfo(&free_bytes, &total_bytes));
-    const double need = zz_executor_device_bytes(&plan, s->info.device.sm_count) + MEMORY_HEADROOM +
-                        (o->cold ? 2.0 * s->info.device.l2_bytes : 0);
-    if (need > (double)free_bytes) {
-        zz_report_row row = zz_report_row_of(config, &plan, ZZ_MODE_EAGER, 0);
-        snprintf(row.skipped, sizeof row.skipped, "needs %.1f GiB, %.1f GiB free", need / GIB, free_bytes / GIB);
-        fprintf(stderr, "skip: %s %s: %s\n", label, zz_layout_name(layout), row.skipped);
+    const double flush = o->cold ? 2.0 * s->info.device.l2_bytes : 0;
+    for (int l = 0; l < o->n_layouts; l++) {
+        const zz_layout layout = (zz_layout)o->layouts[l];
+        if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan,
+                          err))
+            return failed_in(err, label, layout, NULL);
+        cl->row[l] = zz_report_row_of(config, &plan, ZZ_MODE_EAGER, 0);
+        cl->need[l] = layout_bytes(s, &plan);
+        cl->ex[l] = NULL;
+        cl->verify_error[l] = NAN;
+        if (cl->need[l] + flush > (double)free_bytes)
+            snprintf(cl->row[l].skipped, sizeof cl->row[l].skipped, "needs %.1f GiB, %.1f GiB free",
+                     (cl->need[l] + flush) / GIB, free_bytes / GIB);
+    }
+    return 0;
+}
+
+/* The next group [*first, *end) of layouts to measure together: from
+ * `from` on, those `wanted` (not skipped, and with a row to attribute in
+ * pass 2), as many consecutive ones as fit in free device memory together
+ * (at least one: each fits alone). 0 when none is left. */
+static int next_group(const run_state *s, const config_layouts *cl, const int *wanted, int from, int *first,
+                      int *end) {
+    const int n = s->o->n_layouts;
+    while (from < n && !wanted[from]) from++;
+    if (from == n) return 0;
+    size_t free_bytes, total_bytes;
+    ZZ_CUDA_OR_DIE(cudaMemGetInfo(&free_bytes, &total_bytes));
+    double room = (double)free_bytes - (s->o->cold ? 2.0 * s->info.device.l2_bytes : 0) - cl->need[from];
+    *first = from;
+    for (*end = from + 1; *end < n; (*end)++) {
+        if (!wanted[*end]) continue;
+        if (cl->need[*end] > room) break;
+        room -= cl->need[*end];
+    }
+    return 1;
+}
+
+/* Executors of the group's wanted layouts (with --verify first, in pass 1). */
+static int create_group(run_state *s, const sweep_point *pt, const char *label, config_layouts *cl,
+                        const int *wanted, int first, int end, int verify, zz_error *err) {
+    for (int l = first; l < end; l++) {
+        if (!wanted[l]) continue;
+        const zz_layout layout = (zz_layout)s->o->layouts[l];
+        if ((verify && verify_layout(s, pt, layout, label, &cl->verify_error[l], err)) ||
+            zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan,
+                          err) ||
+            zz_executor_create(&plan, s->stream, s->info.device.sm_count, &cl->ex[l], err))
+            return failed_in(err, label, layout, NULL);
+    }
+    return 0;
+}
+
+static void destroy_group(config_layouts *cl, int first, int end) {
+    for (int l = first; l < end; l++) {
+        zz_executor_destroy(cl->ex[l]);
+        cl->ex[l] = NULL;
+    }
+}
+
+/* Jobs of the group: every created layout × every mode that `keep` accepts. */
+typedef struct {
+    zz_measure_job job[(ZZ_LAYOUT_ZIGZAG + 1) * 2];
+    zz_measurement m[(ZZ_LAYOUT_ZIGZAG + 1) * 2];
+    int layout_index[(ZZ_LAYOUT_ZIGZAG + 1) * 2], mode_index[(ZZ_LAYOUT_ZIGZAG + 1) * 2];
+    int n;
+} group_jobs;
+
+static void make_jobs(run_state *s, int config, const config_layouts *cl, int first, int end, int pass,
+                      group_jobs *g) {
+    const run_options *o = s->o;
+    g->n = 0;
+    for (int l = first; l < end; l++)
+        for (int i = 0; cl->ex[l] && i < o->n_modes; i++) {
+            if (pass == 2 && *row_slot(s, config, l, i) < 0) continue;
+            const int j = g->n++;
+            memset(&g->m[j], 0, sizeof g->m[j]);
+            g->job[j] = (zz_measure_job){
+                .ex = cl->ex[l],
+                .opt = {.mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule},
+                .out = &g->m[j],
+                .name = zz_layout_name((zz_layout)o->layouts[l]),
+                .colour = layout_colour[o->layouts[l]]};
+            g->layout_index[j] = l;
+            g->mode_index[j] = i;
+        }
+}
+
+/* Pass 1's bookkeeping as each measurement's latency is final. */
+typedef struct {
+    run_state *s;
+    int config;
+    const char *label;
+    const config_layouts *cl;
+    const group_jobs *g;
+} latency_context;
+
+static void latency_done(void *context, int j, const zz_measurement *m) {
+    latency_context *c = context;
+    run_state *s = c->s;
+    const int l = c->g->layout_index[j];
+    int launches;
+    zz_executor_launches(c->cl->ex[l], &launches);
+    zz_report_row row = c->cl->row[l];
+    row.mode = c->g->job[j].opt.mode;
+    row.launches = launches;
+    row.verify_error = c->cl->verify_error[l];
+    *row_slot(s, c->config, l, c->g->mode_index[j]) = zz_report_add(&s->report, &row, m);
+    s->done++;
+    s->measured++;
+    progress(s, c->label, (zz_layout)s->o->layouts[l], row.mode, m);
+}
+
+/* Pass 1: the latency of every layout and mode of one configuration, with
+ * no CUPTI in the process yet, sampled interleaved in as few groups as
+ * device memory allows. */
+static int measure_config(run_state *s, const sweep_point *pt, int config, const char *label, zz_error *err) {
+    const run_options *o = s->o;
+    static config_layouts cl;
+    int wanted[ZZ_LAYOUT_ZIGZAG + 1];
+    if (plan_layouts(s, pt, config, label, &cl, err)) return -1;
+    for (int l = 0; l < o->n_layouts; l++) {
+        wanted[l] = !cl.row[l].skipped[0];
+        if (wanted[l]) continue;
+        fprintf(stderr, "skip: %s %s: %s\n", label, zz_layout_name((zz_layout)o->layouts[l]), cl.row[l].skipped);
         for (int i = 0; i < o->n_modes; i++) {
-            row.mode = (zz_mode)o->modes[i];
-            zz_report_add_skipped(&s->report, &row);
+            cl.row[l].mode = (zz_mode)o->modes[i];
+            zz_report_add_skipped(&s->report, &cl.row[l]);
         }
         s->done += o->n_modes;
         s->skipped += o->n_modes;
-        return 0;
     }
-    double verify_error = NAN;
-    zz_executor *ex;
-    if ((o->verify && verify_layout(s, pt, layout, label, &verify_error, err)) ||
-        zz_executor_create(&plan, s->stream, s->info.device.sm_count, &ex, err))
-        return failed_in(err, label, layout, NULL);
-    int launches, rc = 0;
-    zz_executor_launches(ex, &launches);
-    zz_nvtx_push(zz_layout_name(layout), layout_colour[layout]);
-    for (int i = 0; i < o->n_modes && !interrupted && rc == 0; i++) {
-        const zz_measure_options mo = {
-            .mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule};
-        zz_measurement m;
-        if ((rc = zz_measure_latency(ex, s->stream, &mo, &m, err))) {
-            failed_in(err, label, layout, zz_mode_name(mo.mode));
-            break;
+    static group_jobs g;
+    int first, end, rc = 0;
+    s->report.configs[config].groups = 0;
+    for (int from = 0; rc == 0 && !interrupted && next_group(s, &cl, wanted, from, &first, &end); from = end) {
+        s->report.configs[config].groups++;
+        if ((rc = create_group(s, pt, label, &cl, wanted, first, end, o->verify, err)) == 0) {
+            make_jobs(s, config, &cl, first, end, 1, &g);
+            latency_context context = {s, config, label, &cl, &g};
+            if ((rc = zz_measure_latencies(g.job, g.n, s->stream, latency_done, &context, &interrupted, err)))
+                failed_in(err, label, (zz_layout)o->layouts[first], "(interleaved group)");
+            for (int j = 0; j < g.n; j++) zz_measurement_free(&g.m[j]);
         }
-        zz_report_row row = zz_report_row_of(config, &plan, mo.mode, launches);
-        row.verify_error = verify_error;
-        *row_slot(s, config, layout_index, i) = zz_report_add(&s->report, &row, &m);
-        s->done++;
-        s->measured++;
-        progress(s, label, layout, mo.mode, &m);
-        zz_measurement_free(&m);
+        destroy_group(&cl, first, end);
     }
-    zz_nvtx_pop();
-    zz_executor_destroy(ex);
     return rc;
 }
 
-/* Pass 2: kernel attribution of one layout's measured modes, on a fresh
- * executor of the same plan, against the latencies of pass 1. */
-static int attribute_layout(run_state *s, const sweep_point *pt, int config, const char *label, int layout_index,
-                            zz_error *err) {
+/* Pass 2: kernel attribution of one configuration's measured rows, on
+ * fresh executors of the same plans, interleaved like pass 1. */
+static int attribute_config(run_state *s, const sweep_point *pt, int config, const char *label, zz_error *err) {
     const run_options *o = s->o;
-    const zz_layout layout = (zz_layout)o->layouts[layout_index];
-    int measured = 0;
-    for (int i = 0; i < o->n_modes; i++) measured |= *row_slot(s, config, layout_index, i) >= 0;
-    if (!measured) return 0;
-    zz_executor *ex;
-    if (zz_plan_build(&s->model, labels_for(&s->budgets[pt->sparsity], layout), layout, &pt->workload, &plan, err) ||
-        zz_executor_create(&plan, s->stream, s->info.device.sm_count, &ex, err))
-        return failed_in(err, label, layout, NULL);
-    int rc = 0;
-    zz_nvtx_push(zz_layout_name(layout), layout_colour[layout]);
-    for (int i = 0; i < o->n_modes && !interrupted && rc == 0; i++) {
-        const int row = *row_slot(s, config, layout_index, i);
-        if (row < 0) continue;
-        const zz_measure_options mo = {
-            .mode = (zz_mode)o->modes[i], .cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule};
-        zz_measurement m = {0};
-        m.latency = s->report.rows[row].latency;
-        if ((rc = zz_measure_kernels(ex, s->stream, &mo, s->cupti, &m, err))) {
-            failed_in(err, label, layout, zz_mode_name(mo.mode));
-        } else {
-            zz_report_add_kernels(&s->report, row, &m);
-            if (!o->quiet) {
-                const zz_step_time *st = &m.timeline.median_step;
-                fprintf(stderr, "kernels: %s %s %s: %.1f us of kernels, %.1f us idle of %.1f us\n", label,
-                        zz_layout_name(layout), zz_mode_name(mo.mode), st->busy_ns / 1e3, st->idle_ns / 1e3,
-                        st->latency_ns / 1e3);
-            }
-        }
-        zz_measurement_free(&m);
+    static config_layouts cl;
+    int wanted[ZZ_LAYOUT_ZIGZAG + 1];
+    if (plan_layouts(s, pt, config, label, &cl, err)) return -1;
+    for (int l = 0; l < o->n_layouts; l++) {
+        wanted[l] = 0;
+        for (int i = 0; i < o->n_modes; i++) wanted[l] |= *row_slot(s, config, l, i) >= 0;
     }
-    zz_nvtx_pop();
-    zz_executor_destroy(ex);
+    static group_jobs g;
+    int first, end, rc = 0;
+    for (int from = 0; rc == 0 && !interrupted && next_group(s, &cl, wanted, from, &first, &end); from = end) {
+        if ((rc = create_group(s, pt, label, &cl, wanted, first, end, 0, err)) == 0) {
+            make_jobs(s, config, &cl, first, end, 2, &g);
+            for (int j = 0; j < g.n; j++)
+                g.m[j].latency = s->report.rows[*row_slot(s, config, g.layout_index[j], g.mode_index[j])].latency;
+            if ((rc = zz_measure_attributions(g.job, g.n, s->stream, s->cupti, err)))
+                failed_in(err, label, (zz_layout)o->layouts[first], "(attribution group)");
+            for (int j = 0; rc == 0 && j < g.n; j++) {
+                const zz_layout layout = (zz_layout)o->layouts[g.layout_index[j]];
+                zz_report_add_kernels(&s->report, *row_slot(s, config, g.layout_index[j], g.mode_index[j]), &g.m[j]);
+                const zz_step_time *st = &g.m[j].timeline.median_step;
+                if (!o->quiet)
+                    fprintf(stderr, "kernels: %s %s %s: span %.1f us = %.1f us of kernels + %.1f us idle"
+                                    " - %.1f us overlap (clean median %.1f us)\n",
+                            label, zz_layout_name(layout), zz_mode_name(g.job[j].opt.mode), st->span_ns / 1e3,
+                            st->kernel_total_ns / 1e3, st->idle_ns / 1e3, st->overlap_ns / 1e3,
+                            g.m[j].latency.median * 1e6);
+            }
+            for (int j = 0; j < g.n; j++) zz_measurement_free(&g.m[j]);
+        }
+        destroy_group(&cl, first, end);
+    }
     return rc;
 }
 
@@ -998,7 +1110,6 @@ static int start_cupti(run_state *s, zz_error *err) {
 }
 
 static int run_sweep(run_state *s, zz_error *err) {
-    const run_options *o = s->o;
     for (int c = 0; c < s->n_points && !interrupted; c++) {
         const sweep_point *pt = &s->points[c];
         const zz_budget *b = &s->budgets[pt->sparsity];
@@ -1015,9 +1126,7 @@ static int run_sweep(run_state *s, zz_error *err) {
         char label[128];
         zz_report_config_label(&rc, label, sizeof label);
         zz_nvtx_push(label, 0);
-        int failed = 0;
-        for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
-            failed = measure_layout(s, pt, config, label, l, err);
+        const int failed = measure_config(s, pt, config, label, err);
         zz_nvtx_pop();
         if (failed) return -1;
         set_status(s, "running: latencies");
@@ -1029,9 +1138,7 @@ static int run_sweep(run_state *s, zz_error *err) {
         char label[128];
         zz_report_config_label(&s->report.configs[c], label, sizeof label);
         zz_nvtx_push(label, 0);
-        int failed = 0;
-        for (int l = 0; l < o->n_layouts && !interrupted && !failed; l++)
-            failed = attribute_layout(s, &s->points[c], c, label, l, err);
+        const int failed = attribute_config(s, &s->points[c], c, label, err);
         zz_nvtx_pop();
         if (failed) return -1;
         set_status(s, "running: kernel attribution");

@@ -157,8 +157,9 @@ void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
     zz_report_row *row = &r->rows[index];
     row->have_kernels = 1;
     row->median_step = m->timeline.median_step;
+    row->gap_median_ns = m->timeline.gap.n ? m->timeline.gap.median : NAN;
+    row->attributed_median_ns = m->timeline.latency.median;
     row->dropped_records = m->dropped_records;
-    row->kernel_scale = m->kernel_scale;
     const double steps = (double)m->timeline.steps, copy = r->info->ceilings.copy_gbps,
                  gemm = r->info->ceilings.gemm_tflops;
     for (size_t k = 0; k < m->n_kernels; k++) {
@@ -181,9 +182,14 @@ void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
 
 void zz_report_add_skipped(zz_report *r, const zz_report_row *row) { append_row(r, row); }
 
+double zz_report_row_host_share(const zz_report_row *row) {
+    return !row->skipped[0] && row->latency.n > 0 && row->latency.median > 0
+               ? row->host_enqueue.median / row->latency.median
+               : NAN;
+}
+
 int zz_report_row_host_paced(const zz_report_row *row) {
-    return !row->skipped[0] && row->latency.n > 0 &&
-           row->host_enqueue.median >= ZZ_HOST_PACED_FRACTION * row->latency.median;
+    return zz_report_row_host_share(row) >= ZZ_HOST_PACED_FRACTION;  /* false for NAN */
 }
 
 /* --------------------------------------------------------- overheads ---- */
@@ -192,10 +198,8 @@ int zz_report_mixed_layout(zz_layout l) {
     return l == ZZ_LAYOUT_DUO_CAT || l == ZZ_LAYOUT_DUO_GATHER || l == ZZ_LAYOUT_DUO_SLICES;
 }
 
-/* The median latency in ns: the median step's when CUPTI ran, whose parts add up to it. */
-static double median_ns(const zz_report_row *row) {
-    return row->have_kernels ? row->median_step.latency_ns : row->latency.median * 1e9;
-}
+/* The clean median latency in ns. */
+static double median_ns(const zz_report_row *row) { return row->latency.median * 1e9; }
 
 /* The measured zigzag row of a configuration and mode, or NULL. */
 static const zz_report_row *zigzag_row(const zz_report *r, int config, zz_mode mode) {
@@ -221,9 +225,9 @@ int zz_report_overheads(const zz_report *r, zz_report_overhead **out) {
                     continue;
                 zz_report_overhead o = {.config = c, .mode = mode, .layout = mixed->layout,
                                         .zigzag_latency_ns = median_ns(zig),
+                                        .latency_delta_ns = median_ns(mixed) - median_ns(zig),
                                         .have_parts = mixed->have_kernels && zig->have_kernels};
                 if (o.have_parts) o.delta = zz_overhead_of(&mixed->median_step, &zig->median_step);
-                else o.delta.latency = median_ns(mixed) - median_ns(zig);
                 (*out)[n++] = o;
             }
         }
@@ -235,10 +239,12 @@ int zz_report_overheads(const zz_report *r, zz_report_overhead **out) {
 
 static const char *const result_columns[] = {
     "retrieval_heads", "mixed_layers", "launches", "kv_bytes", "flops", "median_us", "min_us", "max_us",
-    "rel_spread", "rel_stdev", "noise", "samples", "verdict",
+    "rel_spread", "rel_stdev", "noise", "samples", "verdict", "host_enqueue_us", "host_share", "host_paced",
+    /* the attribution pass: span = Σ categories + idle − overlap */
+    "span_us", "outside_us", "span_inflation", "attributed_median_us", "gap_median_us",
     /* the categories in zz_category order (the assertion below keeps count), then: */
     "attn_full_us", "attn_streaming_us", "copy_us", "cache_us", "combine_us", "other_us",
-    "idle_us", "overlap_us", "host_enqueue_us", "dropped_records", "kernel_scale", "verify_rel_error",
+    "idle_us", "overlap_us", "dropped_records", "verify_rel_error",
 };
 _Static_assert(ZZ_CATEGORIES == 6, "results.csv names one column per category");
 
@@ -264,12 +270,19 @@ void zz_report_results_csv(const zz_report *r, zz_csv *c) {
         zz_csv_num(c, row->latency.noise);
         zz_csv_int(c, (long long)row->latency.n);
         zz_csv_str(c, zz_verdict_name(row->verdict));
-        for (int k = 0; k < ZZ_CATEGORIES; k++) zz_csv_num(c, row->have_kernels ? st->kernel_ns[k] / 1e3 : no);
-        zz_csv_num(c, row->have_kernels ? st->idle_ns / 1e3 : no);
-        zz_csv_num(c, row->have_kernels ? st->overlap_ns / 1e3 : no);
         zz_csv_num(c, row->host_enqueue.median * 1e6);
-        zz_csv_num(c, row->have_kernels ? (double)row->dropped_records : no);
-        zz_csv_num(c, row->have_kernels ? row->kernel_scale : no);
+        zz_csv_num(c, zz_report_row_host_share(row));
+        zz_csv_int(c, zz_report_row_host_paced(row));
+        const int have = row->have_kernels;
+        zz_csv_num(c, have ? st->span_ns / 1e3 : no);
+        zz_csv_num(c, have ? (median_ns(row) - st->span_ns) / 1e3 : no);
+        zz_csv_num(c, have ? st->span_ns / median_ns(row) - 1 : no);
+        zz_csv_num(c, have ? row->attributed_median_ns / 1e3 : no);
+        zz_csv_num(c, have ? row->gap_median_ns / 1e3 : no);
+        for (int k = 0; k < ZZ_CATEGORIES; k++) zz_csv_num(c, have ? st->kernel_ns[k] / 1e3 : no);
+        zz_csv_num(c, have ? st->idle_ns / 1e3 : no);
+        zz_csv_num(c, have ? st->overlap_ns / 1e3 : no);
+        zz_csv_num(c, have ? (double)row->dropped_records : no);
         zz_csv_num(c, row->verify_error);
         zz_csv_end_row(c);
     }
@@ -338,15 +351,23 @@ static void cell_us(FILE *f, int have, double ns) {
     else fprintf(f, " — |");
 }
 
+/* GPU-paced rows whose attributed span differs from the clean median by
+ * more than this are listed under the tables: there CUPTI (or drift
+ * between the passes) moved the step, and the parts are of a longer or
+ * shorter step than the headline. */
+#define SPAN_AGREEMENT 0.02
+
 static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mode mode) {
     int any = 0;
     for (int i = 0; i < r->n_rows && !any; i++) any = r->rows[i].config == config && r->rows[i].mode == mode;
     if (!any) return;
     char label[128];
     zz_report_config_label(&r->configs[config], label, sizeof label);
-    fprintf(f, "\n### %s, %s\n\n| layout | median µs | ± spread | samples | verdict |", label, zz_mode_name(mode));
+    fprintf(f, "\n### %s, %s\n\n| layout | median µs | ± spread | samples | verdict | host share | span µs | "
+               "span − median |",
+            label, zz_mode_name(mode));
     for (int k = 0; k < ZZ_CATEGORIES; k++) fprintf(f, " %s |", zz_category_name((zz_category)k));
-    fprintf(f, " idle | overlap | host enqueue |\n|---|--:|--:|--:|---|");
+    fprintf(f, " idle | overlap | gap / boundary |\n|---|--:|--:|--:|---|--:|--:|--:|");
     for (int k = 0; k < ZZ_CATEGORIES + 3; k++) fprintf(f, "--:|");
     fprintf(f, "\n");
     for (int i = 0; i < r->n_rows; i++) {
@@ -355,40 +376,78 @@ static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mo
         fprintf(f, "| %s |", zz_layout_name(row->layout));
         if (row->skipped[0]) {
             fprintf(f, " skipped: %s |", row->skipped);
-            for (int k = 0; k < ZZ_CATEGORIES + 6; k++) fprintf(f, " |");
+            for (int k = 0; k < ZZ_CATEGORIES + 9; k++) fprintf(f, " |");
             fprintf(f, "\n");
             continue;
         }
         const zz_step_time *st = &row->median_step;
-        fprintf(f, " %.1f | %.1f %% | %zu | %s%s |", median_ns(row) / 1e3, 100 * row->latency.rel_spread,
-                row->latency.n, zz_verdict_name(row->verdict), zz_report_row_host_paced(row) ? ", host-paced" : "");
-        for (int k = 0; k < ZZ_CATEGORIES; k++) cell_us(f, row->have_kernels, st->kernel_ns[k]);
-        cell_us(f, row->have_kernels, st->idle_ns);
-        cell_us(f, row->have_kernels, st->overlap_ns);
-        fprintf(f, " %.1f |\n", row->host_enqueue.median * 1e6);
+        const int have = row->have_kernels;
+        fprintf(f, " %.1f | %.1f %% | %zu | %s%s | %.0f %% |", median_ns(row) / 1e3, 100 * row->latency.rel_spread,
+                row->latency.n, zz_verdict_name(row->verdict), zz_report_row_host_paced(row) ? ", **host-paced**" : "",
+                100 * zz_report_row_host_share(row));
+        cell_us(f, have, st->span_ns);
+        if (have) fprintf(f, " %+.1f %% |", 100 * (st->span_ns / median_ns(row) - 1));
+        else fprintf(f, " — |");
+        for (int k = 0; k < ZZ_CATEGORIES; k++) cell_us(f, have, st->kernel_ns[k]);
+        cell_us(f, have, st->idle_ns);
+        cell_us(f, have, st->overlap_ns);
+        if (have && isfinite(row->gap_median_ns)) fprintf(f, " %.2f |\n", row->gap_median_ns / 1e3);
+        else fprintf(f, " — |\n");
+    }
+}
+
+/* The GPU-paced rows whose span strays from the clean median beyond SPAN_AGREEMENT. */
+static void summary_span_agreement(FILE *f, const zz_report *r) {
+    int checked = 0, beyond = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < r->n_rows; i++) {
+            const zz_report_row *row = &r->rows[i];
+            if (row->skipped[0] || !row->have_kernels || zz_report_row_host_paced(row)) continue;
+            const double inflation = row->median_step.span_ns / median_ns(row) - 1;
+            if (pass == 0) {
+                checked++;
+                beyond += fabs(inflation) > SPAN_AGREEMENT;
+            } else if (fabs(inflation) > SPAN_AGREEMENT) {
+                char label[128];
+                zz_report_config_label(&r->configs[row->config], label, sizeof label);
+                fprintf(f, "- %s %s %s: span %.1f µs, %+.1f %% against the clean median %.1f µs\n", label,
+                        zz_layout_name(row->layout), zz_mode_name(row->mode), row->median_step.span_ns / 1e3,
+                        100 * inflation, median_ns(row) / 1e3);
+            }
+        }
+        if (pass == 0 && checked)
+            fprintf(f, "\nAttributed span against the clean median: %d of %d GPU-paced rows within %g %%%s\n",
+                    checked - beyond, checked, 100 * SPAN_AGREEMENT,
+                    beyond ? "; in these CUPTI recording (or drift between the passes) moved the step:\n" : ".");
     }
 }
 
 static void summary_overheads(FILE *f, const zz_report *r, const zz_report_overhead *o, int n) {
     fprintf(f, "\n## Split overhead against zigzag\n\n"
-               "Δ = mixed layout − zigzag, same configuration and mode, between median steps: "
-               "Δ latency = Δ attention + Δ copy + Δ cache + Δ other + Δ idle − Δ overlap exactly "
-               "(other: combine and other kernels; µs, rounded to 0.1).\n\n");
+               "Δ = mixed layout − zigzag, same configuration and mode. Δ latency is between the clean medians "
+               "(CUPTI not loaded). Its decomposition is between the two median steps of the attribution pass "
+               "(both layouts' parts from that same pass): Δ span = Δ attention + Δ copy + Δ cache + Δ other + "
+               "Δ idle − Δ overlap exactly (other: combine and other kernels; idle: gaps between kernels inside "
+               "the span), and Δ outside = Δ latency − Δ span is what the spans leave out: launch to first "
+               "kernel, last kernel to event, and the attribution pass's difference from the clean pass. µs, "
+               "rounded to 0.1.\n\n");
     if (n == 0) {
         fprintf(f, "No mixed layout (duo-cat, duo-gather, duo-slices) was measured beside zigzag.\n");
         return;
     }
-    fprintf(f, "| configuration | mode | layout | zigzag µs | Δ latency µs | Δ %% | Δ attention | Δ copy | "
-               "Δ cache | Δ other | Δ idle | −Δ overlap |\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    fprintf(f, "| configuration | mode | layout | zigzag µs | Δ latency µs | Δ %% | Δ span | Δ attention | Δ copy | "
+               "Δ cache | Δ other | Δ idle | −Δ overlap | Δ outside |\n"
+               "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (int i = 0; i < n; i++) {
         char label[128];
         zz_report_config_label(&r->configs[o[i].config], label, sizeof label);
         const zz_overhead *d = &o[i].delta;
         fprintf(f, "| %s | %s | %s | %.1f | %+.1f | %+.1f %% |", label, zz_mode_name(o[i].mode),
-                zz_layout_name(o[i].layout), o[i].zigzag_latency_ns / 1e3, d->latency / 1e3,
-                100 * d->latency / o[i].zigzag_latency_ns);
-        const double parts[] = {d->attention, d->copy, d->cache, d->other, d->idle, 0.0 - d->overlap};  /* no -0.0 */
-        for (int k = 0; k < 6; k++) {
+                zz_layout_name(o[i].layout), o[i].zigzag_latency_ns / 1e3, o[i].latency_delta_ns / 1e3,
+                100 * o[i].latency_delta_ns / o[i].zigzag_latency_ns);
+        const double parts[] = {d->span,  d->attention, d->copy, d->cache, d->other,
+                                d->idle,  0.0 - d->overlap, o[i].latency_delta_ns - d->span};  /* no -0.0 */
+        for (int k = 0; k < 8; k++) {
             if (o[i].have_parts) fprintf(f, " %+.1f |", parts[k] / 1e3);
             else fprintf(f, " — |");
         }
@@ -410,17 +469,27 @@ char *zz_report_summary(const zz_report *r) {
     summary_head(f, r);
     summary_budget(f, r);
     fprintf(f, "\n## Step latency\n\n"
-               "Median step latency, ± its relative spread (max − min) / median, and the kernel time of the "
-               "median step by category (CUPTI): latency = kernels + idle − overlap. All in µs; host enqueue is "
-               "the median CPU time to enqueue one step. Host-paced: the CPU takes at least %g %% of the step to "
-               "enqueue it, so the latency is the host's launch rate, not the GPU's, and moves with the CPU from "
-               "run to run (the minimum, min_us in results.csv, is the steadier figure); compare such rows with "
-               "care.\n",
+               "Median step latency (CUDA events, CUPTI not loaded; the layouts of a configuration sampled "
+               "interleaved) and ± its relative spread (max − min) / median. Host share: the median CPU time to "
+               "enqueue one step over the median step. **host-paced**: the host share is at least %g %%, so the "
+               "latency is the host's launch rate, not the GPU's, and moves with the CPU from run to run (the "
+               "minimum, min_us in results.csv, is the steadier figure); compare such rows with care. The rest "
+               "comes from the attribution pass (CUPTI), from the step of median span: span = first kernel start "
+               "to last kernel end = kernels by category + idle (gaps between kernels) − overlap, exactly; "
+               "span − median compares it with the clean median; gap / boundary is the median gap between one "
+               "kernel's end and the next one's start (negative: they overlap). All in µs.\n",
             100 * ZZ_HOST_PACED_FRACTION);
     for (int c = 0; c < r->n_configs; c++) {
         summary_latency_table(f, r, c, ZZ_MODE_EAGER);
         summary_latency_table(f, r, c, ZZ_MODE_GRAPH);
+        if (r->configs[c].groups > 1) {
+            char label[128];
+            zz_report_config_label(&r->configs[c], label, sizeof label);
+            fprintf(f, "\nNote, %s: its layouts did not fit in device memory together and were sampled in %d "
+                       "groups, interleaved within each group only.\n", label, r->configs[c].groups);
+        }
     }
+    summary_span_agreement(f, r);
     summary_overheads(f, r, overheads, n);
     free(overheads);
     if (fclose(f) != 0) {

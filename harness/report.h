@@ -13,11 +13,16 @@
  * all finished rows.
  *
  * Times: results.csv and summary.md in µs; noise is the stopping rule's
- * (stats.h), rel_spread what summary.md quotes as ±. Kernel time by category, idle
- * and overlap come from the timeline's median step (timeline.h), so in
- * every row  median_us = Σ category + idle_us − overlap_us  exactly, and
- * the split overhead against zigzag is the difference of the two median
- * steps (zz_overhead_of): its parts add up to the Δ of the medians.
+ * (stats.h), rel_spread what summary.md quotes as ±. median_us is the
+ * clean latency (CUPTI not loaded), the headline. Kernel time by category,
+ * idle and overlap come from the attribution pass's median step
+ * (timeline.h), so in every row  span_us = Σ category + idle_us −
+ * overlap_us  exactly, all from the same attributed steps; outside_us =
+ * median_us − span_us (launch to first kernel, last kernel to event, and
+ * whatever the attribution pass's span differs from the clean latency by)
+ * and span_inflation = span_us / median_us − 1 say how the two passes
+ * compare. The split overhead against zigzag is the difference of the two
+ * median steps (zz_overhead_of): its parts add up to the Δ of the spans.
  * Without CUPTI those columns are empty and only Δ latency is reported.
  */
 #ifndef ZZ_REPORT_H
@@ -61,6 +66,7 @@ typedef struct {
     zz_cost duo, zigzag;
     int duo_mixed_layers;
     char note[256];        /* zz_budget.note: "" when Hkv divides R */
+    int groups;            /* interleaved groups its layouts were sampled in (memory); 1 ideally */
 } zz_report_config;
 
 /* One layout × mode of a configuration, measured or skipped. */
@@ -75,26 +81,27 @@ typedef struct {
     /* the measurement (seconds) */
     zz_stats latency, host_enqueue;
     zz_verdict verdict;
-    int have_kernels;           /* median_step is set */
-    zz_step_time median_step;   /* ns */
+    int have_kernels;           /* the fields below are set */
+    zz_step_time median_step;   /* ns, of the attribution pass: the step of median span */
+    double attributed_median_ns;  /* median event latency of the attributed steps (CUPTI recording) */
+    double gap_median_ns;       /* median gap per kernel boundary; NAN for one-launch steps */
     unsigned long long dropped_records;
-    double kernel_scale;  /* measure.h: < 1 when kernel times were scaled to fit the median */
     double verify_error;        /* worst relative error of --verify; NAN when not verified */
 } zz_report_row;
 
 /* A row is host-paced when the CPU needs at least this fraction of its
- * median step latency just to enqueue the step (both medians). The GPU then
- * waits on launches, at least in stretches of short kernels: the latency
- * follows the host's launch rate and moves with the CPU between runs. H100,
- * identical decode sweeps (results/README.md): eager rows whose host enqueue
- * took 31-99 % of the step moved by up to 24 % (zigzag 32K, at 31-38 %, by
- * 2.9 %) while their minima stayed within a few %; rows at 27 % or less,
- * and every graph row, moved by under 1 %. scripts/compare-runs uses the
- * same fraction. */
+ * median step latency just to enqueue the step (both medians): its host
+ * share. The GPU then waits on launches, at least in stretches of short
+ * kernels: the latency follows the host's launch rate and moves with the
+ * CPU between runs. The value comes from a calibration, not from a sweep:
+ * see bench/host_pacing.c and kernels/NOTES.md ("Host pacing"). Scripts
+ * read the verdict from results.csv's host_paced column. */
 #define ZZ_HOST_PACED_FRACTION 0.3
 
-/* 1 for a measured row that is host-paced, so summary.md can warn that its
- * latency is the CPU's; 0 otherwise, and always for a skipped row. */
+/* enqueue median / latency median of a measured row; NAN for a skipped one. */
+double zz_report_row_host_share(const zz_report_row *row);
+/* 1 for a measured row that is host-paced, so every table can warn that
+ * its latency is the CPU's; 0 otherwise, and always for a skipped row. */
 int zz_report_row_host_paced(const zz_report_row *row);
 
 typedef struct {
@@ -140,9 +147,10 @@ typedef struct {
     int config;
     zz_mode mode;
     zz_layout layout;         /* duo-cat, duo-gather or duo-slices */
-    double zigzag_latency_ns;
-    int have_parts;           /* both had CUPTI: the decomposition is set */
-    zz_overhead delta;        /* ns; latency only without parts */
+    double zigzag_latency_ns; /* clean median */
+    double latency_delta_ns;  /* Δ of the clean medians: the headline */
+    int have_parts;           /* both had CUPTI: delta is set */
+    zz_overhead delta;        /* ns, attribution pass: Δ span and its parts, Δ of the attributed latency */
 } zz_report_overhead;
 
 /* *out (free() it): one entry per measured mixed row that has a measured

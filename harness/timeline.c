@@ -24,6 +24,7 @@ void zz_timeline_free(zz_timeline *t) {
     free(t->names);
     free(t->steps);
     free(t->duration_ns);
+    free(t->gap_ns);
     free(t->name_id);
     *t = (zz_timeline){0};
 }
@@ -52,7 +53,7 @@ static int intern_name(zz_timeline *t, const char *name, zz_error *err) {
     return t->n_names++;
 }
 
-/* Room for n_steps in all three per-step arrays. An array that grew before
+/* Room for n_steps in all four per-step arrays. An array that grew before
  * another failed is kept: it is only larger than cap_steps says. */
 static int reserve_steps(zz_timeline *t, size_t n_steps, zz_error *err) {
     if (n_steps <= t->cap_steps) return 0;
@@ -65,18 +66,24 @@ static int reserve_steps(zz_timeline *t, size_t n_steps, zz_error *err) {
     if (duration) t->duration_ns = duration;
     int *name_id = realloc(t->name_id, cells * sizeof *name_id);
     if (name_id) t->name_id = name_id;
-    if (!steps || !duration || !name_id)
+    /* One more than the boundaries, so a one-launch step still gets a non-empty block. */
+    double *gap = realloc(t->gap_ns, cells * sizeof *gap);
+    if (gap) t->gap_ns = gap;
+    if (!steps || !duration || !name_id || !gap)
         return zz_errorf(err, "out of memory keeping the timeline of %zu steps", n_steps);
     t->cap_steps = cap;
     return 0;
 }
 
-/* One step's accounting from its records, already in start order. */
-static zz_step_time step_time(const zz_timeline *t, const zz_kernel_record *const *rec, uint64_t latency_ns) {
+/* One step's accounting from its records, already in start order; gap[k]
+ * receives boundary k's gap. */
+static zz_step_time step_time(const zz_timeline *t, const zz_kernel_record *const *rec, uint64_t latency_ns,
+                              double *gap) {
     zz_step_time st = {.latency_ns = (double)latency_ns};
     uint64_t busy = 0, run_start = rec[0]->start_ns, run_end = rec[0]->end_ns;
     for (int k = 0; k < t->n_launches; k++) {
         st.kernel_ns[t->launches[k].category] += (double)(rec[k]->end_ns - rec[k]->start_ns);
+        if (k > 0) gap[k - 1] = (double)rec[k]->start_ns - (double)run_end;
         if (rec[k]->start_ns > run_end) {
             busy += run_end - run_start;
             run_start = rec[k]->start_ns;
@@ -85,9 +92,11 @@ static zz_step_time step_time(const zz_timeline *t, const zz_kernel_record *cons
     }
     busy += run_end - run_start;
     for (int c = 0; c < ZZ_CATEGORIES; c++) st.kernel_total_ns += st.kernel_ns[c];
+    st.span_ns = (double)(run_end - rec[0]->start_ns);
     st.busy_ns = (double)busy;
-    st.idle_ns = st.latency_ns - st.busy_ns;
+    st.idle_ns = st.span_ns - st.busy_ns;
     st.overlap_ns = st.kernel_total_ns - st.busy_ns;
+    st.outside_ns = st.latency_ns - st.span_ns;
     return st;
 }
 
@@ -95,7 +104,7 @@ static zz_step_time step_time(const zz_timeline *t, const zz_kernel_record *cons
  * itself only the names may grow. */
 static int attribute(zz_timeline *t, const zz_kernel_record *const *rec, size_t n_rec, size_t n_other,
                      uint32_t stream, const uint64_t *latency_ns, size_t n_steps, zz_step_time *steps,
-                     double *duration, int *name_id, zz_error *err) {
+                     double *duration, double *gap, int *name_id, zz_error *err) {
     const size_t expected = n_steps * t->n_launches;
     for (size_t i = 0; i < n_rec && i < expected; i++) {
         const zz_launch *l = &t->launches[i % t->n_launches];
@@ -116,12 +125,12 @@ static int attribute(zz_timeline *t, const zz_kernel_record *const *rec, size_t 
                          " (%zu records of other streams ignored)",
                          n_rec, stream, n_steps, t->n_launches, expected, n_other);
     for (size_t s = 0; s < n_steps; s++) {
-        steps[s] = step_time(t, rec + s * t->n_launches, latency_ns[s]);
+        steps[s] = step_time(t, rec + s * t->n_launches, latency_ns[s], gap + s * t->n_launches);
         double slack = ZZ_CLOCK_SLACK_NS + ZZ_CLOCK_SLACK_REL * steps[s].latency_ns;
-        if (-steps[s].idle_ns > slack)
-            return zz_errorf(err, "step %zu: kernels busy %.3f us, more than the event-timed latency %.3f us"
+        if (-steps[s].outside_ns > slack)
+            return zz_errorf(err, "step %zu: kernels span %.3f us, more than the event-timed latency %.3f us"
                              " by over the %.3f us clock slack",
-                             t->n_steps + s, steps[s].busy_ns / 1e3, steps[s].latency_ns / 1e3, slack / 1e3);
+                             t->n_steps + s, steps[s].span_ns / 1e3, steps[s].latency_ns / 1e3, slack / 1e3);
     }
     return 0;
 }
@@ -146,7 +155,7 @@ int zz_timeline_add(zz_timeline *t, const zz_kernel_record *records, size_t n_re
 
     const size_t first_cell = t->n_steps * t->n_launches;
     rc = attribute(t, rec, n_rec, n_records - n_rec, stream, latency_ns, n_steps, t->steps + t->n_steps,
-                   t->duration_ns + first_cell, t->name_id + first_cell, err);
+                   t->duration_ns + first_cell, t->gap_ns + first_cell, t->name_id + first_cell, err);
     if (rc == 0) t->n_steps += n_steps;
 done:
     free(order);
@@ -154,21 +163,23 @@ done:
     return rc;
 }
 
-/* Steps in latency order, equal latencies by step number. */
+/* Steps in span order, equal spans by step number. */
 typedef struct {
-    double latency_ns;
+    double span_ns;
     size_t step;
 } step_key;
 
-static int compare_by_latency(const void *a, const void *b) {
+static int compare_by_span(const void *a, const void *b) {
     const step_key *x = a, *y = b;
-    if (x->latency_ns != y->latency_ns) return x->latency_ns < y->latency_ns ? -1 : 1;
+    if (x->span_ns != y->span_ns) return x->span_ns < y->span_ns ? -1 : 1;
     return (x->step > y->step) - (x->step < y->step);
 }
 
 static zz_step_time mean_of_two(const zz_step_time *a, const zz_step_time *b) {
     zz_step_time m = {
         .latency_ns = (a->latency_ns + b->latency_ns) / 2,
+        .span_ns = (a->span_ns + b->span_ns) / 2,
+        .outside_ns = (a->outside_ns + b->outside_ns) / 2,
         .kernel_total_ns = (a->kernel_total_ns + b->kernel_total_ns) / 2,
         .busy_ns = (a->busy_ns + b->busy_ns) / 2,
         .idle_ns = (a->idle_ns + b->idle_ns) / 2,
@@ -176,6 +187,20 @@ static zz_step_time mean_of_two(const zz_step_time *a, const zz_step_time *b) {
     };
     for (int c = 0; c < ZZ_CATEGORIES; c++) m.kernel_ns[c] = (a->kernel_ns[c] + b->kernel_ns[c]) / 2;
     return m;
+}
+
+/* Every boundary's gap of every step, pooled; n == 0 when a step has one launch. */
+static int gap_stats(const zz_timeline *t, zz_stats *out, zz_error *err) {
+    const size_t per_step = (size_t)t->n_launches - 1, n = per_step * t->n_steps;
+    *out = (zz_stats){0};
+    if (n == 0) return 0;
+    double *gaps = malloc(n * sizeof *gaps);
+    if (!gaps) return zz_errorf(err, "out of memory summarising %zu kernel gaps", n);
+    for (size_t s = 0; s < t->n_steps; s++)
+        memcpy(gaps + s * per_step, t->gap_ns + s * t->n_launches, per_step * sizeof *gaps);
+    int rc = zz_stats_of(gaps, n, out, err);
+    free(gaps);
+    return rc;
 }
 
 /* Statistics across steps of the quantity at byte offset `field` of zz_step_time. */
@@ -195,17 +220,20 @@ int zz_timeline_summarize(const zz_timeline *t, zz_timeline_summary *out, zz_err
     }
     zz_timeline_summary sum = {.steps = t->n_steps, .launches = t->n_launches};
     if (stats_of_field(t, offsetof(zz_step_time, latency_ns), scratch, &sum.latency, err) ||
+        stats_of_field(t, offsetof(zz_step_time, span_ns), scratch, &sum.span, err) ||
+        stats_of_field(t, offsetof(zz_step_time, outside_ns), scratch, &sum.outside, err) ||
         stats_of_field(t, offsetof(zz_step_time, kernel_total_ns), scratch, &sum.kernel_total, err) ||
         stats_of_field(t, offsetof(zz_step_time, busy_ns), scratch, &sum.busy, err) ||
         stats_of_field(t, offsetof(zz_step_time, idle_ns), scratch, &sum.idle, err) ||
-        stats_of_field(t, offsetof(zz_step_time, overlap_ns), scratch, &sum.overlap, err))
+        stats_of_field(t, offsetof(zz_step_time, overlap_ns), scratch, &sum.overlap, err) ||
+        gap_stats(t, &sum.gap, err))
         goto done;
     for (int c = 0; c < ZZ_CATEGORIES; c++)
         if (stats_of_field(t, offsetof(zz_step_time, kernel_ns) + c * sizeof(double), scratch, &sum.kernel[c], err))
             goto done;
 
-    for (size_t s = 0; s < t->n_steps; s++) order[s] = (step_key){t->steps[s].latency_ns, s};
-    qsort(order, t->n_steps, sizeof *order, compare_by_latency);
+    for (size_t s = 0; s < t->n_steps; s++) order[s] = (step_key){t->steps[s].span_ns, s};
+    qsort(order, t->n_steps, sizeof *order, compare_by_span);
     const zz_step_time *lower = &t->steps[order[(t->n_steps - 1) / 2].step];
     const zz_step_time *upper = &t->steps[order[t->n_steps / 2].step];
     sum.median_step = lower == upper ? *lower : mean_of_two(lower, upper);
@@ -315,6 +343,8 @@ static int is_attention(zz_category c) {
 zz_overhead zz_overhead_of(const zz_step_time *mixed, const zz_step_time *zigzag) {
     zz_overhead d = {
         .latency = mixed->latency_ns - zigzag->latency_ns,
+        .span = mixed->span_ns - zigzag->span_ns,
+        .outside = mixed->outside_ns - zigzag->outside_ns,
         .idle = mixed->idle_ns - zigzag->idle_ns,
         .overlap = mixed->overlap_ns - zigzag->overlap_ns,
     };

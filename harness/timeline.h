@@ -10,24 +10,35 @@
  * flush, say) on another stream. A name that lacks its tag, or a record
  * count other than N × n_launches, fails with the step and position.
  *
- * Per step, all in ns:
+ * Per step, all in ns, from that step's own records (nothing is taken
+ * from another pass or rescaled):
+ *   span          first kernel's start to last kernel's end: the GPU side of the step
  *   kernel_ns[c]  durations of the category's kernels, summed
  *   busy          union of the kernel intervals
- *   overlap       kernel_total - busy: kernels running at once (0 on one stream)
- *   idle          latency - busy: launch gaps inside the event-timed step
- * so that, exactly, latency = sum of kernel_ns + idle - overlap.
- * Event and CUPTI timestamps come from different timers: busy may exceed the
- * latency by ZZ_CLOCK_SLACK_NS + ZZ_CLOCK_SLACK_REL · latency (event timer
- * resolution is about 0.5 µs per end), which shows as a slightly negative
- * idle and is kept as measured; more than that is an error.
+ *   overlap       kernel_total - busy: kernels running at once (a dependent
+ *                 launched early by programmatic dependent launch, say)
+ *   idle          span - busy: the gaps between kernels inside the span
+ *                 (launch gaps; in eager mode also waits on the host)
+ *   outside       latency - span: start event to first kernel and last
+ *                 kernel to stop event, on the step's own event latency
+ * so that, exactly, span = sum of kernel_ns + idle - overlap, and
+ * latency = span + outside. Event and CUPTI timestamps come from different
+ * timers: the span may exceed the event latency by ZZ_CLOCK_SLACK_NS +
+ * ZZ_CLOCK_SLACK_REL · latency (event timer resolution is about 0.5 µs per
+ * end), which shows as a slightly negative outside and is kept as measured;
+ * more than that is an error.
+ * Kernel boundaries: the gap at boundary k is kernel k+1's start minus
+ * the latest end among kernels 0..k (negative where it started before
+ * that end: an overlap); zz_timeline_summary.gap pools every boundary of
+ * every step.
  *
  * Split overhead of a mixed layout against zigzag: the difference of the
- * two *median steps*. The median step is the step of median latency; for
- * an even count, the field-by-field mean of the two middle steps. Its
- * latency is exactly the median latency, and since every per-step identity
- * is linear, the median step's fields keep it, so the parts add up to the Δ
- * of the median latencies exactly:
- *   Δlatency = Δattention + Δcopy + Δcache + Δother + Δidle - Δoverlap
+ * two *median steps* of the same (attribution) pass. The median step is
+ * the step of median span; for an even count, the field-by-field mean of
+ * the two middle steps. Since every per-step identity is linear, the median
+ * step keeps them, so the parts add up to the Δ of the median spans
+ * exactly:
+ *   Δspan = Δattention + Δcopy + Δcache + Δother + Δidle - Δoverlap
  * with attention = every attn-* category, other = combine + other. (Medians
  * of each part would not add up to the median of the sum.) Inputs are whole
  * ns, so the median step holds whole or half ns and the doubles are exact.
@@ -62,7 +73,8 @@ typedef struct {
 } zz_launch;
 
 typedef struct {
-    double latency_ns;  /* event-timed */
+    double latency_ns;  /* event-timed, with CUPTI recording */
+    double span_ns, outside_ns;
     double kernel_ns[ZZ_CATEGORIES];
     double kernel_total_ns;
     double busy_ns, idle_ns, overlap_ns;
@@ -75,6 +87,7 @@ typedef struct {
     size_t n_steps, cap_steps;
     zz_step_time *steps;
     double *duration_ns;  /* [step][launch] */
+    double *gap_ns;       /* [step][boundary]: n_launches - 1 per step */
     int *name_id;         /* [step][launch]: index into names */
     char **names;         /* distinct kernel names, owned */
     int n_names;
@@ -91,9 +104,10 @@ void zz_timeline_free(zz_timeline *t);
 typedef struct {
     size_t steps;
     int launches;  /* per step */
-    zz_stats latency, kernel_total, busy, idle, overlap;  /* each across steps, ns */
+    zz_stats latency, span, outside, kernel_total, busy, idle, overlap;  /* each across steps, ns */
     zz_stats kernel[ZZ_CATEGORIES];
-    zz_step_time median_step;  /* whose fields add up; see the top of this file */
+    zz_stats gap;              /* every kernel boundary of every step, ns; n == 0 for one-launch steps */
+    zz_step_time median_step;  /* of median span, whose fields add up; see the top of this file */
 } zz_timeline_summary;
 
 int zz_timeline_summarize(const zz_timeline *t, zz_timeline_summary *out, zz_error *err);
@@ -113,9 +127,10 @@ typedef struct {
 /* *out (free() it) holds *n rows, by total time, largest first. */
 int zz_timeline_kernels(const zz_timeline *t, zz_kernel_summary **out, size_t *n, zz_error *err);
 
-/* mixed - zigzag, ns: latency = attention + copy + cache + other + idle - overlap. */
+/* mixed - zigzag, ns: span = attention + copy + cache + other + idle - overlap,
+ * and latency = span + outside (the attribution pass's event latency). */
 typedef struct {
-    double latency, attention, copy, cache, other, idle, overlap;
+    double latency, span, outside, attention, copy, cache, other, idle, overlap;
 } zz_overhead;
 
 /* Pass each measurement's summary.median_step. */

@@ -22,14 +22,16 @@
 typedef struct {
     double kernel_us[ZZ_CATEGORIES];
     double idle_us, overlap_us;
+    double outside_us;  /* clean median - span */
 } step_parts;
 
 #define STEPS 100
 
 static const char *const kernel_names[] = {"_Z19decode_split_kernelv", "void copy<a, b>(int)"};
 
-/* A measurement whose median step has these parts; without CUPTI only the
- * latency (latency_us) is set. */
+/* A measurement whose median step has these parts and whose clean median is
+ * span + outside; the attributed steps' events read 10 µs more than the
+ * span. Without CUPTI only the latency (latency_us) is set. */
 static zz_measurement measurement(const step_parts *p, double latency_us, int with_kernels) {
     zz_measurement m = {0};
     zz_step_time st = {0};
@@ -41,8 +43,10 @@ static zz_measurement measurement(const step_parts *p, double latency_us, int wi
         st.idle_ns = p->idle_us * 1e3;
         st.overlap_ns = p->overlap_us * 1e3;
         st.busy_ns = st.kernel_total_ns - st.overlap_ns;
-        st.latency_ns = st.busy_ns + st.idle_ns;
-        latency_us = st.latency_ns / 1e3;
+        st.span_ns = st.busy_ns + st.idle_ns;
+        st.outside_ns = 10e3;
+        st.latency_ns = st.span_ns + st.outside_ns;
+        latency_us = st.span_ns / 1e3 + p->outside_us;
     }
     const double s = latency_us * 1e-6;
     m.latency = (zz_stats){.n = STEPS, .median = s, .min = 0.99 * s, .max = 1.03 * s, .mean = s, .stdev = 0.004 * s,
@@ -53,8 +57,9 @@ static zz_measurement measurement(const step_parts *p, double latency_us, int wi
     if (with_kernels) {
         m.timeline.steps = STEPS;
         m.timeline.median_step = st;
+        m.timeline.latency = (zz_stats){.n = STEPS, .median = st.latency_ns};
+        m.timeline.gap = (zz_stats){.n = 7 * STEPS, .median = 500};
         m.dropped_records = 0;
-        m.kernel_scale = 1.0;
         static zz_kernel_summary kernels[2];
         kernels[0] = (zz_kernel_summary){kernel_names[0], ZZ_CAT_ATTN_FULL, 32 * STEPS, 60e6, 18e3, 120e9, 240e12};
         kernels[1] = (zz_kernel_summary){kernel_names[1], ZZ_CAT_COPY, 16 * STEPS, 3e6, 1.8e3, 6e9, 0};
@@ -64,11 +69,12 @@ static zz_measurement measurement(const step_parts *p, double latency_us, int wi
     return m;
 }
 
-/* zigzag: 800 µs; duo-cat: 996 µs = zigzag + 70 attention + 60 copy + 15
- * cache + 5 other (combine) + 50 idle - 4 overlap; duo-slices: 833 µs. */
-static const step_parts zigzag_parts = {{600, 100, 0, 20, 10, 0}, 70, 0};
-static const step_parts duo_cat_parts = {{640, 130, 60, 35, 15, 0}, 120, 4};
-static const step_parts duo_slices_parts = {{620, 110, 0, 35, 12, 0}, 56, 0};
+/* Spans: zigzag 800 µs; duo-cat 996 µs = zigzag + 70 attention + 60 copy +
+ * 15 cache + 5 other (combine) + 50 idle - 4 overlap; duo-slices 833 µs.
+ * Clean medians: the spans, but duo-cat's 3 µs more (999 µs). */
+static const step_parts zigzag_parts = {{600, 100, 0, 20, 10, 0}, 70, 0, 0};
+static const step_parts duo_cat_parts = {{640, 130, 60, 35, 15, 0}, 120, 4, 3};
+static const step_parts duo_slices_parts = {{620, 110, 0, 35, 12, 0}, 56, 0, 0};
 
 static zz_run_info info;
 static zz_report report;
@@ -140,7 +146,7 @@ static int free_report(void **state) {
 /* ---- an RFC 4180 reader for whole files ---- */
 
 #define MAX_ROWS 16
-#define MAX_FIELDS 40
+#define MAX_FIELDS 48
 
 typedef struct {
     int rows, fields[MAX_ROWS];
@@ -217,19 +223,20 @@ static void test_overhead_against_zigzag_adds_up_exactly(void **state) {
     assert_int_equal(o[0].mode, ZZ_MODE_EAGER);
     assert_true(o[0].have_parts);
     const zz_overhead *d = &o[0].delta;
-    assert_true(d->latency == 196e3);
+    assert_true(fabs(o[0].latency_delta_ns - 199e3) < 1e-6);  /* clean medians, from seconds */
+    assert_true(d->span == 196e3);                /* the attribution pass */
     assert_true(d->attention == 70e3 && d->copy == 60e3 && d->cache == 15e3 && d->other == 5e3);
     assert_true(d->idle == 50e3 && d->overlap == 4e3);
-    assert_true(d->attention + d->copy + d->cache + d->other + d->idle - d->overlap == d->latency);
-    assert_true(o[0].zigzag_latency_ns == 800e3);
+    assert_true(d->attention + d->copy + d->cache + d->other + d->idle - d->overlap == d->span);
+    assert_true(fabs(o[0].zigzag_latency_ns - 800e3) < 1e-6);
     assert_int_equal(o[1].layout, ZZ_LAYOUT_DUO_SLICES);
-    assert_true(o[1].delta.latency == 33e3);
+    assert_true(fabs(o[1].latency_delta_ns - 33e3) < 1e-6);
     assert_true(o[1].delta.attention + o[1].delta.copy + o[1].delta.cache + o[1].delta.other + o[1].delta.idle -
-                    o[1].delta.overlap == o[1].delta.latency);
+                    o[1].delta.overlap == o[1].delta.span);
     /* without CUPTI: the Δ of the medians only */
     assert_int_equal(o[2].mode, ZZ_MODE_GRAPH);
     assert_false(o[2].have_parts);
-    assert_true(fabs(o[2].delta.latency - 60e3) < 1e-6);
+    assert_true(fabs(o[2].latency_delta_ns - 60e3) < 1e-6);
     free(o);
 }
 
@@ -249,18 +256,20 @@ static void test_summary_tables(void **state) {
                  "8 kv heads per layer do not divide the 141 retrieval heads.");
     /* latency tables: CUPTI parts, dashes without, and the skip */
     expect_in(s, "### decode B=1 S=32K sparsity 0.5, eager");
-    expect_in(s, "| duo-cat | 996.0 | 4.0 % | 100 | converged | "
-                 "640.0 | 130.0 | 60.0 | 35.0 | 15.0 | 0.0 | 120.0 | 4.0 | 150.0 |");
+    expect_in(s, "| duo-cat | 999.0 | 4.0 % | 100 | converged | 15 % | 996.0 | -0.3 % | "
+                 "640.0 | 130.0 | 60.0 | 35.0 | 15.0 | 0.0 | 120.0 | 4.0 | 0.50 |");
     expect_in(s, "### decode B=1 S=32K sparsity 0.5, graph");
-    expect_in(s, "| zigzag | 700.0 | 4.0 % | 100 | converged | — | — | — | — | — | — | — | — | 150.0 |");
+    expect_in(s, "| zigzag | 700.0 | 4.0 % | 100 | converged | 21 % | — | — | — | — | — | — | — | — | — | — | — |");
     expect_in(s, "| full | skipped: needs 90.0 GiB, 70.0 GiB free |");
     /* the split overhead and its parts */
-    expect_in(s, "| decode B=1 S=32K sparsity 0.5 | eager | duo-cat | 800.0 | +196.0 | +24.5 % | "
-                 "+70.0 | +60.0 | +15.0 | +5.0 | +50.0 | -4.0 |");
-    expect_in(s, "| decode B=1 S=32K sparsity 0.5 | eager | duo-slices | 800.0 | +33.0 | +4.1 % | "
-                 "+30.0 | +0.0 | +15.0 | +2.0 | -14.0 | +0.0 |");
+    expect_in(s, "| decode B=1 S=32K sparsity 0.5 | eager | duo-cat | 800.0 | +199.0 | +24.9 % | +196.0 | "
+                 "+70.0 | +60.0 | +15.0 | +5.0 | +50.0 | -4.0 | +3.0 |");
+    expect_in(s, "| decode B=1 S=32K sparsity 0.5 | eager | duo-slices | 800.0 | +33.0 | +4.1 % | +33.0 | "
+                 "+30.0 | +0.0 | +15.0 | +2.0 | -14.0 | +0.0 | +0.0 |");
     expect_in(s, "| decode B=1 S=32K sparsity 0.5 | graph | duo-cat | 700.0 | +60.0 | +8.6 % | "
-                 "— | — | — | — | — | — |");
+                 "— | — | — | — | — | — | — | — |");
+    /* every span within 2 % of its clean median: said once */
+    expect_in(s, "Attributed span against the clean median: 4 of 4 GPU-paced rows within 2 %.");
     /* every table row has as many cells as its header */
     for (const char *line = s; *line;) {
         const char *end = strchr(line, '\n');
@@ -312,10 +321,10 @@ static void test_host_paced_rows_are_marked(void **state) {
     assert_true(zz_report_row_host_paced(&r.rows[boundary]));
     char *s = zz_report_summary(&r);
     assert_non_null(s);
-    expect_in(s, "Host-paced: the CPU takes at least 30 % of the step to enqueue it");
-    expect_in(s, "| streaming | 100.0 | 4.0 % | 100 | timeout, host-paced | — |");
-    expect_in(s, "| zigzag | 100.0 | 4.0 % | 100 | converged | — |");
-    expect_in(s, "| duo-cat | 100.0 | 4.0 % | 100 | converged, host-paced | — |");
+    expect_in(s, "**host-paced**: the host share is at least 30 %");
+    expect_in(s, "| streaming | 100.0 | 4.0 % | 100 | timeout, **host-paced** | 60 % | — |");
+    expect_in(s, "| zigzag | 100.0 | 4.0 % | 100 | converged | 20 % | — |");
+    expect_in(s, "| duo-cat | 100.0 | 4.0 % | 100 | converged, **host-paced** | 30 % | — |");
     free(s);
     zz_report_free(&r);
 }
@@ -334,8 +343,9 @@ static void test_skipped_row_is_never_host_paced(void **state) {
 
 static const char results_header[] =
     "model,phase,batch,ctx,chunk,sink,recent,sparsity,layout,mode,l2,retrieval_heads,mixed_layers,launches,"
-    "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,attn_full_us,attn_streaming_us,"
-    "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,host_enqueue_us,dropped_records,kernel_scale,verify_rel_error\n";
+    "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,host_enqueue_us,host_share,"
+    "host_paced,span_us,outside_us,span_inflation,attributed_median_us,gap_median_us,attn_full_us,attn_streaming_us,"
+    "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,dropped_records,verify_rel_error\n";
 
 static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     (void)state;
@@ -356,15 +366,23 @@ static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     assert_string_equal(cell(&t, duo, "samples"), "100");
     assert_string_equal(cell(&t, duo, "noise"), "0.003");
     assert_string_equal(cell(&t, duo, "verify_rel_error"), "");
-    assert_true(number(&t, duo, "median_us") == 996);
+    assert_true(fabs(number(&t, duo, "median_us") - 999) < 1e-9);
+    assert_true(number(&t, duo, "span_us") == 996);
+    assert_true(fabs(number(&t, duo, "outside_us") - 3) < 1e-9);
+    assert_true(fabs(number(&t, duo, "span_inflation") - (996.0 / 999 - 1)) < 1e-15);
+    assert_true(number(&t, duo, "attributed_median_us") == 1006);
+    assert_true(number(&t, duo, "gap_median_us") == 0.5);
     assert_true(number(&t, duo, "copy_us") == 60);
+    assert_true(fabs(number(&t, duo, "host_share") - 150.0 / 999) < 1e-15);
+    assert_string_equal(cell(&t, duo, "host_paced"), "0");
     for (int r = 1; r < t.rows; r++) {
         if (!cell(&t, r, "attn_full_us")[0]) continue;
         static const char *const parts[] = {"attn_full_us", "attn_streaming_us", "copy_us", "cache_us",
                                             "combine_us",   "other_us",          "idle_us"};
         double sum = -number(&t, r, "overlap_us");
         for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) sum += number(&t, r, parts[k]);
-        assert_true(sum == number(&t, r, "median_us"));
+        assert_true(sum == number(&t, r, "span_us"));
+        assert_true(fabs(number(&t, r, "span_us") + number(&t, r, "outside_us") - number(&t, r, "median_us")) < 1e-9);
     }
     /* without CUPTI: empty kernel fields, the event-timed median */
     int graph = row_of(&t, "decode", "zigzag", "graph");
@@ -372,7 +390,8 @@ static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     assert_string_equal(cell(&t, graph, "attn_full_us"), "");
     assert_string_equal(cell(&t, graph, "idle_us"), "");
     assert_string_equal(cell(&t, graph, "dropped_records"), "");
-    assert_string_equal(cell(&t, graph, "kernel_scale"), "");
+    assert_string_equal(cell(&t, graph, "span_us"), "");
+    assert_string_equal(cell(&t, graph, "gap_median_us"), "");
     int prefill = row_of(&t, "prefill", "streaming", "eager");
     assert_string_equal(cell(&t, prefill, "chunk"), "4096");
     free_csv(&t);

@@ -63,8 +63,10 @@ static void record_step(recorder *r, const uint64_t *gap, const uint64_t *dur) {
 
 static const uint64_t dur1[MIXED_LAUNCHES] = {1000, 500, 20000, 3000, 2000, 500, 6000, 1500};
 static const uint64_t gap1[MIXED_LAUNCHES] = {300, 200, 200, 200, 200, 200, 200, 200};
-/* kernels 34500, gaps 1700, plus 800 of event overhead around the step */
+/* kernels 34500; the span holds them and the 7 gaps after the first
+ * (1400); the events add the first gap (300) and 800 more around it */
 #define STEP1_LATENCY 37000
+#define STEP1_SPAN    35900
 
 static void test_one_step_is_accounted_by_category_layer_and_kernel(void **state) {
     (void)state;
@@ -87,8 +89,17 @@ static void test_one_step_is_accounted_by_category_layer_and_kernel(void **state
     assert_float_equal(st->kernel_total_ns, 34500, 0);
     assert_float_equal(st->busy_ns, 34500, 0);
     assert_float_equal(st->overlap_ns, 0, 0);
-    /* The gap before the first kernel is not inside the union: 37000 - 34500. */
-    assert_float_equal(st->idle_ns, 2500, 0);
+    /* The span starts at the first kernel: the gap before it is outside. */
+    assert_float_equal(st->span_ns, STEP1_SPAN, 0);
+    assert_float_equal(st->idle_ns, 1400, 0);
+    assert_float_equal(st->outside_ns, STEP1_LATENCY - STEP1_SPAN, 0);
+    assert_float_equal(st->latency_ns, STEP1_LATENCY, 0);
+
+    zz_timeline_summary sum;
+    assert_int_equal(zz_timeline_summarize(&t, &sum, &err), 0);
+    assert_int_equal(sum.gap.n, MIXED_LAUNCHES - 1);  /* boundaries, not launches */
+    assert_float_equal(sum.gap.median, 200, 0);
+    assert_float_equal(sum.gap.min, 200, 0);
 
     double layer_ns[2];
     assert_int_equal(zz_timeline_layer_medians(&t, layer_ns, &err), 0);
@@ -235,7 +246,34 @@ static void test_overlapping_kernels_count_once_in_the_union(void **state) {
     assert_float_equal(st->kernel_total_ns, 10 + 15 + 10 + 3, 0);
     assert_float_equal(st->busy_ns, 20 + 10, 0);
     assert_float_equal(st->overlap_ns, 8, 0);
-    assert_float_equal(st->idle_ns, 20, 0);
+    assert_float_equal(st->span_ns, 40, 0);
+    assert_float_equal(st->idle_ns, 10, 0);  /* [20,30]: the one gap inside the span */
+    assert_float_equal(st->outside_ns, 10, 0);
+    /* Boundary gaps against the latest end so far: 1005-1010, 1030-1020, 1032-1040. */
+    zz_timeline_summary sum;
+    assert_int_equal(zz_timeline_summarize(&t, &sum, &err), 0);
+    assert_int_equal(sum.gap.n, 3);
+    assert_float_equal(sum.gap.min, -8, 0);
+    assert_float_equal(sum.gap.median, -5, 0);
+    assert_float_equal(sum.gap.max, 10, 0);
+    zz_timeline_free(&t);
+}
+
+static void test_a_one_launch_step_has_no_boundaries(void **state) {
+    (void)state;
+    static const zz_launch one[] = {{0, ZZ_CAT_ATTN_FULL, "a", 0, 0}};
+    const zz_kernel_record rec[] = {{"a", 100, 180, 1}, {"a", 300, 390, 1}};
+    const uint64_t latency[] = {95, 97};
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, one, 1, &err), 0);
+    assert_int_equal(zz_timeline_add(&t, rec, 2, 1, latency, 2, &err), 0);
+    zz_timeline_summary sum;
+    assert_int_equal(zz_timeline_summarize(&t, &sum, &err), 0);
+    assert_int_equal(sum.gap.n, 0);
+    assert_float_equal(sum.median_step.span_ns, 85, 0);  /* mean of 80 and 90 */
+    assert_float_equal(sum.median_step.idle_ns, 0, 0);
+    assert_float_equal(sum.median_step.outside_ns, 11, 0);  /* mean of 15 and 7 */
     zz_timeline_free(&t);
 }
 
@@ -246,14 +284,14 @@ static void test_kernels_longer_than_the_step_fail_beyond_the_clock_slack(void *
     assert_int_equal(zz_timeline_init(&t, mixed_step, MIXED_LAUNCHES, &err), 0);
     recorder r = {0};
     record_step(&r, gap1, dur1);
-    /* busy 34500; latency L may fall short of it by 2000 + L/1000 ns. */
-    uint64_t latency = 32468;  /* short by 2032 <= 2032.468 */
+    /* span 35900; latency L may fall short of it by 2000 + L/1000 ns. */
+    uint64_t latency = 33867;  /* short by 2033 <= 2033.867 */
     assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, &latency, 1, &err), 0);
-    assert_float_equal(t.steps[0].idle_ns, -2032, 0);  /* kept as measured */
-    latency = 32467;  /* short by 2033 > 2032.467 */
+    assert_float_equal(t.steps[0].outside_ns, -2033, 0);  /* kept as measured */
+    latency = 33866;  /* short by 2034 > 2033.866 */
     assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, &latency, 1, &err), -1);
-    expect_message(&err, "step 1: kernels busy 34.500 us, more than the event-timed latency 32.467 us"
-                         " by over the 2.032 us clock slack");
+    expect_message(&err, "step 1: kernels span 35.900 us, more than the event-timed latency 33.866 us"
+                         " by over the 2.034 us clock slack");
     zz_timeline_free(&t);
 }
 
@@ -281,20 +319,20 @@ static uint64_t next_random(uint64_t *seed) {
 }
 
 /* n steps of mixed_step with jittered durations and gaps; the event latency
- * adds jitter of its own, sometimes below the union (within the slack). */
+ * adds jitter of its own, sometimes below the span (within the slack). */
 static void measure_noisy(zz_timeline *t, int n, uint64_t extra_copy_ns, uint64_t seed) {
     zz_error err = {""};
     assert_int_equal(zz_timeline_init(t, mixed_step, MIXED_LAUNCHES, &err), 0);
     for (int s = 0; s < n; s++) {
         recorder r = {.clock_ns = 1000000 + 100000 * (uint64_t)s};
-        uint64_t gap[MIXED_LAUNCHES], dur[MIXED_LAUNCHES], busy = 0;
+        uint64_t gap[MIXED_LAUNCHES], dur[MIXED_LAUNCHES], span = 0;
         for (int k = 0; k < MIXED_LAUNCHES; k++) {
             gap[k] = k ? 150 + next_random(&seed) % 300 : 0;
             dur[k] = dur1[k] + next_random(&seed) % 700 + (k == 4 ? extra_copy_ns : 0);
-            busy += dur[k];
+            span += gap[k] + dur[k];
         }
         record_step(&r, gap, dur);
-        uint64_t latency = busy + next_random(&seed) % 4000 - 1000;
+        uint64_t latency = span + next_random(&seed) % 4000 - 1000;
         assert_int_equal(zz_timeline_add(t, r.rec, r.n, 7, &latency, 1, &err), 0);
     }
 }
@@ -302,7 +340,8 @@ static void measure_noisy(zz_timeline *t, int n, uint64_t extra_copy_ns, uint64_
 static void expect_parts_add_up(const zz_overhead *d) {
     /* Whole-ns inputs keep every double exact: equality, not tolerance. */
     double parts = d->attention + d->copy + d->cache + d->other + d->idle - d->overlap;
-    if (parts != d->latency) fail_msg("parts %.17g != delta %.17g", parts, d->latency);
+    if (parts != d->span) fail_msg("parts %.17g != delta of the spans %.17g", parts, d->span);
+    if (d->span + d->outside != d->latency) fail_msg("span + outside != latency");
 }
 
 static void test_split_overhead_parts_add_up_to_the_median_delta(void **state) {
@@ -318,17 +357,18 @@ static void test_split_overhead_parts_add_up_to_the_median_delta(void **state) {
         assert_int_equal(zz_timeline_summarize(&zigzag, &sz, &err), 0);
         assert_int_equal(sm.steps, (size_t)counts[i][0]);
         assert_int_equal(sm.launches, MIXED_LAUNCHES);
-        /* The median step's latency is the median latency... */
-        assert_true(sm.median_step.latency_ns == sm.latency.median);
-        assert_true(sz.median_step.latency_ns == sz.latency.median);
+        /* The median step's span is the median span... */
+        assert_true(sm.median_step.span_ns == sm.span.median);
+        assert_true(sz.median_step.span_ns == sz.span.median);
         /* ...and its own account adds up. */
         const zz_step_time *m = &sm.median_step;
         double sum = m->idle_ns - m->overlap_ns;
         for (int c = 0; c < ZZ_CATEGORIES; c++) sum += m->kernel_ns[c];
-        assert_true(sum == m->latency_ns);
+        assert_true(sum == m->span_ns);
+        assert_true(m->span_ns + m->outside_ns == m->latency_ns);
 
         zz_overhead d = zz_overhead_of(&sm.median_step, &sz.median_step);
-        assert_true(d.latency == sm.latency.median - sz.latency.median);
+        assert_true(d.span == sm.span.median - sz.span.median);
         expect_parts_add_up(&d);
         zz_timeline_free(&mixed);
         zz_timeline_free(&zigzag);
@@ -362,9 +402,11 @@ static void test_split_overhead_finds_where_the_time_went(void **state) {
     assert_int_equal(zz_timeline_summarize(&mixed, &sm, &err), 0);
     assert_int_equal(zz_timeline_summarize(&zigzag, &sz, &err), 0);
     assert_float_equal(sm.kernel[ZZ_CAT_COPY].median, 6000, 0);
-    assert_float_equal(sm.idle.median, 2500 + 1000, 0);
+    assert_float_equal(sm.idle.median, 1400 + 1000, 0);
     zz_overhead d = zz_overhead_of(&sm.median_step, &sz.median_step);
     assert_float_equal(d.latency, 5000, 0);
+    assert_float_equal(d.span, 5000, 0);
+    assert_float_equal(d.outside, 0, 0);
     assert_float_equal(d.copy, 4000, 0);
     assert_float_equal(d.idle, 1000, 0);
     assert_float_equal(d.attention, 0, 0);
@@ -377,9 +419,9 @@ static void test_split_overhead_finds_where_the_time_went(void **state) {
 
 static void test_each_category_lands_in_its_part(void **state) {
     (void)state;
-    /* 100 = 40 + 20 + 10 + 5 + 7 + 3 + 20 - 5;  60 = 30 + 10 + 3 + 1 + 16 */
-    zz_step_time mixed = {.latency_ns = 100, .idle_ns = 20, .overlap_ns = 5};
-    zz_step_time zigzag = {.latency_ns = 60, .idle_ns = 16};
+    /* spans 100 = 40 + 20 + 10 + 5 + 7 + 3 + 20 - 5 and 60 = 30 + 10 + 3 + 1 + 16 */
+    zz_step_time mixed = {.latency_ns = 110, .span_ns = 100, .outside_ns = 10, .idle_ns = 20, .overlap_ns = 5};
+    zz_step_time zigzag = {.latency_ns = 62, .span_ns = 60, .outside_ns = 2, .idle_ns = 16};
     mixed.kernel_ns[ZZ_CAT_CACHE] = 7;
     mixed.kernel_ns[ZZ_CAT_COPY] = 3;
     zigzag.kernel_ns[ZZ_CAT_CACHE] = 3;
@@ -391,7 +433,9 @@ static void test_each_category_lands_in_its_part(void **state) {
     zigzag.kernel_ns[ZZ_CAT_ATTN_FULL] = 30;
     zigzag.kernel_ns[ZZ_CAT_OTHER] = 10;
     zz_overhead d = zz_overhead_of(&mixed, &zigzag);
-    assert_float_equal(d.latency, 40, 0);
+    assert_float_equal(d.latency, 48, 0);
+    assert_float_equal(d.span, 40, 0);
+    assert_float_equal(d.outside, 8, 0);
     assert_float_equal(d.attention, 30, 0);
     assert_float_equal(d.copy, 2, 0);
     assert_float_equal(d.cache, 4, 0);
@@ -425,6 +469,7 @@ int main(void) {
         cmocka_unit_test(test_a_wrong_kernel_names_step_position_and_both_names),
         cmocka_unit_test(test_a_wrong_record_count_says_how_many),
         cmocka_unit_test(test_overlapping_kernels_count_once_in_the_union),
+        cmocka_unit_test(test_a_one_launch_step_has_no_boundaries),
         cmocka_unit_test(test_kernels_longer_than_the_step_fail_beyond_the_clock_slack),
         cmocka_unit_test(test_bad_launch_lists_are_refused),
         cmocka_unit_test(test_split_overhead_parts_add_up_to_the_median_delta),
