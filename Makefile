@@ -42,7 +42,7 @@ GPU_TESTS := $(patsubst tests/gpu/%.c,bin/tests/gpu/%,$(wildcard tests/gpu/test_
 .PHONY: all test test-gpu bench plots profile clean deps-test need-gpu FORCE
 .DELETE_ON_ERROR:
 
-EXECUTABLES := bin/zz-bench bin/zz-kernel-bench
+EXECUTABLES := bin/zz-bench bin/zz-kernel-bench bin/zz-host-pacing
 
 all: $(EXECUTABLES) bin/zz-gbench $(CPU_TESTS) $(GPU_TESTS)
 
@@ -68,6 +68,7 @@ LIBS := build/libzzharness.a build/libzzkernels.a
 
 bin/zz-bench: bench/zz_bench.c $(LIBS) $(HEADERS)
 bin/zz-kernel-bench: bench/kernel_bench.c $(LIBS) $(HEADERS)
+bin/zz-host-pacing: bench/host_pacing.c $(LIBS) $(HEADERS)
 $(EXECUTABLES):
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(CUDA_LIBS) -o $@

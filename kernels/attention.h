@@ -127,6 +127,10 @@ int zz_fill_uniform(bf16 *x, long long n, unsigned long long seed, float scale, 
  * release must be host memory mapped for the device (cudaHostAllocMapped). */
 int zz_block_stream(volatile int *release, cudaStream_t stream);
 
+/* One thread that spins for `cycles` SM clock cycles: a kernel of known,
+ * data-free duration for the host-pacing calibration (bench/host_pacing.c). */
+int zz_spin(long long cycles, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

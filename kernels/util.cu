@@ -8,7 +8,11 @@
  * A stream blocker, as nvbench does it: a one-thread kernel spins until the
  * host sets a flag, so the host can enqueue the start event, the work and the
  * stop event behind it and then release them at once. Without it, the time
- * between the events of a short kernel includes the host's launch latency. */
+ * between the events of a short kernel includes the host's launch latency.
+ *
+ * A spin kernel of a given cycle count: steps of kernels whose durations are
+ * known and need no data, to find where a step's latency starts following
+ * the host's launch rate (bench/host_pacing.c). */
 #include "common.cuh"
 
 __device__ __forceinline__ unsigned long long splitmix64(unsigned long long x) {
@@ -50,6 +54,19 @@ extern "C" int zz_block_stream(volatile int *release, cudaStream_t stream) {
     ZZ_REQUIRE(release != NULL, "stream blocker needs a host-mapped flag");
     *release = 0;
     stream_blocker_kernel<<<1, 1, 0, stream>>>(release, 2000000000ULL);
+    ZZ_CHECK_LAUNCH();
+    return ZZ_OK;
+}
+
+__global__ void spin_kernel(long long cycles) {
+    const long long start = clock64();
+    while (clock64() - start < cycles) {
+    }
+}
+
+extern "C" int zz_spin(long long cycles, cudaStream_t stream) {
+    ZZ_REQUIRE(cycles >= 0, "spin: %lld cycles", cycles);
+    spin_kernel<<<1, 1, 0, stream>>>(cycles);
     ZZ_CHECK_LAUNCH();
     return ZZ_OK;
 }
