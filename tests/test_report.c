@@ -313,7 +313,7 @@ static void test_host_paced_rows_are_marked(void **state) {
     zz_report_init(&r, &info);
     zz_report_config c = config_of(ZZ_DECODE, 1, 8192, 0, 0.5, "");
     assert_int_equal(zz_report_add_config(&r, &c), 0);
-    int streaming = add_enqueue_share(&r, ZZ_LAYOUT_STREAMING, ZZ_STOP_TIMEOUT, 0.6);
+    int streaming = add_enqueue_share(&r, ZZ_LAYOUT_STREAMING, ZZ_STOP_TIMEOUT, 0.97);
     int zigzag = add_enqueue_share(&r, ZZ_LAYOUT_ZIGZAG, ZZ_STOP_CONVERGED, 0.2);
     int boundary = add_enqueue_share(&r, ZZ_LAYOUT_DUO_CAT, ZZ_STOP_CONVERGED, ZZ_HOST_PACED_FRACTION);
     assert_true(zz_report_row_host_paced(&r.rows[streaming]));
@@ -321,10 +321,14 @@ static void test_host_paced_rows_are_marked(void **state) {
     assert_true(zz_report_row_host_paced(&r.rows[boundary]));
     char *s = zz_report_summary(&r);
     assert_non_null(s);
-    expect_in(s, "**host-paced**: the host share is at least 30 %");
-    expect_in(s, "| streaming | 100.0 | 4.0 % | 100 | timeout, **host-paced** | 60 % | — |");
+    char line[128];
+    snprintf(line, sizeof line, "**host-paced**: the host share is at least %g %%", 100 * ZZ_HOST_PACED_FRACTION);
+    expect_in(s, line);
+    expect_in(s, "| streaming | 100.0 | 4.0 % | 100 | timeout, **host-paced** | 97 % | — |");
     expect_in(s, "| zigzag | 100.0 | 4.0 % | 100 | converged | 20 % | — |");
-    expect_in(s, "| duo-cat | 100.0 | 4.0 % | 100 | converged, **host-paced** | 30 % | — |");
+    snprintf(line, sizeof line, "| duo-cat | 100.0 | 4.0 %% | 100 | converged, **host-paced** | %.0f %% | — |",
+             100 * ZZ_HOST_PACED_FRACTION);
+    expect_in(s, line);
     free(s);
     zz_report_free(&r);
 }
@@ -335,7 +339,7 @@ static void test_skipped_row_is_never_host_paced(void **state) {
     zz_report_row row = planned_row(0, ZZ_LAYOUT_FULL, ZZ_MODE_EAGER);
     assert_false(zz_report_row_host_paced(&row));  /* not measured: no latency at all */
     row.latency = (zz_stats){.n = STEPS, .median = 100e-6};
-    row.host_enqueue = (zz_stats){.n = STEPS, .median = 90e-6};
+    row.host_enqueue = (zz_stats){.n = STEPS, .median = 95e-6};
     assert_true(zz_report_row_host_paced(&row));
     snprintf(row.skipped, sizeof row.skipped, "needs 90.0 GiB, 70.0 GiB free");
     assert_false(zz_report_row_host_paced(&row));
