@@ -44,6 +44,11 @@ GPU_TESTS := $(patsubst tests/gpu/%.c,bin/tests/gpu/%,$(wildcard tests/gpu/test_
 
 EXECUTABLES := bin/zz-bench bin/zz-kernel-bench bin/zz-host-pacing
 
+# The published DuoAttention patterns (README: "The published patterns"):
+# the default sweep's pattern, and the tests about the published data, which
+# skip without them (tests/published.h).
+export ZZ_DUO_PATTERNS ?= ../shared/duo-patterns
+
 all: $(EXECUTABLES) bin/zz-gbench $(CPU_TESTS) $(GPU_TESTS)
 
 build/libzzkernels.a: $(KERNEL_OBJ)
@@ -113,8 +118,8 @@ test-gpu: need-gpu $(GPU_TESTS)
 	scripts/run-tests $(GPU_TESTS)
 
 # The default sweep (README's main command): Llama-3-8B shapes at sparsity
-# 0.5, on the published DuoAttention pattern when ../shared holds it, else
-# a seeded synthetic one (summary.md names it). On the H100 it takes 170 s:
+# 0.5, on the published DuoAttention pattern when ZZ_DUO_PATTERNS holds it,
+# else a seeded synthetic one (summary.md names it). On the H100 it takes 170 s:
 # decode 32 s (30 measurements of 0.5 s of GPU time each, in steps of
 # 0.4-6 ms), prefill 8K 20 s and 32K 117 s (a full-attention 32K step is
 # 0.94 s: 3 warm-ups, 10 samples and 10 attribution steps with CUPTI, 22 s
@@ -123,7 +128,7 @@ test-gpu: need-gpu $(GPU_TESTS)
 # never meets the noise target: some 7 minutes if no decode one did.
 # Prefill stops at 32K: at 128K one full-attention step alone takes 15 s.
 # BENCH_ARGS adds flags; a later flag wins.
-BENCH_PATTERN_DIR := ../shared/duo-patterns/Llama-3-8B-Instruct-Gradient-1048k
+BENCH_PATTERN_DIR := $(ZZ_DUO_PATTERNS)/Llama-3-8B-Instruct-Gradient-1048k
 BENCH_PATTERN := $(if $(wildcard $(BENCH_PATTERN_DIR)/full_attention_heads.tsv),--pattern $(BENCH_PATTERN_DIR),--synthetic random:1)
 # Contexts are zz-bench run's defaults (decode 8K, 32K, 128K; prefill 8K,
 # 32K), so a --ctx in BENCH_ARGS sets both phases.

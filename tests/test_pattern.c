@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "pattern.h"
+#include "published.h"
 
 #define FIXTURES "tests/fixtures/"
-#define PUBLISHED "../shared/duo-patterns/"
 
 static const zz_model tiny = {"tiny", 4, 4, 2, 64};
 
@@ -65,18 +65,20 @@ static void test_null_missing_key_and_missing_config_keep_defaults(void **state)
 static void test_published_folders_load_with_their_shapes(void **state) {
     (void)state;
     static const struct {
-        const char *dir, *preset;
+        const char *folder, *preset;
         int kv_heads;
     } folders[] = {
-        {PUBLISHED "Llama-2-7B-32K-Instruct", "llama2-7b", 32},
-        {PUBLISHED "Llama-3-8B-Instruct-Gradient-1048k", "llama3-8b", 8},
-        {PUBLISHED "Llama-3-8B-Instruct-Gradient-4194k", "llama3-8b", 8},
-        {PUBLISHED "Meta-Llama-3.1-8B-Instruct", "llama3-8b", 8},
-        {PUBLISHED "Mistral-7B-Instruct-v0.2", "mistral-7b", 8},
-        {PUBLISHED "Mistral-7B-Instruct-v0.3", "mistral-7b", 8},
+        {"Llama-2-7B-32K-Instruct", "llama2-7b", 32},
+        {"Llama-3-8B-Instruct-Gradient-1048k", "llama3-8b", 8},
+        {"Llama-3-8B-Instruct-Gradient-4194k", "llama3-8b", 8},
+        {"Meta-Llama-3.1-8B-Instruct", "llama3-8b", 8},
+        {"Mistral-7B-Instruct-v0.2", "mistral-7b", 8},
+        {"Mistral-7B-Instruct-v0.3", "mistral-7b", 8},
     };
+    char dir[512];
     for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++) {
-        load_preset_ok(folders[i].dir, folders[i].preset);
+        published_folder(folders[i].folder, dir, sizeof dir);
+        load_preset_ok(dir, folders[i].preset);
         assert_int_equal(pattern.layers, 32);
         assert_int_equal(pattern.kv_heads, folders[i].kv_heads);
         assert_int_equal(pattern.sink, 128);
@@ -86,23 +88,25 @@ static void test_published_folders_load_with_their_shapes(void **state) {
                 assert_true(pattern.alpha[l][h] >= 0 && pattern.alpha[l][h] <= 1);
     }
     /* First value of Llama-3-8B-Instruct-Gradient-1048k, and a tiny negative one clipped. */
-    load_preset_ok(PUBLISHED "Llama-3-8B-Instruct-Gradient-1048k", "llama3-8b");
+    published_folder("Llama-3-8B-Instruct-Gradient-1048k", dir, sizeof dir);
+    load_preset_ok(dir, "llama3-8b");
     assert_true(pattern.alpha[0][0] == 0.859375);
     assert_true(pattern.alpha[0][4] == 0.0);
 }
 
+/* llama3-shaped has Llama-3-8B's 32 rows of 8 columns. */
 static void test_wrong_model_names_the_expected_shape(void **state) {
     (void)state;
     zz_model m;
     zz_error err = {""};
-    assert_int_equal(zz_model_preset("llama3-8b", &m, &err), 0);
-    assert_int_equal(zz_pattern_load(PUBLISHED "Llama-2-7B-32K-Instruct", &m, &pattern, &err), -1);
-    assert_string_equal(err.msg, PUBLISHED "Llama-2-7B-32K-Instruct/full_attention_heads.tsv:1: "
-                                           "expected 8 columns (kv heads of llama3-8b), found 32");
+    assert_int_equal(zz_model_preset("llama2-7b", &m, &err), 0);
+    assert_int_equal(zz_pattern_load(FIXTURES "llama3-shaped", &m, &pattern, &err), -1);
+    assert_string_equal(err.msg, FIXTURES "llama3-shaped/full_attention_heads.tsv:1: "
+                                          "expected 32 columns (kv heads of llama2-7b), found 8");
     assert_int_equal(zz_model_preset("llama3-70b", &m, &err), 0);
-    assert_int_equal(zz_pattern_load(PUBLISHED "Llama-3-8B-Instruct-Gradient-1048k", &m, &pattern, &err), -1);
-    assert_string_equal(err.msg, PUBLISHED "Llama-3-8B-Instruct-Gradient-1048k/full_attention_heads.tsv:33: "
-                                           "expected 80 rows (layers of llama3-70b), found 32");
+    assert_int_equal(zz_pattern_load(FIXTURES "llama3-shaped", &m, &pattern, &err), -1);
+    assert_string_equal(err.msg, FIXTURES "llama3-shaped/full_attention_heads.tsv:33: "
+                                          "expected 80 rows (layers of llama3-70b), found 32");
 }
 
 static void expect_load_error(const char *dir, const char *want) {
@@ -300,7 +304,9 @@ static void test_budget_rejects_sparsity_out_of_range(void **state) {
 static void test_published_llama3_at_half_sparsity(void **state) {
     (void)state;
     zz_error err = {""};
-    load_preset_ok(PUBLISHED "Llama-3-8B-Instruct-Gradient-1048k", "llama3-8b");
+    char dir[512];
+    published_folder("Llama-3-8B-Instruct-Gradient-1048k", dir, sizeof dir);
+    load_preset_ok(dir, "llama3-8b");
     assert_int_equal(zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err), 0);
     assert_int_equal(zz_labels_retrieval(&budget.duo), 128);
     assert_int_equal(zz_labels_retrieval(&budget.zigzag), 128);
