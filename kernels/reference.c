@@ -351,17 +351,109 @@ int ref_cache_slot(int sink, int recent, int pos) {
     return sink + (pos - sink) % recent;
 }
 
+void ref_cache_write(const zz_heads *h, int slots, int sink, int recent, int pos0, int tokens,
+                     const bf16 *new_k, const bf16 *new_v, bf16 *k_cache, bf16 *v_cache) {
+    check_heads(h);
+    REQUIRE(new_k && new_v && k_cache && v_cache && pos0 >= 0 && tokens >= 0);
+    const size_t tok = (size_t)h->kv_heads * h->head_dim;
+    for (int t = 0; t < tokens; t++) {
+        const int slot = ref_cache_slot(sink, recent, pos0 + t);
+        REQUIRE(slot < slots);
+        for (int b = 0; b < h->batch; b++) {
+            const size_t src = ((size_t)b * tokens + t) * tok, dst = ((size_t)b * slots + slot) * tok;
+            memcpy(k_cache + dst, new_k + src, tok * sizeof(bf16));
+            memcpy(v_cache + dst, new_v + src, tok * sizeof(bf16));
+        }
+    }
+}
+
 void ref_cache_update(const zz_heads *h, int slots, int sink, int recent, int pos,
                       const bf16 *new_k, const bf16 *new_v, bf16 *k_cache, bf16 *v_cache) {
-    check_heads(h);
-    REQUIRE(new_k && new_v && k_cache && v_cache);
-    const int slot = ref_cache_slot(sink, recent, pos);
-    REQUIRE(slot < slots);
-    const size_t tok = (size_t)h->kv_heads * h->head_dim;
-    for (int b = 0; b < h->batch; b++) {
-        memcpy(k_cache + ((size_t)b * slots + slot) * tok, new_k + b * tok, tok * sizeof(bf16));
-        memcpy(v_cache + ((size_t)b * slots + slot) * tok, new_v + b * tok, tok * sizeof(bf16));
+    ref_cache_write(h, slots, sink, recent, pos, 1, new_k, new_v, k_cache, v_cache);
+}
+
+/* --------------------------------------------------------- test inputs ---- */
+
+/* splitmix64, as a double uniform in [0, 1). */
+static double unit_random(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+/* One query row (reference.h, "Peaky test inputs"): aimed at `target` (a
+ * key row) among n_keys visible keys, or spread when target is NULL. */
+static void peaky_row(bf16 *q, int head_dim, const bf16 *target, int n_keys, uint64_t *state) {
+    /* Key elements have variance 1/3 and query elements 3 s^2, so q.k has
+     * variance head_dim s^2 and the scaled logit s^2. */
+    const double s = target ? 1.0 : exp(log(6.0) * unit_random(state));
+    /* q + t k raises the target's logit by t |k|^2 / sqrt(head_dim). */
+    double t = 0.0;
+    if (target) {
+        double k2 = 0.0;
+        for (int d = 0; d < head_dim; d++) k2 += (double)bf16_to_float(target[d]) * bf16_to_float(target[d]);
+        REQUIRE(k2 > 0.0);
+        t = (log((double)n_keys) + 0.5 * s * s) * sqrt((double)head_dim) / k2;
     }
+    for (int d = 0; d < head_dim; d++) {
+        const double x = 3.0 * s * (2.0 * unit_random(state) - 1.0) + (target ? t * bf16_to_float(target[d]) : 0.0);
+        q[d] = bf16_from_float((float)x);
+    }
+}
+
+/* The key a prefill row of `kind` at position i aims at (-1: none), and the
+ * keys the row sees. */
+static int prefill_target(zz_mask m, int i, int kind, int *visible) {
+    if (m.kind == ZZ_MASK_FULL) {
+        *visible = i + 1;
+        return kind == 0 ? i : kind == 1 ? 0 : -1;
+    }
+    const int lo = i + 1 - m.recent, band = lo > m.sink ? lo : m.sink, sinks = m.sink < i + 1 ? m.sink : i + 1;
+    *visible = sinks + (band <= i ? i + 1 - band : 0);
+    switch (kind) {
+    case 0: return i;
+    case 1: return band <= i ? band : 0;
+    case 2: return lo - 1 >= m.sink ? lo - 1 : -1;
+    default: return -1;
+    }
+}
+
+void ref_peaky_prefill_queries(const zz_heads *h, int seq, zz_mask mask, const bf16 *k, bf16 *q,
+                               uint64_t *state) {
+    check_heads(h);
+    check_mask(mask);
+    REQUIRE(!mask.chunked && seq >= 1 && k && q && state);
+    const int D = h->head_dim, group = h->q_heads / h->kv_heads;
+    for (int b = 0; b < h->batch; b++)
+        for (int i = 0; i < seq; i++)
+            for (int hq = 0; hq < h->q_heads; hq++) {
+                int visible;
+                const int target = prefill_target(mask, i, (i * h->q_heads + hq) % 4, &visible);
+                const bf16 *key = target < 0 ? NULL : k + (((size_t)b * seq + target) * h->kv_heads + hq / group) * D;
+                peaky_row(q + (((size_t)b * seq + i) * h->q_heads + hq) * D, D, key, visible, state);
+            }
+}
+
+void ref_peaky_decode_queries(const zz_heads *h, int slots, int pos, zz_mask mask, const bf16 *k, bf16 *q,
+                              uint64_t *state) {
+    check_heads(h);
+    check_mask(mask);
+    REQUIRE(pos >= 0 && k && q && state);
+    const int full = mask.kind == ZZ_MASK_FULL, sink = mask.sink, recent = mask.recent;
+    const int valid = full || pos + 1 < slots ? pos + 1 : slots;
+    REQUIRE(valid <= slots && (full || slots == sink + recent));
+    const int oldest = pos - recent + 1 > sink ? pos - recent + 1 : sink;
+    const int targets[4] = {full ? pos : ref_cache_slot(sink, recent, pos),
+                            full ? 0 : pos >= sink ? ref_cache_slot(sink, recent, oldest) : -1,
+                            !full && valid == slots ? slots - 1 : -1, -1};
+    const int D = h->head_dim, group = h->q_heads / h->kv_heads;
+    for (int b = 0; b < h->batch; b++)
+        for (int hq = 0; hq < h->q_heads; hq++) {
+            const int target = targets[(b * h->q_heads + hq) % 4];
+            const bf16 *key = target < 0 ? NULL : k + (((size_t)b * slots + target) * h->kv_heads + hq / group) * D;
+            peaky_row(q + ((size_t)b * h->q_heads + hq) * D, D, key, valid, state);
+        }
 }
 
 /* -------------------------------------------------------------- errors ---- */

@@ -79,11 +79,52 @@ int ref_cache_slot(int sink, int recent, int pos);
  * a cache of `slots` slots per sequence at ref_cache_slot(sink, recent, pos). */
 void ref_cache_update(const zz_heads *h, int slots, int sink, int recent, int pos,
                       const bf16 *new_k, const bf16 *new_v, bf16 *k_cache, bf16 *v_cache);
+/* The same for `tokens` tokens at positions pos0.. (new_k, new_v:
+ * [batch][tokens][kv_heads][head_dim]), in order: a later token takes the
+ * slot of an earlier one where a ring wraps within the write. */
+void ref_cache_write(const zz_heads *h, int slots, int sink, int recent, int pos0, int tokens,
+                     const bf16 *new_k, const bf16 *new_v, bf16 *k_cache, bf16 *v_cache);
+
+/* The relative error (ref_relative_error) a GPU output may have against this
+ * reference: bf16 inputs, softmax weights and outputs with float sums give
+ * 2-3e-3 (kernels/NOTES.md). tests/test_reference.c (test_peaky_separates_bugs)
+ * shows what it still catches on peaky inputs. */
+#define REF_ERROR_BOUND 1e-2
 
 /* Relative error ||out - ref|| / ||ref|| (L2, accumulated in double); NaN in
  * out gives NaN, so an unwritten (NaN-poisoned) output fails any `< bound`.
  * ||ref|| == 0: 0 if out == ref exactly, else +infinity. n == 0 gives 0. */
 double ref_relative_error(const float *out, const float *ref, long n);
+
+/* Peaky test inputs. Queries and keys uniform in [-1, 1] give nearly flat
+ * softmax rows, on which a 2 % error in the softmax scale, or one dropped key
+ * of thousands, stays within a test's error bound. These write queries
+ * (rounded to bf16) for keys uniform in [-1, 1], row by row of two kinds:
+ *   spread rows: values uniform in [-3s, 3s], s log-uniform in [1, 6] per
+ *     row, so the row's logits have standard deviation s and span up to
+ *     about +-25: the weight concentrates on a few keys;
+ *   aimed rows: logits of standard deviation 1, plus the query turned toward
+ *     one key until its logit rises by ln(n) + 1/2, n the keys the row sees:
+ *     that key then holds about half of the row's weight, so dropping it (or
+ *     attending it where it is masked) moves the output by a large fraction,
+ *     and a 2 % scale error, which shifts its log-odds by 2 % of a gap of
+ *     ln(n), by several percent.
+ * Rows take four kinds in turn, 0-3: aimed at the newest key; at the oldest
+ * key of the streaming band (full: the first key); at the key just outside
+ * the band, which is masked (decode: at the ring's last slot, the one a
+ * window one token short would miss); spread. A kind whose key does not
+ * exist gives a spread row. *state is a splitmix64 state, advanced.
+ *
+ * Single-shot prefill: k [batch][seq][kv_heads][head_dim] (mask not
+ * chunked); q [batch][seq][q_heads][head_dim]; row (b, i, h) has kind
+ * (i * q_heads + h) % 4. */
+void ref_peaky_prefill_queries(const zz_heads *h, int seq, zz_mask mask, const bf16 *k, bf16 *q,
+                               uint64_t *state);
+/* Decode at pos: k is the cache of `slots` slots per sequence, as
+ * ref_attention_decode_full / _streaming take it; q [batch][q_heads][head_dim];
+ * row (b, h) has kind (b * q_heads + h) % 4. */
+void ref_peaky_decode_queries(const zz_heads *h, int slots, int pos, zz_mask mask, const bf16 *k, bf16 *q,
+                              uint64_t *state);
 
 /* Threads the reference attention may use (n <= 0: one per online CPU, the
  * default). Results are bit-identical for every thread count; small calls

@@ -835,6 +835,262 @@ static void test_threads_bit_identical(void **state) {
     free(q), free(k), free(v), free(o[0]), free(o[1]), free(o[2]);
 }
 
+/* ------------------------------------------- multi-token cache writes ---- */
+
+/* A write of several tokens equals the same tokens written one by one, for a
+ * full cache and for rings that wrap inside the write; untouched slots keep
+ * their contents. */
+static void test_cache_write_equals_token_updates(void **state) {
+    (void)state;
+    const zz_heads h = {2, 3, 3, 8};
+    const struct { int sink, recent, slots, pos0, tokens; } cases[] = {
+        {0, 0, 40, 5, 30}, {3, 5, 8, 0, 21}, {3, 5, 8, 11, 2}, {0, 4, 4, 9, 7}};
+    rng r = {1313};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const int T = cases[c].tokens, slots = cases[c].slots, tok = 3 * 8;
+        const long n = 2L * slots * tok;
+        bf16 *nk = random_bf16(&r, 2L * T * tok, 1.0f), *nv = random_bf16(&r, 2L * T * tok, 1.0f);
+        bf16 *k = random_bf16(&r, n, 1.0f), *v = random_bf16(&r, n, 1.0f), *k1 = new_bf16(n), *v1 = new_bf16(n);
+        memcpy(k1, k, (size_t)n * sizeof *k), memcpy(v1, v, (size_t)n * sizeof *v);
+        ref_cache_write(&h, slots, cases[c].sink, cases[c].recent, cases[c].pos0, T, nk, nv, k, v);
+        bf16 *tk = new_bf16(2L * tok), *tv = new_bf16(2L * tok);
+        for (int t = 0; t < T; t++) {
+            for (int b = 0; b < 2; b++) {
+                memcpy(tk + b * tok, nk + ((long)b * T + t) * tok, tok * sizeof *tk);
+                memcpy(tv + b * tok, nv + ((long)b * T + t) * tok, tok * sizeof *tv);
+            }
+            ref_cache_update(&h, slots, cases[c].sink, cases[c].recent, cases[c].pos0 + t, tk, tv, k1, v1);
+        }
+        assert_memory_equal(k, k1, (size_t)n * sizeof *k);
+        assert_memory_equal(v, v1, (size_t)n * sizeof *v);
+        free(nk), free(nv), free(k), free(v), free(k1), free(v1), free(tk), free(tv);
+    }
+    /* By hand: ring of sink 3 + recent 5; positions 11, 12 go to slots
+     * 3 + 8 % 5 = 6 and 7, nothing else moves. */
+    const zz_heads one = {1, 1, 1, 1};
+    bf16 k[8] = {0}, v[8] = {0}, nk[2] = {0x3f80, 0x4000}, nv[2] = {0x4040, 0x4080};
+    ref_cache_write(&one, 8, 3, 5, 11, 2, nk, nv, k, v);
+    const bf16 want_k[8] = {0, 0, 0, 0, 0, 0, 0x3f80, 0x4000}, want_v[8] = {0, 0, 0, 0, 0, 0, 0x4040, 0x4080};
+    assert_memory_equal(k, want_k, sizeof k);
+    assert_memory_equal(v, want_v, sizeof v);
+}
+
+/* ------------------------------------------- peaky inputs catch bugs ---- */
+
+/* What the GPU kernels compute for one output row, modelled: the scores q.k
+ * (here in double) times the softmax scale, the softmax weights rounded to
+ * bf16 before they multiply V (the P.V tensor-core product takes them so)
+ * while their sum keeps full precision, the output rounded to bf16. With
+ * splits > 1 the keys are cut as decode cuts them (whole 64-key tiles per
+ * split), each split is normalised on its own and the splits are combined by
+ * their softmax mass, or, with `average` (a bug), averaged. dots: q.k of
+ * the keys, in the order the kernel visits them; vf: V rows as floats. */
+static void model_row(const double *dots, const float *vf, int D, const int *keys, int n, double scale,
+                      int splits, int average, double *out) {
+    const int per = splits > 1 ? ((n + splits - 1) / splits + 63) / 64 * 64 : n;
+    double o[256], mass_max = -INFINITY, weight_sum = 0.0;
+    assert_true(D <= 256);
+    for (int d = 0; d < D; d++) out[d] = 0.0;
+    /* Two passes over the splits: their log-mass first, then the sum. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int first = 0; first < n; first += per) {
+            const int end = first + per < n ? first + per : n;
+            double max = -INFINITY, sum = 0.0;
+            for (int i = first; i < end; i++) max = fmax(max, dots[i] * scale);
+            for (int d = 0; d < D; d++) o[d] = 0.0;
+            for (int i = first; i < end; i++) {
+                const double p = exp(dots[i] * scale - max);
+                const double p16 = bf16_to_float(bf16_from_float((float)p));
+                sum += p;
+                for (int d = 0; d < D; d++) o[d] += p16 * vf[(long)keys[i] * D + d];
+            }
+            const double log_mass = max + log(sum);
+            if (pass == 0) {
+                mass_max = fmax(mass_max, log_mass);
+                continue;
+            }
+            const double w = average ? 1.0 : exp(log_mass - mass_max);
+            weight_sum += w;
+            for (int d = 0; d < D; d++) out[d] += w * o[d] / sum;
+        }
+    for (int d = 0; d < D; d++) out[d] = bf16_to_float(bf16_from_float((float)(out[d] / weight_sum)));
+}
+
+/* One head's K or V (kv head g of batch b, `rows` rows) as floats. */
+static float *head_floats(const bf16 *x, int b, int rows, int kv_heads, int g, int D) {
+    float *f = malloc((size_t)rows * D * sizeof *f);
+    assert_non_null(f);
+    for (long j = 0; j < rows; j++)
+        for (int d = 0; d < D; d++) f[j * D + d] = bf16_to_float(x[(((long)b * rows + j) * kv_heads + g) * D + d]);
+    return f;
+}
+
+typedef struct {
+    double err2, ref2;
+} error_sum;
+
+static double relative(error_sum e) { return sqrt(e.err2 / e.ref2); }
+
+/* The bugs of tests/mutations/ as the model sees them: which keys a row
+ * visits, and how. */
+enum { RIGHT, SCALE_2PCT, NEWEST_DROPPED, BAND_TOO_LONG, WINDOW_TOO_SHORT, COMBINE_AVERAGED, N_BUGS };
+static const char *const bug_names[N_BUGS] = {"right", "scale x1.02", "newest dropped", "band too long",
+                                              "window too short", "combine averaged"};
+
+/* One output row of the right kernel and of each bug that applies (n[bug] >
+ * 0: it visits keys[bug][0 .. n[bug])), added to err[] against the
+ * reference's row. A bug's keys are the right ones, a prefix of them, or
+ * their own list. kf, vf: the row's KV head as floats. */
+static void add_bug_row(const bf16 *q, const float *kf, const float *vf, int D, const float *ref, int splits,
+                        int *const keys[N_BUGS], const int n[N_BUGS], error_sum err[N_BUGS]) {
+    static double dots[2][65536], out[256];
+    assert_true(n[RIGHT] <= 65536);
+    float qf[256];
+    for (int d = 0; d < D; d++) qf[d] = bf16_to_float(q[d]);
+    for (int bug = 0; bug < N_BUGS; bug++) {
+        if (n[bug] == 0) continue;
+        const int own = keys[bug] != keys[RIGHT]; /* else the right keys' dots, or a prefix of them */
+        assert_true(n[bug] <= 65536);
+        if (bug == RIGHT || own)
+            for (int i = 0; i < n[bug]; i++) {
+                double dot = 0.0;
+                for (int d = 0; d < D; d++) dot += (double)qf[d] * kf[(long)keys[bug][i] * D + d];
+                dots[own][i] = dot;
+            }
+        const double scale = (bug == SCALE_2PCT ? 1.02 : 1.0) / sqrt((double)D);
+        model_row(dots[own], vf, D, keys[bug], n[bug], scale, splits, bug == COMBINE_AVERAGED, out);
+        for (int d = 0; d < D; d++) {
+            err[bug].err2 += (out[d] - ref[d]) * (out[d] - ref[d]);
+            err[bug].ref2 += (double)ref[d] * ref[d];
+        }
+    }
+}
+
+static void print_bug_errors(const char *what, const error_sum err[N_BUGS]) {
+    char line[512];
+    int at = snprintf(line, sizeof line, "  %-44s", what);
+    for (int bug = 0; bug < N_BUGS; bug++)
+        if (err[bug].ref2 > 0 && at < (int)sizeof line)
+            at += snprintf(line + at, sizeof line - (size_t)at, " %s %.1e,", bug_names[bug], relative(err[bug]));
+    print_message("%s\n", line);
+}
+
+/* Single-shot prefill of seq tokens on peaky inputs: the modelled kernel
+ * and its bugs against the reference. */
+static void prefill_bug_errors(const zz_heads *h, int seq, zz_mask mask, rng *r, error_sum err[N_BUGS]) {
+    const int D = h->head_dim, G = h->q_heads / h->kv_heads;
+    const long q_tok = (long)h->q_heads * D, nkv = (long)h->batch * seq * h->kv_heads * D;
+    bf16 *q = new_bf16((long)h->batch * seq * q_tok), *k = random_bf16(r, nkv, 1.0f), *v = random_bf16(r, nkv, 1.0f);
+    float *ref = new_floats((long)h->batch * seq * q_tok);
+    ref_peaky_prefill_queries(h, seq, mask, k, q, &r->s);
+    ref_attention_prefill(h, seq, 0, mask, q, k, v, ref);
+    int *right = malloc((size_t)seq * sizeof *right), *longer = malloc((size_t)(seq + 1) * sizeof *longer);
+    assert_true(right && longer);
+    const zz_mask one_more = streaming(mask.sink, mask.recent + 1, 0);
+    for (int i = 0; i < N_BUGS; i++) err[i] = (error_sum){0, 0};
+    for (int b = 0; b < h->batch; b++)
+        for (int g = 0; g < h->kv_heads; g++) {
+            float *kf = head_floats(k, b, seq, h->kv_heads, g, D), *vf = head_floats(v, b, seq, h->kv_heads, g, D);
+            for (int i = 0; i < seq; i++) {
+                int *const keys[N_BUGS] = {right, right, right, longer, right, right};
+                int n[N_BUGS] = {visible_keys(mask, 0, i, right), 0};
+                n[SCALE_2PCT] = n[RIGHT];
+                if (mask.kind == ZZ_MASK_STREAMING) n[BAND_TOO_LONG] = visible_keys(one_more, 0, i, longer);
+                for (int hq = g * G; hq < (g + 1) * G; hq++) {
+                    const long row = ((long)b * seq + i) * q_tok + (long)hq * D;
+                    add_bug_row(q + row, kf, vf, D, ref + row, 0, keys, n, err);
+                }
+            }
+            free(kf), free(vf);
+        }
+    free(q), free(k), free(v), free(ref), free(right), free(longer);
+}
+
+/* Decode at pos on peaky inputs, cache of `slots` slots, `splits` splits
+ * requested: the modelled kernel and its bugs against the reference. */
+static void decode_bug_errors(const zz_heads *h, int slots, int pos, zz_mask mask, int splits, rng *r,
+                              error_sum err[N_BUGS]) {
+    const int D = h->head_dim, G = h->q_heads / h->kv_heads, full = mask.kind == ZZ_MASK_FULL;
+    const int valid = full || pos + 1 < slots ? pos + 1 : slots;
+    const long nq = (long)h->batch * h->q_heads * D, nkv = (long)h->batch * slots * h->kv_heads * D;
+    bf16 *q = new_bf16(nq), *k = random_bf16(r, nkv, 1.0f), *v = random_bf16(r, nkv, 1.0f);
+    float *ref = new_floats(nq);
+    ref_peaky_decode_queries(h, slots, pos, mask, k, q, &r->s);
+    if (full)
+        ref_attention_decode_full(h, slots, pos, q, k, v, ref);
+    else
+        ref_attention_decode_streaming(h, mask.sink, mask.recent, pos, q, k, v, ref);
+    int *slot = malloc((size_t)slots * sizeof *slot);
+    assert_non_null(slot);
+    for (int i = 0; i < slots; i++) slot[i] = i;
+    int *const keys[N_BUGS] = {slot, slot, slot, slot, slot, slot};
+    /* The decode kernel visits slots 0 .. kv_len-1: the newest-key bug takes
+     * kv_len = pos (before a ring is full), the short window caps it one
+     * slot below sink + recent. */
+    int n[N_BUGS] = {valid, valid, pos < valid ? pos : valid, 0, 0, 0};
+    if (!full) n[WINDOW_TOO_SHORT] = valid < slots ? valid : slots - 1;
+    if (splits > 1) n[COMBINE_AVERAGED] = valid;
+    for (int i = 0; i < N_BUGS; i++) err[i] = (error_sum){0, 0};
+    for (int b = 0; b < h->batch; b++)
+        for (int g = 0; g < h->kv_heads; g++) {
+            float *kf = head_floats(k, b, slots, h->kv_heads, g, D), *vf = head_floats(v, b, slots, h->kv_heads, g, D);
+            for (int hq = g * G; hq < (g + 1) * G; hq++) {
+                const long row = ((long)b * h->q_heads + hq) * D;
+                add_bug_row(q + row, kf, vf, D, ref + row, splits, keys, n, err);
+            }
+            free(kf), free(vf);
+        }
+    free(q), free(k), free(v), free(ref), free(slot);
+}
+
+/* The GPU tests' peaky cases (tests/gpu/test_kernels.c, *_peaky) with the
+ * kernels modelled: the right kernel stays under a third of the bound
+ * REF_ERROR_BOUND, and each bug of tests/mutations/ exceeds twice the bound
+ * in at least one case of the GPU test that must catch it (in every case
+ * where the bug changes which keys are visited), so that the GPU kernel's own
+ * rounding cannot hide it. Smaller than the GPU tests where the CPU side
+ * would be slow (one sequence, one head size). */
+static void test_peaky_separates_bugs(void **state) {
+    (void)state;
+    const double right_below = REF_ERROR_BOUND / 3, bug_above = 2 * REF_ERROR_BOUND;
+    rng r = {1414};
+    error_sum err[N_BUGS];
+    char what[96];
+    double prefill_scale = 0.0;
+    const zz_mask prefill_masks[] = {FULL, streaming(5, 40, 0), streaming(64, 300, 0)};
+    for (int m = 0; m < 3; m++) {
+        const zz_heads h = {1, 8, 2, 128};
+        prefill_bug_errors(&h, 1000, prefill_masks[m], &r, err);
+        snprintf(what, sizeof what, "prefill S1000 sink %d recent %d:", prefill_masks[m].sink, prefill_masks[m].recent);
+        print_bug_errors(what, err);
+        assert_below(relative(err[RIGHT]), right_below);
+        prefill_scale = fmax(prefill_scale, relative(err[SCALE_2PCT]));
+        if (m > 0) assert_above(relative(err[BAND_TOO_LONG]), bug_above);
+    }
+    assert_above(prefill_scale, bug_above);
+
+    double decode_scale = 0.0;
+    static const struct { int sink, recent, pos, splits; } decodes[] = {
+        {0, 0, 127, 1},   {0, 0, 999, 7},    {0, 0, 40000, 7},    {0, 0, 40000, 1},
+        {4, 60, 30, 1},   {4, 60, 64, 1},    {4, 60, 1000, 1},    {128, 256, 200, 3},
+        {128, 256, 384, 3}, {128, 256, 4096, 3}};
+    for (size_t c = 0; c < sizeof decodes / sizeof decodes[0]; c++) {
+        const int full = decodes[c].recent == 0, pos = decodes[c].pos, splits = decodes[c].splits;
+        const zz_heads h = {3, 8, 2, 128};
+        const zz_mask mask = full ? FULL : streaming(decodes[c].sink, decodes[c].recent, 0);
+        const int slots = full ? pos + 3 : mask.sink + mask.recent;
+        decode_bug_errors(&h, slots, pos, mask, splits, &r, err);
+        snprintf(what, sizeof what, "decode pos %d sink %d recent %d splits %d:", pos, mask.sink, mask.recent, splits);
+        print_bug_errors(what, err);
+        assert_below(relative(err[RIGHT]), right_below);
+        decode_scale = fmax(decode_scale, relative(err[SCALE_2PCT]));
+        if (full || pos + 1 < slots) assert_above(relative(err[NEWEST_DROPPED]), bug_above);
+        if (!full && pos + 1 >= slots) assert_above(relative(err[WINDOW_TOO_SHORT]), bug_above);
+        if (splits > 1 && pos + 1 > 128) assert_above(relative(err[COMBINE_AVERAGED]), bug_above);
+    }
+    assert_above(decode_scale, bug_above);
+}
+
 /* ---------------------------------------------------- relative error ---- */
 
 static void test_relative_error(void **state) {
@@ -884,6 +1140,8 @@ int main(void) {
         cmocka_unit_test(test_batch_equals_separate_runs),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_relative_error),
+        cmocka_unit_test(test_cache_write_equals_token_updates),
+        cmocka_unit_test(test_peaky_separates_bugs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,15 @@
  * requires ||out - ref|| / ||ref|| < BOUND. Shapes include sizes that are not
  * tile multiples. Run with `make test-gpu` on a machine with a GPU; CI only
  * compiles this file.
+ *
+ * Two kinds of inputs. Uniform ones (every value in [-1, 1]) give nearly flat
+ * softmax rows: they check indexing and masks wherever every key's weight
+ * is visible, but a 2 % softmax-scale error or one dropped key of 40K stays
+ * under BOUND. Peaky ones (ref_peaky_query: logits spread up to about
+ * +-25, and rows aimed at the newest key, the edges of the streaming band,
+ * or a masked key just outside it) fail a kernel with any of those bugs;
+ * tests/mutations/ holds such bugs and scripts/mutation-check shows that
+ * each one fails a test here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,10 +29,17 @@
 #include "attention.h"
 #include "device.h"
 
-#define BOUND 1e-2 /* bf16 inputs and output, float accumulation */
+/* A correct kernel's error is 2-3e-3 on either kind of input (bf16 rounding
+ * of the softmax weights and of the output); on the peaky inputs a softmax
+ * scale off by 2 %, a dropped or wrongly attended aimed-at key, and a
+ * split-KV combine that ignores its weights each give several times the
+ * bound (estimated on the CPU with the kernels' rounding modelled:
+ * tests/test_reference.c, test_peaky_separates_bugs). */
+#define BOUND REF_ERROR_BOUND
 
 static int sm_count;
 static unsigned long long seed_counter = 1;
+static uint64_t peaky_state = 0x5eed;
 
 /* ---- host / device buffers ---- */
 
@@ -80,7 +96,18 @@ static void expect_close(const float *out, const float *ref, long long n, const 
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     double e = ref_relative_error(out, ref, n);
-    if (!(e < BOUND)) fail_msg("%s: relative error %.3g (bound %.0e)", what, e, BOUND);
+    if (!(e < BOUND)) {
+        long long worst = 0;  /* the first NaN, else the largest difference */
+        for (long long i = 0; i < n; i++) {
+            if (isnan(out[i])) {
+                worst = i;
+                break;
+            }
+            if (fabsf(out[i] - ref[i]) > fabsf(out[worst] - ref[worst])) worst = i;
+        }
+        fail_msg("%s: relative error %.3g (bound %.0e); element %lld of %lld: %g, reference %g", what, e, BOUND,
+                 worst, n, out[worst], ref[worst]);
+    }
     print_message("  ok  %-60s err %.2e\n", what, e);
 }
 
@@ -91,12 +118,10 @@ typedef struct {
     zz_mask mask;
 } prefill_case;
 
-/* One prefill on the GPU and on the CPU; returns the GPU output (float) for
- * callers that compare further, or NULL. */
-static float *check_prefill(const prefill_case *c, int keep_output) {
+/* One prefill of the inputs (`inputs` names their kind) on the GPU and on the CPU. */
+static void expect_prefill(const prefill_case *c, const bf16 *q, const bf16 *k, const bf16 *v, const char *inputs) {
     const int B = c->batch, S = c->seq, Hq = c->q_heads, Hkv = c->kv_heads, D = c->head_dim;
     long long nq = (long long)B * S * Hq * D, nkv = (long long)B * S * Hkv * D;
-    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
     bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
     zz_prefill_args a = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D),
                          zz_view_dense(dout, S, Hq, D), B, D, S, 0, c->mask};
@@ -104,14 +129,29 @@ static float *check_prefill(const prefill_case *c, int keep_output) {
     float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
     zz_heads h = {B, Hq, Hkv, D};
     ref_attention_prefill(&h, S, 0, c->mask, q, k, v, ref);
-    expect_close(out, ref, nq, "prefill %s B%d S%d Hq%d Hkv%d D%d sink%d recent%d",
+    expect_close(out, ref, nq, "prefill %s, %s B%d S%d Hq%d Hkv%d D%d sink%d recent%d", inputs,
                  c->mask.kind == ZZ_MASK_FULL ? "full" : "streaming", B, S, Hq, Hkv, D, c->mask.sink,
                  c->mask.recent);
-    free(q), free(k), free(v), free(ref);
+    free(out), free(ref);
     cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
-    if (keep_output) return out;
-    free(out);
-    return NULL;
+}
+
+static void check_prefill(const prefill_case *c) {
+    long long nq = (long long)c->batch * c->seq * c->q_heads * c->head_dim;
+    long long nkv = (long long)c->batch * c->seq * c->kv_heads * c->head_dim;
+    bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
+    expect_prefill(c, q, k, v, "uniform");
+    free(q), free(k), free(v);
+}
+
+static void check_prefill_peaky(const prefill_case *c) {
+    long long nq = (long long)c->batch * c->seq * c->q_heads * c->head_dim;
+    long long nkv = (long long)c->batch * c->seq * c->kv_heads * c->head_dim;
+    bf16 *q = malloc((size_t)nq * sizeof *q), *k = host_random(nkv), *v = host_random(nkv);
+    zz_heads h = {c->batch, c->q_heads, c->kv_heads, c->head_dim};
+    ref_peaky_prefill_queries(&h, c->seq, c->mask, k, q, &peaky_state);
+    expect_prefill(c, q, k, v, "peaky");
+    free(q), free(k), free(v);
 }
 
 static void test_prefill_against_reference(void **state) {
@@ -126,11 +166,11 @@ static void test_prefill_against_reference(void **state) {
                 zz_mask narrow = {ZZ_MASK_STREAMING, 5, 40, 0}, wide = {ZZ_MASK_STREAMING, 64, S + 10, 0};
                 for (int batch = 1; batch <= 3; batch += 2) {
                     prefill_case c = {batch, 2 * group, 2, d, S, full};
-                    check_prefill(&c, 0);
+                    check_prefill(&c);
                     c.mask = narrow;
-                    check_prefill(&c, 0);
+                    check_prefill(&c);
                     c.mask = wide;
-                    check_prefill(&c, 0);
+                    check_prefill(&c);
                 }
             }
 }
@@ -142,8 +182,22 @@ static void test_prefill_long(void **state) {
     for (int m = 0; m < 2; m++)
         for (int d = 64; d <= 128; d += 64) {
             prefill_case c = {1, 4, 1, d, 4096, masks[m]};
-            check_prefill(&c, 0);
+            check_prefill(&c);
         }
+}
+
+/* Peaky inputs, GQA groups of 3 and 4, sizes that are not tile multiples,
+ * a narrow and a wide band. */
+static void test_prefill_peaky(void **state) {
+    (void)state;
+    const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 5, 40, 0}, {ZZ_MASK_STREAMING, 64, 300, 0}};
+    static const int seqs[] = {129, 1000};
+    for (int d = 64; d <= 128; d += 64)
+        for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++)
+            for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
+                prefill_case c = {2, d == 64 ? 6 : 8, 2, d, seqs[i], masks[m]};
+                check_prefill_peaky(&c);
+            }
 }
 
 /* Chunked prefill: queries [P, P+C) against keys [0, P+C), chunk by chunk.
@@ -205,24 +259,38 @@ static void test_prefill_chunked(void **state) {
 
 /* ---- decode ---- */
 
+/* Decode at pos on the GPU (a cache of `slots` slots per sequence;
+ * num_splits 0: the default) against the reference; `what` names the case. */
+static void expect_decode(const zz_heads *h, int slots, int pos, zz_mask mask, int splits, const bf16 *q,
+                          const bf16 *k, const bf16 *v, const char *what) {
+    const int B = h->batch, Hq = h->q_heads, Hkv = h->kv_heads, D = h->head_dim;
+    long long nq = (long long)B * Hq * D, nkv = (long long)B * slots * Hkv * D;
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+    zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D),
+                        zz_view_dense(dout, 1, Hq, D), B, D, pos, mask, splits};
+    void *ws = NULL;
+    ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
+    KERNEL_OK(zz_decode_attention(&a, ws, sm_count, 0));
+    float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
+    if (mask.kind == ZZ_MASK_FULL)
+        ref_attention_decode_full(h, slots, pos, q, k, v, ref);
+    else
+        ref_attention_decode_streaming(h, mask.sink, mask.recent, pos, q, k, v, ref);
+    expect_close(out, ref, nq, "%s, num_splits %d", what, splits);
+    free(out), free(ref);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(ws);
+}
+
 /* A full cache of `capacity` slots holding positions 0..pos; decode at pos. */
 static void check_decode_full(int B, int Hq, int Hkv, int D, int pos, int splits) {
     int capacity = pos + 3; /* not a tile multiple, and larger than used */
     long long nq = (long long)B * Hq * D, nkv = (long long)B * capacity * Hkv * D;
     bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
-    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
-    zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, capacity, Hkv, D),
-                        zz_view_dense(dv, capacity, Hkv, D), zz_view_dense(dout, 1, Hq, D), B, D, pos,
-                        {ZZ_MASK_FULL, 0, 0, 0}, splits};
-    void *ws = NULL;
-    ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
-    KERNEL_OK(zz_decode_attention(&a, ws, sm_count, 0));
-    float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
     zz_heads h = {B, Hq, Hkv, D};
-    ref_attention_decode_full(&h, capacity, pos, q, k, v, ref);
-    expect_close(out, ref, nq, "decode full B%d pos%d Hq%d Hkv%d D%d splits %d", B, pos, Hq, Hkv, D, splits);
-    free(q), free(k), free(v), free(out), free(ref);
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(ws);
+    char what[128];
+    snprintf(what, sizeof what, "decode uniform, full B%d pos%d Hq%d Hkv%d D%d", B, pos, Hq, Hkv, D);
+    expect_decode(&h, capacity, pos, (zz_mask){ZZ_MASK_FULL, 0, 0, 0}, splits, q, k, v, what);
+    free(q), free(k), free(v);
 }
 
 static void test_decode_full(void **state) {
@@ -253,17 +321,10 @@ static void check_decode_streaming(int B, int Hq, int Hkv, int D, int sink, int 
         ref_cache_update(&h, slots, sink, recent, p, nk, nv, k, v);
         free(nk), free(nv);
     }
-    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
-    zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D),
-                        zz_view_dense(dout, 1, Hq, D), B, D, pos, {ZZ_MASK_STREAMING, sink, recent, 0}, 0};
-    void *ws = NULL;
-    ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
-    KERNEL_OK(zz_decode_attention(&a, ws, sm_count, 0));
-    float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
-    ref_attention_decode_streaming(&h, sink, recent, pos, q, k, v, ref);
-    expect_close(out, ref, nq, "decode streaming B%d pos%d sink%d recent%d D%d", B, pos, sink, recent, D);
-    free(q), free(k), free(v), free(out), free(ref);
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(ws);
+    char what[128];
+    snprintf(what, sizeof what, "decode uniform, streaming B%d pos%d sink%d recent%d D%d", B, pos, sink, recent, D);
+    expect_decode(&h, slots, pos, (zz_mask){ZZ_MASK_STREAMING, sink, recent, 0}, 0, q, k, v, what);
+    free(q), free(k), free(v);
 }
 
 static void test_decode_streaming(void **state) {
@@ -274,6 +335,53 @@ static void test_decode_streaming(void **state) {
             check_decode_streaming(1, 8, 2, d, 128, 256, positions[i]);
             check_decode_streaming(3, 4, 4, d, 4, 60, positions[i]);
         }
+}
+
+/* Peaky decode inputs (ref_peaky_decode_queries): the cache's valid slots
+ * uniform, the others NaN, so a kernel that reads past them fails. */
+static void check_decode_peaky(const zz_heads *h, int slots, int pos, zz_mask mask, int splits) {
+    const int B = h->batch, Hq = h->q_heads, Hkv = h->kv_heads, D = h->head_dim;
+    const int valid = mask.kind == ZZ_MASK_FULL || pos + 1 < slots ? pos + 1 : slots;
+    long long nq = (long long)B * Hq * D, nkv = (long long)B * slots * Hkv * D;
+    bf16 *q = malloc((size_t)nq * sizeof *q), *k = host_random(nkv), *v = host_random(nkv);
+    for (int b = 0; b < B; b++)
+        for (long long i = ((long long)b * slots + valid) * Hkv * D; i < (long long)(b + 1) * slots * Hkv * D; i++)
+            k[i] = v[i] = 0xffff;
+    ref_peaky_decode_queries(h, slots, pos, mask, k, q, &peaky_state);
+    char what[160];
+    snprintf(what, sizeof what, "decode peaky, %s B%d pos%d slots%d sink%d recent%d Hq%d Hkv%d D%d",
+             mask.kind == ZZ_MASK_FULL ? "full" : "streaming", B, pos, slots, mask.sink, mask.recent, Hq, Hkv, D);
+    expect_decode(h, slots, pos, mask, splits, q, k, v, what);
+    free(q), free(k), free(v);
+}
+
+/* Full caches, two slots longer than used: one split, a forced 7 (the
+ * combine) and the default. */
+static void test_decode_full_peaky(void **state) {
+    (void)state;
+    static const int positions[] = {127, 999, 40000};
+    static const int splits[] = {0, 1, 7};
+    for (int d = 64; d <= 128; d += 64)
+        for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++)
+            for (size_t s = 0; s < sizeof splits / sizeof splits[0]; s++) {
+                zz_heads h = {3, d == 64 ? 6 : 8, 2, d};
+                check_decode_peaky(&h, positions[i] + 3, positions[i], (zz_mask){ZZ_MASK_FULL, 0, 0, 0}, splits[s]);
+            }
+}
+
+/* Streaming rings before they fill, just full, just wrapped and wrapped
+ * many times; the default splits and a forced 3 (the combine). */
+static void test_decode_streaming_peaky(void **state) {
+    (void)state;
+    static const struct { int sink, recent, pos; } cases[] = {{4, 60, 30}, {4, 60, 63}, {4, 60, 64}, {4, 60, 1000},
+                                                             {128, 256, 200}, {128, 256, 384}, {128, 256, 4096}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int d = 64; d <= 128; d += 64)
+            for (int splits = 0; splits <= 3; splits += 3) {
+                zz_heads h = {3, d == 64 ? 6 : 8, 2, d};
+                zz_mask mask = {ZZ_MASK_STREAMING, cases[c].sink, cases[c].recent, 0};
+                check_decode_peaky(&h, mask.sink + mask.recent, cases[c].pos, mask, splits);
+            }
 }
 
 /* Decode at position S-1 against a cache holding the prompt equals the last
@@ -392,15 +500,8 @@ static void test_cache_write_chunks(void **state) {
             KERNEL_OK(zz_cache_write(zz_view_dense(dnk, len, Hkv, D), zz_view_dense(dnv, len, Hkv, D),
                                      zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D), B, D, slots,
                                      cases[c].sink, cases[c].recent, p0, len, 0));
-            bf16 *tk = malloc((size_t)B * row * 2), *tv = malloc((size_t)B * row * 2);
-            for (int t = 0; t < len; t++) {
-                for (int b = 0; b < B; b++) {
-                    memcpy(tk + b * row, nk + ((long long)b * len + t) * row, (size_t)row * 2);
-                    memcpy(tv + b * row, nv + ((long long)b * len + t) * row, (size_t)row * 2);
-                }
-                ref_cache_update(&h, slots, cases[c].sink, cases[c].recent, p0 + t, tk, tv, k, v);
-            }
-            free(tk), free(tv), free(nk), free(nv);
+            ref_cache_write(&h, slots, cases[c].sink, cases[c].recent, p0, len, nk, nv, k, v);
+            free(nk), free(nv);
             cudaFree(dnk), cudaFree(dnv);
         }
         expect_caches_equal(dk, dv, k, v, ncache);
@@ -616,8 +717,11 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_prefill_against_reference),
         cmocka_unit_test(test_prefill_chunked),
         cmocka_unit_test(test_prefill_long),
+        cmocka_unit_test(test_prefill_peaky),
         cmocka_unit_test(test_decode_full),
+        cmocka_unit_test(test_decode_full_peaky),
         cmocka_unit_test(test_decode_streaming),
+        cmocka_unit_test(test_decode_streaming_peaky),
         cmocka_unit_test(test_decode_equals_last_prefill_row),
         cmocka_unit_test(test_layouts_agree),
     };
