@@ -29,3 +29,39 @@ function csv(line, f,    n, q) {
         line = substr(line, 2)
     }
 }
+
+# Checks of the data the scripts read. A failed check prints one line,
+# "PROG: MSG", where PROG is the caller's -v prog=NAME, and exits with
+# status 2; an END block runs after exit, so the caller's must start with
+# `if (csv_failed) exit 2`.
+function csv_fail(msg) {
+    print prog ": " msg > "/dev/stderr"
+    csv_failed = 1
+    exit 2
+}
+
+# Split a data line into f, stopping on a torn or corrupt row: one with
+# another field count than the header's n_header. where = "FILE:LINE".
+function csv_row(line, f, n_header, where,    n) {
+    n = csv(line, f)
+    if (n != n_header) csv_fail(where ": " n " fields where the header has " n_header " (a torn or corrupt row)")
+    return n
+}
+
+# A finite decimal number: not empty, nan, inf or text.
+function is_number(s) { return s ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/ }
+
+# Field value s of column name as a number, stopping unless it is one
+# (and, with positive set, unless it is above 0).
+function csv_number(s, name, where, positive) {
+    if (!is_number(s) || (positive && s + 0 <= 0))
+        csv_fail(where ": " name " is '" s "', expected a" (positive ? " positive" : "") " number")
+    return s + 0
+}
+
+# Host-paced rows of results.csv files without a host_paced column (written
+# before it existed): the CPU needs this fraction of the median step or more
+# to enqueue the step. A copy of ZZ_HOST_PACED_FRACTION in harness/report.h,
+# which decides the host_paced column of newer files; tests/test_compare_runs.c
+# fails when the two differ.
+function host_paced_fraction() { return 0.9 }
