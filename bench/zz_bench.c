@@ -40,6 +40,7 @@
 #include "report.h"
 #include "stats.h"
 #include "sweep.h"
+#include "verify.h"
 
 #define EXIT_USAGE 2
 #define EXIT_INTERRUPTED 130  /* 128 + SIGINT, as a shell reports it */

@@ -2,6 +2,7 @@
  * layer's ops of the plan, eager or as a replayed CUDA graph. */
 #include "executor.h"
 #include "device.h"
+#include "executor_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,36 +20,6 @@
 #define TAG_WINDOW "streaming_window_kernel"
 #define TAG_COPY "copy_heads_kernel"
 
-typedef struct {
-    bf16 *k_full, *v_full;  /* [B][full_capacity][retrieval heads][D] */
-    bf16 *k_ring, *v_ring;  /* [B][sink + recent][streaming heads][D] */
-    int *q_index, *kv_index; /* device: split order -> model head (duo-gather) */
-} layer_buffers;
-
-struct zz_executor {
-    zz_plan plan;
-    cudaStream_t stream;
-    int sm_count;
-    int batch, q_heads, kv_heads, head_dim, group;
-    int ctx, sink, recent, ring_slots;
-    int tokens;         /* per pass: 1 (decode), S or the chunk (prefill) */
-    int full_capacity;  /* slots of a full cache */
-    int chunked;        /* prefill in several passes */
-    /* Activations of one layer, shared by all layers (a model reuses them). */
-    bf16 *q, *k_new, *v_new, *out;       /* model (or load-time reordered) order */
-    bf16 *q_split, *k_split, *v_split, *out_split; /* duo-gather */
-    bf16 *out_full, *out_streaming;      /* duo-cat: one output per group */
-    bf16 *win_k, *win_v;                 /* chunked streaming window */
-    void *workspace;
-    size_t workspace_bytes;
-    layer_buffers *layers;
-    /* The launch list, filled by a dry walk at creation. */
-    zz_launch *launches;
-    int n_launches, cap_launches;
-    int dry;  /* walking to list launches: launch nothing */
-    cudaGraphExec_t graph;
-};
-
 const char *zz_mode_name(zz_mode mode) { return mode == ZZ_MODE_GRAPH ? "graph" : "eager"; }
 
 int zz_mode_from_name(const char *name, zz_mode *out) {
@@ -59,18 +30,10 @@ int zz_mode_from_name(const char *name, zz_mode *out) {
 
 /* ---- sizes ---- */
 
-typedef struct {
-    long long act_q, act_kv;              /* one layer's activations (elements) */
-    long long full_cache, ring_cache;     /* per layer, K and V each (elements) */
-    long long window;                     /* chunked streaming window, K and V each */
-    int max_retrieval, max_streaming;     /* KV heads per group, largest layer */
-    int tokens, full_capacity, chunked;
-} sizes;
-
-static sizes sizes_of(const zz_plan *p) {
+executor_sizes zz_executor_sizes(const zz_plan *p) {
     const zz_model *m = &p->model;
     const zz_workload *w = &p->workload;
-    sizes s = {0};
+    executor_sizes s = {0};
     int decode = w->phase == ZZ_DECODE;
     s.chunked = !decode && w->chunk > 0 && w->chunk < w->ctx;
     s.tokens = decode ? 1 : (int)(s.chunked ? w->chunk : w->ctx);
@@ -108,7 +71,7 @@ static int plan_has_mixed(const zz_plan *p, zz_layout layout) {
 }
 
 double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
-    sizes s = sizes_of(p);
+    executor_sizes s = zz_executor_sizes(p);
     int group = p->model.q_heads / p->model.kv_heads;
     double elems = 2.0 * s.act_q + 2.0 * s.act_kv + 2.0 * s.window;  /* q, out; k, v; window */
     if (plan_has_mixed(p, ZZ_LAYOUT_DUO_GATHER)) elems += 2.0 * s.act_q + 2.0 * s.act_kv;
@@ -151,9 +114,6 @@ static int upload_order(const zz_layer_plan *lp, int group, int kv_heads, int **
     return 0;
 }
 
-static int is_gather_layer(const zz_executor *ex, int l) {
-    return ex->plan.layout == ZZ_LAYOUT_DUO_GATHER && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
-}
 static int is_cat_layer(const zz_executor *ex, int l) {
     return ex->plan.layout == ZZ_LAYOUT_DUO_CAT && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
 }
@@ -281,30 +241,31 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
     return 0;
 }
 
+int zz_executor_run_layer(zz_executor *ex, int pass, int l, zz_error *err) {
+    pass_ctx c;
+    c.layer = l;
+    c.pass = pass;
+    zz_executor_pass_tokens(ex, pass, &c.pos0, &c.tokens);
+    char name[32];
+    snprintf(name, sizeof name, "layer %d", l);
+    zz_nvtx_push(name, 0);
+    int gather = is_gather_layer(ex, l);
+    c.q = act(ex, gather ? ex->q_split : ex->q, ex->q_heads);
+    c.k = act(ex, gather ? ex->k_split : ex->k_new, ex->kv_heads);
+    c.v = act(ex, gather ? ex->v_split : ex->v_new, ex->kv_heads);
+    c.out = act(ex, gather ? ex->out_split : ex->out, ex->q_heads);
+    const zz_layer_plan *lp = &ex->plan.layers[l];
+    for (int i = 0; i < lp->n_ops; i++)
+        if (run_op(ex, &c, &lp->ops[i], err)) return -1;
+    zz_nvtx_pop();
+    return 0;
+}
+
 static int run_step(zz_executor *ex, zz_error *err) {
-    const zz_workload *w = &ex->plan.workload;
     zz_nvtx_push("step", 0);
-    for (long long pass = 0; pass < ex->plan.passes; pass++) {
-        pass_ctx c;
-        c.pass = (int)pass;
-        c.pos0 = w->phase == ZZ_DECODE ? (int)w->ctx : (int)(pass * ex->tokens);
-        c.tokens = w->phase == ZZ_DECODE ? 1 : (int)(w->ctx - c.pos0 < ex->tokens ? w->ctx - c.pos0 : ex->tokens);
-        for (int l = 0; l < ex->plan.model.layers; l++) {
-            char name[32];
-            snprintf(name, sizeof name, "layer %d", l);
-            zz_nvtx_push(name, 0);
-            c.layer = l;
-            int gather = is_gather_layer(ex, l);
-            c.q = act(ex, gather ? ex->q_split : ex->q, ex->q_heads);
-            c.k = act(ex, gather ? ex->k_split : ex->k_new, ex->kv_heads);
-            c.v = act(ex, gather ? ex->v_split : ex->v_new, ex->kv_heads);
-            c.out = act(ex, gather ? ex->out_split : ex->out, ex->q_heads);
-            const zz_layer_plan *lp = &ex->plan.layers[l];
-            for (int i = 0; i < lp->n_ops; i++)
-                if (run_op(ex, &c, &lp->ops[i], err)) return -1;
-            zz_nvtx_pop();
-        }
-    }
+    for (long long pass = 0; pass < ex->plan.passes; pass++)
+        for (int l = 0; l < ex->plan.model.layers; l++)
+            if (zz_executor_run_layer(ex, (int)pass, l, err)) return -1;
     zz_nvtx_pop();
     return 0;
 }
@@ -367,7 +328,7 @@ void zz_executor_destroy(zz_executor *ex) {
 
 static int create(zz_executor *ex, zz_error *err) {
     const zz_plan *p = &ex->plan;
-    sizes s = sizes_of(p);
+    executor_sizes s = zz_executor_sizes(p);
     ex->batch = p->workload.batch;
     ex->q_heads = p->model.q_heads, ex->kv_heads = p->model.kv_heads, ex->head_dim = p->model.head_dim;
     ex->group = ex->q_heads / ex->kv_heads;
@@ -426,143 +387,4 @@ int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, z
     }
     *out = ex;
     return 0;
-}
-
-/* ---- verification against the CPU reference ---- */
-
-static int download(bf16 **host, const bf16 *device, long long n, zz_error *err) {
-    *host = malloc((size_t)n * sizeof(bf16));
-    if (!*host) return zz_errorf(err, "out of memory (%lld values)", n);
-    ZZ_CUDA_OR_RETURN(cudaMemcpy(*host, device, (size_t)n * sizeof(bf16), cudaMemcpyDeviceToHost));
-    return 0;
-}
-
-/* Copy heads [first, first + count) of every token of x (heads per token) into y. */
-static void take_heads(bf16 *y, const bf16 *x, long long tokens, int heads, int first, int count, int d) {
-    for (long long t = 0; t < tokens; t++)
-        memcpy(y + t * count * d, x + (t * heads + first) * d, sizeof(bf16) * (size_t)count * d);
-}
-
-/* The layer's inputs in split order, as the attention ops see them: the
- * load-time reordered tensors are stored that way already; duo-gather
- * gathers the model-order tensors by kv_order. Returns a malloc'd copy. */
-static bf16 *to_split_order(const bf16 *x, long long tokens, int heads, int per_kv, const zz_layer_plan *lp,
-                            int gather, int d) {
-    bf16 *y = malloc(sizeof(bf16) * (size_t)(tokens * heads * d));
-    if (!y) return NULL;
-    for (long long t = 0; t < tokens; t++)
-        for (int i = 0; i < heads; i++) {
-            int src = gather ? lp->kv_order[i / per_kv] * per_kv + i % per_kv : i;
-            memcpy(y + (t * heads + i) * d, x + (t * heads + src) * d, sizeof(bf16) * (size_t)d);
-        }
-    return y;
-}
-
-int zz_executor_output(zz_executor *ex, bf16 **host, long long *n, zz_error *err) {
-    *n = (long long)ex->batch * ex->tokens * ex->q_heads * ex->head_dim;
-    ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));
-    return download(host, ex->out, *n, err);
-}
-
-int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err) {
-    const int B = ex->batch, D = ex->head_dim, G = ex->group, Hq = ex->q_heads, Hkv = ex->kv_heads;
-    const int decode = ex->plan.workload.phase == ZZ_DECODE;
-    const long long last_pos0 = decode ? ex->ctx : (ex->plan.passes - 1) * ex->tokens;
-    const int T = decode ? 1 : (int)(ex->ctx - last_pos0), keys = (int)(last_pos0 + T);
-    const long long C = ex->tokens;  /* tokens per pass as allocated */
-    *worst = 0;
-
-    bf16 *q = NULL, *kn = NULL, *vn = NULL;
-    int rc = -1;
-    if (download(&q, ex->q, B * C * Hq * D, err) || download(&kn, ex->k_new, B * C * Hkv * D, err) ||
-        download(&vn, ex->v_new, B * C * Hkv * D, err))
-        goto done;
-    /* Every layer reads the same inputs and writes the same output buffer,
-     * so running layers 0..l leaves layer l's output there. (Re-running a
-     * layer rewrites its caches with the same tokens: harmless.) */
-    for (int l = 0; l < ex->plan.model.layers; l++) {
-        const zz_layer_plan *lp = &ex->plan.layers[l];
-        int gather = is_gather_layer(ex, l), r = lp->retrieval_heads, s = lp->streaming_heads;
-        int saved = ex->plan.model.layers;
-        ex->plan.model.layers = l + 1;
-        int step_rc = zz_executor_enqueue(ex, ZZ_MODE_EAGER, NULL, err);
-        ex->plan.model.layers = saved;
-        if (step_rc) goto done;
-        ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));
-        bf16 *o_dev;
-        if (download(&o_dev, ex->out, B * C * Hq * D, err)) goto done;
-        float *ref = calloc((size_t)(B * T * Hq * D), sizeof(float));
-        float *got = malloc(sizeof(float) * (size_t)(B * T * Hq * D));
-        bf16 *qs = to_split_order(q, B * C, Hq, G, lp, gather, D);
-        if (!ref || !got || !qs) {
-            free(ref), free(got), free(qs), free(o_dev);
-            zz_errorf(err, "out of memory verifying layer %d", l);
-            goto done;
-        }
-        zz_heads full_h = {B, r * G, r, D}, stream_h = {B, s * G, s, D};
-        /* Per group: the group's queries (split order), its keys, its output. */
-        for (int grp = 0; grp < 2; grp++) {
-            int nkv = grp ? s : r, first = grp ? r : 0;
-            if (!nkv) continue;
-            bf16 *qg = malloc(sizeof(bf16) * (size_t)(B * C * nkv * G * D));
-            float *og = malloc(sizeof(float) * (size_t)(B * T * nkv * G * D));
-            take_heads(qg, qs, B * C, Hq, first * G, nkv * G, D);
-            if (decode) {
-                bf16 *kc, *vc;
-                const layer_buffers *lb = &ex->layers[l];
-                long long slots = grp ? ex->ring_slots : ex->full_capacity;
-                if (download(&kc, grp ? lb->k_ring : lb->k_full, B * slots * nkv * D, err) ||
-                    download(&vc, grp ? lb->v_ring : lb->v_full, B * slots * nkv * D, err)) {
-                    free(qg), free(og), free(ref), free(got), free(qs), free(o_dev);
-                    goto done;
-                }
-                if (grp)
-                    ref_attention_decode_streaming(&stream_h, ex->sink, ex->recent, ex->ctx, qg, kc, vc, og);
-                else
-                    ref_attention_decode_full(&full_h, ex->full_capacity, ex->ctx, qg, kc, vc, og);
-                free(kc), free(vc);
-            } else {
-                /* Keys at every position 0..keys-1: each pass reuses the same
-                 * input tokens, so position p holds input token p % C. */
-                bf16 *ks = to_split_order(kn, B * C, Hkv, 1, lp, gather, D), *vs = to_split_order(vn, B * C, Hkv, 1, lp, gather, D);
-                bf16 *kp = malloc(sizeof(bf16) * (size_t)B * keys * nkv * D), *vp = malloc(sizeof(bf16) * (size_t)B * keys * nkv * D);
-                for (int b = 0; b < B; b++)
-                    for (int p = 0; p < keys; p++) {
-                        long long src = ((long long)b * C + p % C) * Hkv + first, dst = ((long long)b * keys + p) * nkv;
-                        memcpy(kp + dst * D, ks + src * D, sizeof(bf16) * (size_t)nkv * D);
-                        memcpy(vp + dst * D, vs + src * D, sizeof(bf16) * (size_t)nkv * D);
-                    }
-                /* The last pass's queries are its first T input tokens. */
-                bf16 *ql = malloc(sizeof(bf16) * (size_t)B * T * nkv * G * D);
-                for (int b = 0; b < B; b++)
-                    memcpy(ql + (long long)b * T * nkv * G * D, qg + (long long)b * C * nkv * G * D,
-                           sizeof(bf16) * (size_t)T * nkv * G * D);
-                zz_mask mask = grp ? (zz_mask){ZZ_MASK_STREAMING, ex->sink, ex->recent, ex->chunked}
-                                   : (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
-                ref_attention_prefill(grp ? &stream_h : &full_h, T, (int)last_pos0, mask, ql, kp, vp, og);
-                free(ks), free(vs), free(kp), free(vp), free(ql);
-            }
-            /* Into the layer's output layout: split order, or model order
-             * after duo-gather's scatter. */
-            for (int b = 0; b < B; b++)
-                for (int t = 0; t < T; t++)
-                    for (int i = 0; i < nkv * G; i++) {
-                        int split_q = first * G + i;
-                        int model_q = gather ? lp->kv_order[split_q / G] * G + split_q % G : split_q;
-                        memcpy(ref + (((long long)b * T + t) * Hq + model_q) * D,
-                               og + (((long long)b * T + t) * nkv * G + i) * D, sizeof(float) * (size_t)D);
-                    }
-            free(qg), free(og);
-        }
-        for (int b = 0; b < B; b++)
-            for (long long i = 0; i < (long long)T * Hq * D; i++)
-                got[b * T * Hq * D + i] = bf16_to_float(o_dev[b * C * Hq * D + i]);
-        double e = ref_relative_error(got, ref, (long)(B * T * Hq * D));
-        if (!(e <= *worst)) *worst = e;  /* NaN sticks */
-        free(ref), free(got), free(qs), free(o_dev);
-    }
-    rc = 0;
-done:
-    free(q), free(kn), free(vn);
-    return rc;
 }

@@ -17,6 +17,8 @@
  *
  * Modes: eager launches every kernel from the host each step; graph captures
  * the step once (on first use) and replays it.
+ *
+ * verify.h checks an executor's steps against the CPU reference.
  */
 #ifndef ZZ_EXECUTOR_H
 #define ZZ_EXECUTOR_H
@@ -48,14 +50,5 @@ const zz_launch *zz_executor_launches(const zz_executor *ex, int *count);
  * *host_seconds to the host time spent enqueueing it. NVTX ranges mark the
  * layers and ops (eager; in graph mode, while capturing). */
 int zz_executor_enqueue(zz_executor *ex, zz_mode mode, double *host_seconds, zz_error *err);
-
-/* A host copy (malloc'd, *n values) of the layer output buffer: after a
- * step, the last layer's output. For tests. */
-int zz_executor_output(zz_executor *ex, bf16 **host, long long *n, zz_error *err);
-
-/* Run one eager step and compare every layer's output (the last pass's, for
- * chunked prefill) with the CPU reference on the same inputs and caches;
- * *worst gets the largest relative error. For small configurations. */
-int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err);
 
 #endif

@@ -1,0 +1,68 @@
+/* The executor's insides, shared by the two files that implement it:
+ * executor.c (buffers, steps, graphs) and verify.c (checks against the CPU
+ * reference). Nothing else includes this header. */
+#ifndef ZZ_EXECUTOR_INTERNAL_H
+#define ZZ_EXECUTOR_INTERNAL_H
+
+#include "executor.h"
+
+/* Elements of the buffers the executor allocates for a plan. */
+typedef struct {
+    long long act_q, act_kv;              /* one layer's activations (elements) */
+    long long full_cache, ring_cache;     /* per layer, K and V each (elements) */
+    long long window;                     /* chunked streaming window, K and V each */
+    int max_retrieval, max_streaming;     /* KV heads per group, largest layer */
+    int tokens, full_capacity, chunked;
+} executor_sizes;
+executor_sizes zz_executor_sizes(const zz_plan *p);
+
+typedef struct {
+    bf16 *k_full, *v_full;  /* [B][full_capacity][retrieval heads][D] */
+    bf16 *k_ring, *v_ring;  /* [B][sink + recent][streaming heads][D] */
+    int *q_index, *kv_index; /* device: split order -> model head (duo-gather) */
+} layer_buffers;
+
+struct zz_executor {
+    zz_plan plan;
+    cudaStream_t stream;
+    int sm_count;
+    int batch, q_heads, kv_heads, head_dim, group;
+    int ctx, sink, recent, ring_slots;
+    int tokens;         /* per pass: 1 (decode), S or the chunk (prefill) */
+    int full_capacity;  /* slots of a full cache */
+    int chunked;        /* prefill in several passes */
+    /* Activations of one layer, shared by all layers (a model reuses them). */
+    bf16 *q, *k_new, *v_new, *out;       /* model (or load-time reordered) order */
+    bf16 *q_split, *k_split, *v_split, *out_split; /* duo-gather */
+    bf16 *out_full, *out_streaming;      /* duo-cat: one output per group */
+    bf16 *win_k, *win_v;                 /* chunked streaming window */
+    void *workspace;
+    size_t workspace_bytes;
+    layer_buffers *layers;
+    /* The launch list, filled by a dry walk at creation. */
+    zz_launch *launches;
+    int n_launches, cap_launches;
+    int dry;  /* walking to list launches: launch nothing */
+    cudaGraphExec_t graph;
+};
+
+/* A duo-gather mixed layer: its ops read and write split-order copies of
+ * the model-order activations. */
+static inline int is_gather_layer(const zz_executor *ex, int l) {
+    return ex->plan.layout == ZZ_LAYOUT_DUO_GATHER && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
+}
+
+/* Pass `pass` of a step covers positions *pos0 .. *pos0 + *tokens - 1. */
+static inline void zz_executor_pass_tokens(const zz_executor *ex, int pass, int *pos0, int *tokens) {
+    if (ex->plan.workload.phase == ZZ_DECODE) {
+        *pos0 = ex->ctx, *tokens = 1;
+        return;
+    }
+    *pos0 = pass * ex->tokens;
+    *tokens = ex->ctx - *pos0 < ex->tokens ? ex->ctx - *pos0 : ex->tokens;
+}
+
+/* Enqueues (eagerly) layer l's ops for pass `pass`, as a step runs them. */
+int zz_executor_run_layer(zz_executor *ex, int pass, int l, zz_error *err);
+
+#endif
