@@ -15,6 +15,31 @@
         }                                                                                       \
     } while (0)
 
+#define ELSEWHERE "run it on a machine with an NVIDIA GPU"
+
+int zz_device_check(int ordinal, zz_error *err) {
+    int count = 0, driver = 0, runtime = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaErrorInsufficientDriver) {
+        /* The runtime reports a missing driver as an old one; an absent
+         * driver has version 0. */
+        if (cudaDriverGetVersion(&driver) != cudaSuccess || driver == 0)
+            return zz_errorf(err, "no NVIDIA GPU visible: no NVIDIA driver found here; " ELSEWHERE);
+        if (cudaRuntimeGetVersion(&runtime) != cudaSuccess) runtime = 0;
+        return zz_errorf(err, "the NVIDIA driver here runs CUDA up to %d.%d, older than the CUDA %d.%d this was built "
+                         "with", driver / 1000, driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10);
+    }
+    if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) {
+        const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+        return zz_errorf(err, "no NVIDIA GPU visible%s%s%s; " ELSEWHERE, visible ? " (CUDA_VISIBLE_DEVICES is '" : "",
+                         visible ? visible : "", visible ? "')" : "");
+    }
+    if (e != cudaSuccess) return zz_errorf(err, "no usable NVIDIA GPU: %s", cudaGetErrorString(e));
+    if (ordinal < 0 || ordinal >= count)
+        return zz_errorf(err, "no GPU %d: %d NVIDIA GPU%s visible here", ordinal, count, count == 1 ? "" : "s");
+    return 0;
+}
+
 int zz_device_query(int ordinal, zz_device *out, zz_error *err) {
     struct cudaDeviceProp p;
     memset(out, 0, sizeof *out);

@@ -49,6 +49,12 @@ typedef struct {
     int driver_version, runtime_version;
 } zz_device;
 
+/* Whether GPU `ordinal` is there to use, before any set-up: 0, or -1 with
+ * one line for the person at the keyboard. Without a GPU or a driver the
+ * line says so and to run it on a machine with an NVIDIA GPU (CUDA's own
+ * text for a missing driver asks for a driver update), with no file:line:
+ * that stays for CUDA failures after set-up. */
+int zz_device_check(int ordinal, zz_error *err);
 int zz_device_query(int ordinal, zz_device *out, zz_error *err);
 
 typedef struct {

@@ -16,4 +16,9 @@ typedef struct {
  * `return zz_errorf(err, "...", ...);`. */
 int zz_errorf(zz_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* For executables: "<program>: <message>" as one line on stderr; returns 2,
+ * the exit status of bad input, so a refusal reads `return zz_refuse(...);`. */
+#define ZZ_EXIT_BAD_INPUT 2
+int zz_refuse(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

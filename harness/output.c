@@ -1,37 +1,87 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+int zz_temp_name(const char *path, char *tmp, size_t size, zz_error *err) {
+    if (snprintf(tmp, size, "%s.tmp", path) >= (int)size)
+        return zz_errorf(err, "cannot write %.200s...: path too long", path);
+    return 0;
+}
+
+int zz_check_writable(const char *path, zz_error *err) {
+    char tmp[4096];
+    struct stat st;
+    if (zz_temp_name(path, tmp, sizeof tmp, err)) return -1;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return zz_errorf(err, "cannot write %s: %s", path, strerror(EISDIR));
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return zz_errorf(err, "cannot write %s: %s", path, strerror(errno));
+    fclose(f);
+    unlink(tmp);
+    return 0;
+}
+
+int zz_replace_with_temp(const char *path, zz_error *err) {
+    char tmp[4096];
+    if (zz_temp_name(path, tmp, sizeof tmp, err)) return -1;
+    /* fsync before rename: otherwise a power cut can leave the new name on
+     * a file whose data never reached the disk. */
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int saved = errno;
+        if (fd >= 0) close(fd);
+        unlink(tmp);
+        return zz_errorf(err, "cannot write %s: %s", tmp, strerror(saved));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        return zz_errorf(err, "cannot replace %s with %s: %s", path, tmp, strerror(saved));
+    }
+    return 0;
+}
 
 int zz_write_file(const char *path, const char *data, size_t len, zz_error *err) {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return zz_errorf(err, "cannot write %.200s...: path too long", path);
+    if (zz_temp_name(path, tmp, sizeof tmp, err)) return -1;
     FILE *f = fopen(tmp, "wb");
     if (!f) return zz_errorf(err, "cannot write %s: %s", tmp, strerror(errno));
-    /* fsync before rename: otherwise a power cut can leave the new name on
-     * a file whose data never reached the disk. */
-    int failed = fwrite(data, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int failed = fwrite(data, 1, len, f) != len || fflush(f) != 0;
     int saved = errno;
     if (fclose(f) != 0 && !failed) {
         failed = 1;
         saved = errno;
     }
-    if (!failed && rename(tmp, path) != 0) {
-        saved = errno;
-        unlink(tmp);
-        return zz_errorf(err, "cannot replace %s with %s: %s", path, tmp, strerror(saved));
-    }
     if (failed) {
         unlink(tmp);
         return zz_errorf(err, "cannot write %s: %s", tmp, strerror(saved));
     }
-    return 0;
+    return zz_replace_with_temp(path, err);
+}
+
+static int stdout_failed(int saved, zz_error *err) {
+    /* An earlier failed write leaves no errno behind. */
+    return zz_errorf(err, "cannot write the standard output: %s", saved ? strerror(saved) : "a write failed");
+}
+
+int zz_flush_stdout(zz_error *err) {
+    const int failed_before = ferror(stdout);
+    if (fflush(stdout) != 0) return stdout_failed(errno, err);
+    return failed_before ? stdout_failed(0, err) : 0;
+}
+
+int zz_close_stdout(zz_error *err) {
+    if (zz_flush_stdout(err)) return -1;
+    return fclose(stdout) != 0 ? stdout_failed(errno, err) : 0;
 }
 
 static void fault(zz_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -26,6 +26,21 @@
 #include "error.h"
 
 int zz_write_file(const char *path, const char *data, size_t len, zz_error *err);
+/* The name path is written under until it is complete: path.tmp. */
+int zz_temp_name(const char *path, char *tmp, size_t size, zz_error *err);
+/* Whether zz_write_file(path, ...) can succeed, checked before the work
+ * whose results it will hold: creates and removes path.tmp; a directory at
+ * path fails too. */
+int zz_check_writable(const char *path, zz_error *err);
+/* Publishes path.tmp, written whole by someone else (Google Benchmark's
+ * --benchmark_out): flushed to disk, renamed over path; removed if that
+ * fails. */
+int zz_replace_with_temp(const char *path, zz_error *err);
+/* Flushes stdout; fails if that or any earlier write to it failed. */
+int zz_flush_stdout(zz_error *err);
+/* Flushes and closes stdout, at the end of a program that writes results
+ * there: a full disk under `> file` must not end in exit status 0. */
+int zz_close_stdout(zz_error *err);
 
 /* A growing NUL-terminated string with a remembered fault. */
 typedef struct {

@@ -1,6 +1,8 @@
 /* CSV and JSON writers read back by small parsers of the two formats, with
  * nasty strings; whole-file writes replace, leave no temporary behind, and
- * fail with the path and the reason. */
+ * fail with the path and the reason; a check before the work leaves nothing;
+ * a temporary written by someone else is published whole; a standard output
+ * that cannot be written is reported. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -536,6 +539,88 @@ static void test_json_misuse_is_reported_and_nothing_written(void **state) {
     expect_json_fault(nothing, "json value not finished (0 open)", state);
 }
 
+static void test_check_writable_creates_and_overwrites_nothing(void **state) {
+    zz_error err = {""};
+    const char *kept = path_in(state, "kept.csv");
+    assert_int_equal(zz_write_file(kept, "old\n", 4, &err), 0);
+    assert_int_equal(zz_check_writable(kept, &err), 0);
+    assert_string_equal(read_whole(kept), "old\n");
+    assert_int_equal(zz_check_writable(path_in(state, "new.csv"), &err), 0);
+    assert_string_equal(listing(*state), "kept.csv");
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/missing-dir/kernels.csv", (const char *)*state);
+    assert_int_equal(zz_check_writable(path, &err), -1);
+    expect_message(&err, path);
+    expect_message(&err, "No such file or directory");
+    /* A folder at the path: the rename at the end would fail. */
+    assert_int_equal(mkdir(path_in(state, "occupied"), 0755), 0);
+    assert_int_equal(zz_check_writable(path_in(state, "occupied"), &err), -1);
+    expect_message(&err, "Is a directory");
+    assert_string_equal(listing(*state), "kept.csv occupied");
+}
+
+static void test_a_finished_temporary_replaces_the_file_whole(void **state) {
+    zz_error err = {""};
+    const char *path = path_in(state, "out.json");
+    assert_int_equal(zz_write_file(path, "old\n", 4, &err), 0);
+    char tmp[600];
+    assert_int_equal(zz_temp_name(path, tmp, sizeof tmp, &err), 0);
+    assert_string_equal(tmp + strlen(tmp) - 12, "out.json.tmp");
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("{\"new\": 1}\n", f);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(read_whole(path), "old\n");  /* until published */
+    assert_int_equal(zz_replace_with_temp(path, &err), 0);
+    assert_string_equal(read_whole(path), "{\"new\": 1}\n");
+    assert_string_equal(listing(*state), "out.json");
+
+    /* No temporary: nothing to publish, the file stays. */
+    assert_int_equal(zz_replace_with_temp(path, &err), -1);
+    expect_message(&err, "out.json.tmp: No such file or directory");
+    assert_string_equal(read_whole(path), "{\"new\": 1}\n");
+}
+
+/* In a child whose stdout is `target`: writes 100 bytes (flushing them at
+ * once when early_flush, as a program that shows progress does), then
+ * flushes (close: closes) stdout; exit status 0 when the result and message
+ * are as expected (want NULL: success). */
+static int stdout_child(const char *target, int early_flush, int close, const char *want) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = fopen(target, "w");
+        if (!f || dup2(fileno(f), 1) < 0) _exit(3);
+        for (int i = 0; i < 100; i++) putchar('x');
+        if (early_flush) fflush(stdout);
+        zz_error err = {""};
+        const int rc = close ? zz_close_stdout(&err) : zz_flush_stdout(&err);
+        if (want ? rc == -1 && strstr(err.msg, want) && !strchr(err.msg, '\n') : rc == 0 && !err.msg[0]) _exit(0);
+        fprintf(stderr, "rc %d, message '%s'\n", rc, err.msg);
+        _exit(1);
+    }
+    int wstatus;
+    if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
+    return WEXITSTATUS(wstatus);
+}
+
+static void test_unwritable_stdout_is_reported(void **state) {
+    if (access("/dev/full", W_OK) != 0) {
+        print_message("skipped: no writable /dev/full here\n");
+        skip();
+    }
+    const char *file = path_in(state, "stdout.txt");
+    assert_int_equal(stdout_child(file, 1, 1, NULL), 0);
+    const char *written = read_whole(file);
+    assert_int_equal(strlen(written), 100);
+    assert_int_equal(strspn(written, "x"), 100);
+    assert_int_equal(stdout_child("/dev/full", 0, 0, "cannot write the standard output: No space left on device"), 0);
+    assert_int_equal(stdout_child("/dev/full", 0, 1, "cannot write the standard output: No space left on device"), 0);
+    /* The write failed before: the flush at the end finds nothing to write. */
+    assert_int_equal(stdout_child("/dev/full", 1, 1, "cannot write the standard output: a write failed"), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_exactly_what_needs_quoting),
@@ -547,6 +632,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_json_small_document_has_the_exact_text, make_dir, remove_dir),
         cmocka_unit_test(test_json_nasty_strings_read_back_unchanged),
         cmocka_unit_test_setup_teardown(test_json_misuse_is_reported_and_nothing_written, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_check_writable_creates_and_overwrites_nothing, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_a_finished_temporary_replaces_the_file_whole, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_unwritable_stdout_is_reported, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
