@@ -7,9 +7,13 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,9 +42,69 @@ std::vector<int64_t> to_vector(int n, const long long *values) {
     return std::vector<int64_t>(values, values + n);
 }
 
+// Selects as a run does, then declines the context: RunSpecifiedBenchmarks
+// runs nothing, and what it would print goes to the reporter's streams.
+class SelectOnly : public benchmark::BenchmarkReporter {
+  public:
+    bool ReportContext(const Context &) override { return false; }
+    void ReportRuns(const std::vector<Run> &) override {}
+};
+
+// Google Benchmark's value of its string flag `name` (zz_gb_flag), and
+// where it came from, as a person would write it, into *source.
+const char *flag_value(int argc, char *const *argv, const char *name, std::string *source) {
+    const std::string prefix = std::string("--") + name + "=";
+    for (int i = argc - 1; i > 0; i--)
+        if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+            if (source) *source = argv[i];
+            return argv[i] + prefix.size();
+        }
+    std::string variable(name);
+    for (char &c : variable) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const char *value = std::getenv(variable.c_str());
+    if (source && value) *source = "$" + variable + " '" + value + "'";
+    return value;
+}
+
+// allowed: NULL-terminated.
+bool one_of(const char *value, const char *const *allowed) {
+    for (; *allowed; allowed++)
+        if (std::strcmp(value, *allowed) == 0) return true;
+    return false;
+}
+
 }  // namespace
 
 extern "C" {
+
+const char *zz_gb_flag(int argc, char *const *argv, const char *name) {
+    return flag_value(argc, argv, name, nullptr);
+}
+
+int zz_gb_check_flags(int argc, char *const *argv, char *msg, size_t size) {
+    static const char *const formats[] = {"console", "json", "csv", nullptr};
+    static const char *const units[] = {"", "ns", "us", "ms", "s", nullptr};  // "": each benchmark's own
+    static const char *const colors[] = {"", nullptr};  // refused; any other value reads as true or false
+    static const struct {
+        const char *name, *expected;
+        const char *const *values;
+        bool allowed;  // values lists the allowed values, else the refused ones
+    } checks[] = {
+        {"benchmark_format", "console, json or csv", formats, true},
+        {"benchmark_out_format", "console, json or csv", formats, true},
+        {"benchmark_time_unit", "ns, us, ms or s", units, true},
+        {"benchmark_color", "auto, true or false", colors, false},
+    };
+    for (const auto &check : checks) {
+        std::string source;
+        const char *value = flag_value(argc, argv, check.name, &source);
+        if (value && one_of(value, check.values) != check.allowed) {
+            std::snprintf(msg, size, "%s: expected %s", source.c_str(), check.expected);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 void zz_gb_initialize(int *argc, char **argv, void (*help)(void)) {
     benchmark::Initialize(argc, argv, help ? help : benchmark::PrintDefaultHelp);
@@ -55,6 +119,17 @@ void zz_gb_add_context(const char *key, const char *value) {
 }
 
 size_t zz_gb_run(void) { return benchmark::RunSpecifiedBenchmarks(); }
+
+size_t zz_gb_count_selected(char *msg, size_t size) {
+    SelectOnly reporter;
+    std::ostringstream out, err;
+    reporter.SetOutputStream(&out);
+    reporter.SetErrorStream(&err);
+    const size_t n = benchmark::RunSpecifiedBenchmarks(&reporter);
+    const std::string why = err.str();
+    std::snprintf(msg, size, "%s", why.substr(0, why.find('\n')).c_str());
+    return n;
+}
 
 void zz_gb_shutdown(void) { benchmark::Shutdown(); }
 

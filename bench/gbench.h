@@ -64,6 +64,16 @@ enum {
 
 /* ---- the program ---- */
 
+/* The value Google Benchmark takes for its string flag `name` (without the
+ * dashes, e.g. "benchmark_out"): the last --name=VALUE in argv, else the
+ * environment variable NAME in capitals, else NULL. */
+const char *zz_gb_flag(int argc, char *const *argv, const char *name);
+/* Checks the flags whose bad values Google Benchmark answers with its help
+ * text and exit status 0: --benchmark_format and --benchmark_out_format
+ * (console, json or csv), --benchmark_time_unit (ns, us, ms or s) and an
+ * empty --benchmark_color, in argv or the environment. 0, or -1 with one
+ * line in msg. Call it before zz_gb_initialize. */
+int zz_gb_check_flags(int argc, char *const *argv, char *msg, size_t size);
 /* Parses Google Benchmark's flags and removes them from argv. help prints
  * --help (NULL: Google Benchmark's own list, zz_gb_print_default_help). */
 void zz_gb_initialize(int *argc, char **argv, void (*help)(void));
@@ -75,6 +85,11 @@ void zz_gb_add_context(const char *key, const char *value);
 /* Runs the benchmarks --benchmark_filter selects (or lists them with
  * --benchmark_list_tests); returns how many matched. */
 size_t zz_gb_run(void);
+/* How many benchmarks zz_gb_run would run (or list), without running any:
+ * nothing is printed, but --benchmark_out's file is opened and truncated as
+ * a run would. When none, Google Benchmark's reason in msg (no match, or a
+ * filter that is not a regular expression). */
+size_t zz_gb_count_selected(char *msg, size_t size);
 void zz_gb_shutdown(void);
 /* Forgets every registered benchmark (their handles become invalid). */
 void zz_gb_clear(void);

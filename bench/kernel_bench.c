@@ -25,6 +25,7 @@
 
 #include "device.h"
 #include "kernel_cases.h"
+#include "output.h"
 
 typedef struct {
     const char *name;
@@ -91,65 +92,115 @@ static bench_result run_case(const bench_case *bc, int samples, double batch_s, 
     return r;
 }
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: zz-kernel-bench [options]\n"
-            "Times each kernel alone on the speed-target shapes, against the card's\n"
-            "measured copy bandwidth and cuBLAS bf16 GEMM rate.\n"
-            "  --samples N     timed samples per case, after 3 warm-ups (default 20)\n"
-            "  --batch-us N    launches per sample: as many as take N us (default 200, at\n"
-            "                  most 128); 0: one launch (adds 2-3 us of event overhead)\n"
-            "  --filter TEXT   only cases whose name contains TEXT\n"
-            "  --csv FILE      also write the table as CSV\n"
-            "  --splits N      decode split count (default 0: chosen from the SM count)\n"
-            "  --help\n");
+static void usage(void) {
+    printf("usage: zz-kernel-bench [options]\n"
+           "Times each kernel alone on the speed-target shapes, against the card's\n"
+           "measured copy bandwidth and cuBLAS bf16 GEMM rate.\n"
+           "  --samples N     timed samples per case, after 3 warm-ups (default 20)\n"
+           "  --batch-us N    launches per sample: as many as take N us (default 200, at\n"
+           "                  most 128); 0: one launch (adds 2-3 us of event overhead)\n"
+           "  --filter TEXT   only cases whose name contains TEXT; one must match\n"
+           "  --list          print the cases (name and shape) --filter selects and exit;\n"
+           "                  no GPU needed\n"
+           "  --csv FILE      also write the table as CSV, whole: rewritten after each case\n"
+           "  --splits N      decode split count (default 0: chosen from the SM count)\n"
+           "  --help\n"
+           "Bad flags, an unwritable --csv and a machine without a GPU end with one line\n"
+           "on stderr and exit status 2, before any measurement; a failure on the GPU\n"
+           "with exit status 1.\n");
 }
 
+#define refuse(...) zz_refuse("zz-kernel-bench", __VA_ARGS__)
+
+/* The S column: the cache or prompt; a copy's tokens. */
+static long long case_tokens(const zz_kernel_case *c) { return c->kind == ZZ_KC_CONCAT ? c->tokens : c->ctx; }
+
+/* The columns that name a case, in the table and in --list. */
+static void print_case_header(void) {
+    printf("%-18s %2s %3s %3s %4s %7s %8s", "kernel", "B", "Hq", "Hkv", "D", "S", "win");
+}
+
+static void print_case(const bench_case *bc) {
+    const zz_kernel_case *c = &bc->c;
+    char window[32] = "-";
+    if (c->mask == ZZ_MASK_STREAMING) snprintf(window, sizeof window, "%d+%d", c->sink, c->recent);
+    printf("%-18s %2d %3d %3d %4d %7lld %8s", bc->name, c->batch, c->q_heads, c->kv_heads, c->head_dim,
+           case_tokens(c), window);
+}
+
+/* The exit status once the results are on stdout: 0, or 2 when they could
+ * not all be written there. */
+static int close_stdout(void) {
+    zz_error err;
+    return zz_close_stdout(&err) ? refuse("%s", err.msg) : 0;
+}
+
+#define CASES (int)(sizeof default_cases / sizeof default_cases[0])
+
 int main(int argc, char **argv) {
-    int samples = 20, decode_splits = 0;
+    int samples = 20, decode_splits = 0, list = 0;
     double batch_us = ZZ_KC_BATCH_US_DEFAULT;
     const char *filter = NULL, *csv_path = NULL;
+    const char *measure_flag = NULL;  /* the last flag that only a measurement uses */
     static const struct option opts[] = {{"samples", required_argument, 0, 's'},
                                          {"filter", required_argument, 0, 'f'},
                                          {"csv", required_argument, 0, 'c'},
                                          {"splits", required_argument, 0, 'k'},
                                          {"batch-us", required_argument, 0, 'b'},
+                                         {"list", no_argument, 0, 'l'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+    int option_index = 0;
+    opterr = 0;
+    for (int ch; (ch = getopt_long(argc, argv, ":", opts, &option_index)) != -1;) {
+        const char *flag = argv[optind - 1];
+        if (ch == 's' || ch == 'k' || ch == 'b' || ch == 'c') measure_flag = opts[option_index].name;
         switch (ch) {
         case 's':
         case 'k': {
             char *end;
             long n = strtol(optarg, &end, 10), least = ch == 's';
-            if (*end || end == optarg || n < least || n > 100000) {
-                fprintf(stderr, "zz-kernel-bench: --%s %s: need a whole number %ld..100000\n",
-                        ch == 's' ? "samples" : "splits", optarg, least);
-                return 2;
-            }
+            if (*end || end == optarg || n < least || n > 100000)
+                return refuse("--%s %s: need a whole number %ld..100000", opts[option_index].name, optarg, least);
             *(ch == 's' ? &samples : &decode_splits) = (int)n;
             break;
         }
         case 'b': {
             zz_error err;
-            if (zz_kernel_batch_us_parse(optarg, &batch_us, &err)) {
-                fprintf(stderr, "zz-kernel-bench: %s\n", err.msg);
-                return 2;
-            }
+            if (zz_kernel_batch_us_parse(optarg, &batch_us, &err)) return refuse("%s", err.msg);
             break;
         }
         case 'f': filter = optarg; break;
         case 'c': csv_path = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'l': list = 1; break;
+        case 'h': usage(); return close_stdout();
+        case ':': return refuse("option '%s' needs a value", flag);
+        default:
+            if (optopt && !strncmp(flag, "--", 2)) return refuse("option '%s' takes no value", flag);
+            return refuse("unknown option '%s' (see zz-kernel-bench --help)", flag);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "zz-kernel-bench: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+    if (optind < argc) return refuse("unexpected argument '%s'", argv[optind]);
+    if (filter && !*filter) return refuse("--filter: empty text (leave the flag out to run every case)");
+    if (list && measure_flag)
+        return refuse("--list and --%s exclude each other: --list measures nothing", measure_flag);
+    int selected[CASES], n_selected = 0;
+    for (int i = 0; i < CASES; i++)
+        if (!filter || strstr(default_cases[i].name, filter)) selected[n_selected++] = i;
+    if (!n_selected)
+        return refuse("--filter '%s' matches no kernel case (zz-kernel-bench --list names them)", filter);
+    if (list) {
+        print_case_header();
+        printf("\n");
+        for (int i = 0; i < n_selected; i++) {
+            print_case(&default_cases[selected[i]]);
+            printf("\n");
+        }
+        return close_stdout();
     }
 
     zz_error err;
+    if ((csv_path && zz_check_writable(csv_path, &err)) || zz_device_check(0, &err)) return refuse("%s", err.msg);
     zz_device dev;
     zz_ceilings ceil;
     if (zz_device_query(0, &dev, &err) || zz_measure_ceilings(0, 10, &ceil, &err)) {
@@ -159,45 +210,44 @@ int main(int argc, char **argv) {
     printf("# %s, %d SMs, driver %d, runtime %d\n", dev.name, dev.sm_count, dev.driver_version, dev.runtime_version);
     printf("# ceilings: copy %.0f GB/s (read + written), bf16 GEMM %d^3 %.0f TFLOP/s\n", ceil.copy_gbps, ceil.gemm_n,
            ceil.gemm_tflops);
-    FILE *csv = NULL;
-    if (csv_path && !(csv = fopen(csv_path, "w"))) {
-        fprintf(stderr, "zz-kernel-bench: cannot write %s\n", csv_path);
-        return 1;
-    }
-    if (csv)
-        fprintf(csv, "kernel,batch,q_heads,kv_heads,head_dim,ctx,sink,recent,median_us,min_us,max_us,"
-                     "tflops,tile_tflops,gbps,frac_gemm,frac_copy,launches_per_sample\n");
-    printf("%-18s %2s %3s %3s %4s %7s %8s %10s %9s %9s %8s %6s %6s %5s\n", "kernel", "B", "Hq", "Hkv", "D", "S",
-           "win", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil", "batch");
+    static const char *const csv_header[] = {"kernel", "batch", "q_heads", "kv_heads", "head_dim", "ctx", "sink",
+                                             "recent", "median_us", "min_us", "max_us", "tflops", "tile_tflops",
+                                             "gbps", "frac_gemm", "frac_copy", "launches_per_sample"};
+    zz_csv csv = {0};
+    for (size_t i = 0; i < sizeof csv_header / sizeof csv_header[0]; i++) zz_csv_str(&csv, csv_header[i]);
+    zz_csv_end_row(&csv);
+    print_case_header();
+    printf(" %10s %9s %9s %8s %6s %6s %5s\n", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil", "batch");
     cudaStream_t stream;
     ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     zz_launch_timer timer;
     if (zz_launch_timer_init(&timer, stream, &err)) die("timer", &err);
-    for (size_t i = 0; i < sizeof default_cases / sizeof default_cases[0]; i++) {
-        bench_case bc = default_cases[i];
+    for (int i = 0; i < n_selected; i++) {
+        bench_case bc = default_cases[selected[i]];
         const zz_kernel_case *c = &bc.c;
-        if (filter && !strstr(bc.name, filter)) continue;
         if (c->kind == ZZ_KC_DECODE) bc.c.splits = decode_splits;
         bench_result r = run_case(&bc, samples, batch_us * 1e-6, dev.sm_count, &timer);
         const zz_kernel_work w = r.work;
         double sec = r.median_us * 1e-6;
         double tflops = w.flops / sec * 1e-12, tile_tflops = w.tile_flops / sec * 1e-12, gbps = w.bytes / sec * 1e-9;
         double frac = w.compute_bound ? tflops / ceil.gemm_tflops : gbps / ceil.copy_gbps;
-        long long S = c->kind == ZZ_KC_CONCAT ? c->tokens : c->ctx;
-        char window[32] = "-";
-        if (c->mask == ZZ_MASK_STREAMING) snprintf(window, sizeof window, "%d+%d", c->sink, c->recent);
-        printf("%-18s %2d %3d %3d %4d %7lld %8s %10.1f %9.2f %9.1f %8.1f %6.0f %5.1f%% %5d\n", bc.name, c->batch,
-               c->q_heads, c->kv_heads, c->head_dim, S, window, r.median_us,
+        print_case(&bc);
+        printf(" %10.1f %9.2f %9.1f %8.1f %6.0f %5.1f%% %5d\n", r.median_us,
                100.0 * (r.max_us - r.min_us) / r.median_us, tflops, tile_tflops, gbps, 100.0 * frac, r.launches);
         fflush(stdout);
-        if (csv)
-            fprintf(csv, "%s,%d,%d,%d,%d,%lld,%d,%d,%.3f,%.3f,%.3f,%.2f,%.2f,%.1f,%.4f,%.4f,%d\n", bc.name, c->batch,
-                    c->q_heads, c->kv_heads, c->head_dim, S, c->sink, c->recent, r.median_us, r.min_us,
-                    r.max_us, tflops, tile_tflops, gbps, tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps,
-                    r.launches);
+        if (!csv_path) continue;
+        zz_csv_str(&csv, bc.name);
+        const long long shape[] = {c->batch, c->q_heads, c->kv_heads, c->head_dim, case_tokens(c), c->sink, c->recent};
+        for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) zz_csv_int(&csv, shape[k]);
+        const double measured[] = {r.median_us, r.min_us, r.max_us, tflops, tile_tflops, gbps,
+                                   tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps};
+        for (size_t k = 0; k < sizeof measured / sizeof measured[0]; k++) zz_csv_num(&csv, measured[k]);
+        zz_csv_int(&csv, r.launches);
+        zz_csv_end_row(&csv);
+        if (zz_csv_write(&csv, csv_path, &err)) die("--csv", &err);
     }
+    zz_csv_free(&csv);
     zz_launch_timer_free(&timer);
     cudaStreamDestroy(stream);
-    if (csv) fclose(csv);
-    return 0;
+    return close_stdout();
 }

@@ -9,8 +9,11 @@
  * Every argument is checked, the pattern loaded and every plan of the sweep
  * built before anything is printed or any CUDA call is made, so a bad flag
  * or a bad pattern file leaves stdout empty: one line "zz-bench: <msg>" on
- * stderr and exit status 2, with or without a GPU. Failures on the GPU exit
- * with status 1, after writing the rows finished so far.
+ * stderr and exit status 2, with or without a GPU. So do flags that another
+ * flag makes meaningless (--seed with --pattern, --chunk with decode only),
+ * a machine without a GPU (run) and a standard output that cannot be
+ * written. Failures on the GPU exit with status 1, after writing the rows
+ * finished so far.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -55,7 +58,11 @@ static const char main_usage[] =
     "  plan    per-layer execution plan of one layout, and the duo/zigzag budget\n"
     "  run     time every layout of a sweep on the GPU and write a run folder\n"
     "\n"
-    "Run 'zz-bench <command> --help' for the options of a command.\n";
+    "Run 'zz-bench <command> --help' for the options of a command.\n"
+    "\n"
+    "Exit status: 0 done; 2 bad input (one line on stderr, before any GPU work),\n"
+    "conflicting flags, no GPU or an unwritable standard output; 1 a failure on\n"
+    "the GPU; 130 interrupted.\n";
 
 /* The flags plan and run share, for both help texts. */
 #define MODEL_HELP                                                                                   \
@@ -93,7 +100,8 @@ static const char plan_usage[] =
     "  --batch N               sequences B (default 1)\n"
     "  --ctx S                 context: cached tokens at decode, prompt at prefill (default 32k)\n"
     "  --phase P               decode or prefill (default decode)\n"
-    "  --chunk C               prefill chunk tokens; 0 = single shot (default 0)\n" WINDOW_HELP
+    "  --chunk C               prefill chunk tokens; 0 = single shot (default 0); needs\n"
+    "                          --phase prefill\n" WINDOW_HELP
     "output:\n"
     "  --format F              text or csv (default text); csv header:\n"
     "                          layer,kind,retrieval_heads,streaming_heads\n"
@@ -128,7 +136,8 @@ static const char run_usage[] =
     "token counts take a k = 1024 or m = 1048576 suffix.\n"
     "\n" MODEL_HELP PATTERN_HELP
     "  --synthetic KIND[:SEED] uniform-mixed, random or layered (default uniform-mixed)\n"
-    "  --seed N                seed of --synthetic when KIND names none (default 1)\n"
+    "  --seed N                seed of --synthetic when KIND names none (default 1); not\n"
+    "                          with --pattern or a KIND:SEED\n"
     "sweep (each a list):\n"
     "  --sparsity LIST         fractions of KV heads streaming, 0..1 (default " DEFAULT_SPARSITY ")\n" BUDGET_HELP
     "  --layouts LIST          full, streaming, duo-cat, duo-gather, duo-slices, zigzag\n"
@@ -137,10 +146,11 @@ static const char run_usage[] =
     "  --ctx LIST              contexts: cached tokens at decode, prompt at prefill\n"
     "                          (default " DEFAULT_CTX "; prefill's too when given)\n"
     "  --prefill-ctx LIST      prefill's contexts (default " DEFAULT_PREFILL_CTX ", or --ctx's when that is\n"
-    "                          given): a full-attention prefill step grows as S², 15 s at 128K\n"
+    "                          given): a full-attention prefill step grows as S², 15 s at 128K;\n"
+    "                          not with --phase decode, nor with --ctx at --phase prefill\n"
     "  --batch LIST            sequences B (default " DEFAULT_BATCH ")\n"
-    "  --chunk LIST            prefill chunk tokens, 0 = single shot (default " DEFAULT_CHUNK "); decode\n"
-    "                          ignores it, and a chunk >= S is the single shot\n" WINDOW_HELP
+    "  --chunk LIST            prefill chunk tokens, 0 = single shot (default " DEFAULT_CHUNK "); a chunk\n"
+    "                          >= S is the single shot; not with --phase decode\n" WINDOW_HELP
     "  --mode LIST             eager, graph (default " DEFAULT_MODES ")\n"
     "timing:\n"
     "  --warmup N              steps before sampling (default 3)\n"
@@ -241,6 +251,7 @@ typedef struct {
     zz_layout layout;
     zz_phase phase;
     long long batch, ctx, chunk;
+    int chunk_given;
     output_format format;
     int show_ops;
 } plan_options;
@@ -252,7 +263,7 @@ typedef struct {
     int layouts[ZZ_MAX_LIST], phases[ZZ_MAX_LIST], modes[ZZ_MAX_LIST];
     long long ctx[ZZ_MAX_LIST], prefill_ctx[ZZ_MAX_LIST], batch[ZZ_MAX_LIST], chunk[ZZ_MAX_LIST];
     int n_sparsity, n_layouts, n_phases, n_modes, n_ctx, n_prefill_ctx, n_batch, n_chunk;
-    int ctx_given, prefill_ctx_given;
+    int ctx_given, prefill_ctx_given, chunk_given, seed_given;  /* flags that meet conflicts */
     long long warmup, min_samples;
     zz_stop_rule rule;
     int cold, no_cupti, verify, quiet;
@@ -330,7 +341,10 @@ static int parse_common_flag(int c, const char *value, common_options *o, zz_err
             return zz_errorf(err, "--head-dim: expected 64 or 128, found '%s'", value);
         o->head_dim = atoi(value);
         return 0;
-    case OPT_PATTERN: o->pattern_dir = value; return 0;
+    case OPT_PATTERN:
+        if (!*value) return zz_errorf(err, "--pattern: empty folder name");
+        o->pattern_dir = value;
+        return 0;
     case OPT_SYNTHETIC: o->synthetic = value; return 0;
     case OPT_ZIGZAG_BUDGET:
         if (zz_rounding_from_name(value, &o->rounding))
@@ -387,7 +401,9 @@ static int parse_plan_flag(int c, const char *value, void *options, zz_error *er
         return 0;
     case OPT_BATCH: return parse_whole("--batch", value, 1, ZZ_MAX_BATCH, 0, &o->batch, err);
     case OPT_CTX: return parse_whole("--ctx", value, 1, ZZ_MAX_CTX, 1, &o->ctx, err);
-    case OPT_CHUNK: return parse_whole("--chunk", value, 0, ZZ_MAX_CTX, 1, &o->chunk, err);
+    case OPT_CHUNK:
+        o->chunk_given = 1;
+        return parse_whole("--chunk", value, 0, ZZ_MAX_CTX, 1, &o->chunk, err);
     case OPT_PHASE:
         if (zz_phase_from_name(value, &o->phase))
             return zz_errorf(err, "--phase: expected decode or prefill, found '%s'", value);
@@ -410,7 +426,12 @@ static int parse_plan_options(int argc, char **argv, plan_options *o, zz_error *
                         .batch = 1,
                         .ctx = 32 * 1024,
                         .format = FORMAT_TEXT};
-    return parse_flags("plan", argc, argv, plan_flags, parse_plan_flag, o, err);
+    int rc = parse_flags("plan", argc, argv, plan_flags, parse_plan_flag, o, err);
+    if (rc) return rc;
+    if (o->chunk_given && o->phase == ZZ_DECODE)
+        return zz_errorf(err, "plan: --chunk with --phase decode (the default): chunks split a prefill; add --phase "
+                              "prefill");
+    return 0;
 }
 
 /* Name lists for zz_parse_names, in enum order so the index is the value. */
@@ -431,6 +452,7 @@ static int parse_run_flag(int c, const char *value, void *options, zz_error *err
     long long whole;
     switch (c) {
     case OPT_SEED:
+        o->seed_given = 1;
         if (parse_whole("--seed", value, 0, LLONG_MAX, 0, &whole, err)) return -1;
         o->seed = (unsigned long long)whole;
         return 0;
@@ -446,7 +468,9 @@ static int parse_run_flag(int c, const char *value, void *options, zz_error *err
         o->prefill_ctx_given = 1;
         return zz_parse_sizes("--prefill-ctx", value, ZZ_MAX_CTX, o->prefill_ctx, &o->n_prefill_ctx, err);
     case OPT_BATCH: return zz_parse_sizes("--batch", value, ZZ_MAX_BATCH, o->batch, &o->n_batch, err);
-    case OPT_CHUNK: return parse_chunks(value, o->chunk, &o->n_chunk, err);
+    case OPT_CHUNK:
+        o->chunk_given = 1;
+        return parse_chunks(value, o->chunk, &o->n_chunk, err);
     case OPT_WARMUP: return parse_whole("--warmup", value, 0, 1000000, 0, &o->warmup, err);
     case OPT_MIN_SAMPLES: return parse_whole("--min-samples", value, 0, 100000000, 0, &o->min_samples, err);
     case OPT_MAX_NOISE: return parse_number("--max-noise", value, &o->rule.max_noise, err);
@@ -455,9 +479,30 @@ static int parse_run_flag(int c, const char *value, void *options, zz_error *err
     case OPT_COLD: o->cold = 1; return 0;
     case OPT_NO_CUPTI: o->no_cupti = 1; return 0;
     case OPT_VERIFY: o->verify = 1; return 0;
-    case OPT_OUT: o->out_dir = value; return 0;
+    case OPT_OUT:
+        if (!*value) return zz_errorf(err, "--out: empty folder name");
+        o->out_dir = value;
+        return 0;
     case OPT_QUIET: o->quiet = 1; return 0;
     }
+    return 0;
+}
+
+/* Flags that another flag makes meaningless are errors, not ignored. */
+static int check_run_conflicts(const run_options *o, zz_error *err) {
+    const common_options *c = &o->common;
+    if (o->seed_given && c->pattern_dir)
+        return zz_errorf(err, "run: --seed and --pattern exclude each other: a published pattern has no seed");
+    if (o->seed_given && c->synthetic && strchr(c->synthetic, ':'))
+        return zz_errorf(err, "run: --seed and --synthetic %s both give a seed; give one", c->synthetic);
+    const int only = o->n_phases == 1 ? o->phases[0] : -1;
+    if (only == ZZ_DECODE && o->prefill_ctx_given)
+        return zz_errorf(err, "run: --prefill-ctx with --phase decode: there is no prefill to apply it to");
+    if (only == ZZ_DECODE && o->chunk_given)
+        return zz_errorf(err, "run: --chunk with --phase decode: chunks split a prefill, and there is none");
+    if (only == ZZ_PREFILL && o->ctx_given && o->prefill_ctx_given)
+        return zz_errorf(err, "run: --ctx and --prefill-ctx with --phase prefill: --ctx names decode's contexts, and "
+                              "there is no decode");
     return 0;
 }
 
@@ -476,9 +521,9 @@ static int parse_run_options(int argc, char **argv, run_options *o, zz_error *er
         parse_run_flag(OPT_BATCH, DEFAULT_BATCH, o, err) || parse_run_flag(OPT_CHUNK, DEFAULT_CHUNK, o, err) ||
         parse_run_flag(OPT_MODE, DEFAULT_MODES, o, err))
         return -1;
-    o->ctx_given = o->prefill_ctx_given = 0;
+    o->ctx_given = o->prefill_ctx_given = o->chunk_given = 0;
     int rc = parse_flags("run", argc, argv, run_flags, parse_run_flag, o, err);
-    if (rc) return rc;
+    if (rc || check_run_conflicts(o, err)) return rc ? rc : -1;
     if (o->ctx_given && !o->prefill_ctx_given) {
         memcpy(o->prefill_ctx, o->ctx, sizeof o->ctx);
         o->n_prefill_ctx = o->n_ctx;
@@ -669,7 +714,7 @@ static int run_plan(int argc, char **argv, zz_error *err) {
         return EXIT_USAGE;
     if (o.format == FORMAT_CSV) {
         print_csv(&plan, o.show_ops);
-        fflush(stdout);
+        if (zz_flush_stdout(err)) return EXIT_USAGE;  /* not the budget, then: one line on stderr */
         print_budget(stderr, &budget, &duo_plan, &zigzag_plan);
     } else {
         print_text(&plan, &pattern, o.sparsity, o.show_ops);
@@ -1229,6 +1274,7 @@ static int run_run(int argc, char **argv, const char *command_line, zz_error *er
     s.info = (zz_run_info){.model = s.model, .cold = o.cold, .rule = o.rule, .warmup = (int)o.warmup,
                            .seed = o.seed, .command_line = command_line};
     snprintf(s.info.pattern, sizeof s.info.pattern, "%s", pattern.source);
+    if (zz_device_check(0, err)) return EXIT_USAGE;
 
     rc = run_on_gpu(&s, err);
     int status = rc ? 1 : interrupted ? EXIT_INTERRUPTED : 0;
@@ -1280,13 +1326,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "zz-bench: missing command (see zz-bench --help)\n");
         return EXIT_USAGE;
     }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(main_usage, stdout);
-        return 0;
-    }
     zz_error err = {""};
     int status;
-    if (strcmp(argv[1], "plan") == 0) {
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(main_usage, stdout);
+        status = 0;
+    } else if (strcmp(argv[1], "plan") == 0) {
         status = run_plan(argc - 1, argv + 1, &err);
     } else if (strcmp(argv[1], "run") == 0) {
         char *command_line = quoted_command_line(argc, argv);
@@ -1296,6 +1341,7 @@ int main(int argc, char **argv) {
         zz_errorf(&err, "unknown command '%s' (commands: plan, run; see zz-bench --help)", argv[1]);
         status = EXIT_USAGE;
     }
+    if (status == 0 && zz_close_stdout(&err)) status = EXIT_USAGE;
     if (status && err.msg[0]) fprintf(stderr, "zz-bench: %s\n", err.msg);
     return status;
 }

@@ -31,6 +31,11 @@
  * small enough for the two to agree (README: "Against kernels.csv").
  * Inputs rotate over buffer sets spanning 3 × L2 (--hot: one set), so a
  * launch finds its inputs in DRAM as a layer of a model step does.
+ * Flags Google Benchmark would answer with its help and exit status 0 (an
+ * unknown --benchmark_format), a filter that selects nothing and a machine
+ * without a GPU are refused before any GPU work; --benchmark_out goes to a
+ * temporary renamed when the run is complete, so a failed run leaves an
+ * older file as it was.
  * Counters: GB/s and TFLOP/s (rates over the manual time), tile_TFLOP/s
  * (prefill, tiles the kernel computes), copy_fraction and gemm_fraction (of
  * the ceilings measured at start), splits (decode), batch (launches per
@@ -40,11 +45,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "device.h"
 #include "gbench.h"
 #include "kernel_cases.h"
 #include "model.h"
+#include "output.h"
 
 typedef enum { ARG_B, ARG_S, ARG_T, ARG_SINK, ARG_RECENT, ARG_KINDS } arg_kind;
 static const char *const arg_names[ARG_KINDS] = {"B", "S", "T", "sink", "recent"};
@@ -212,11 +219,22 @@ static void usage(void) {
            "                default: inputs rotate over buffer sets spanning 3 x L2\n"
            "Names: family/model/B:n/S:n[/sink:n/recent:n] or family/model/B:n/T:n;\n"
            "--benchmark_list_tests lists them (no GPU needed). Common flags:\n"
-           "  --benchmark_filter=REGEX  e.g. decode, 'decode_full/llama3-8b/B:1/'\n"
-           "  --benchmark_out=FILE --benchmark_out_format=json\n"
+           "  --benchmark_filter=REGEX  e.g. decode, 'decode_full/llama3-8b/B:1/'; it must\n"
+           "                            match a benchmark\n"
+           "  --benchmark_out=FILE --benchmark_out_format=json  FILE is written as FILE.tmp\n"
+           "                            and renamed when the run is complete\n"
            "  --benchmark_repetitions=N  --benchmark_min_time=SECONDS (plain number)\n"
+           "Bad flags, a filter matching no benchmark, an unwritable --benchmark_out and a\n"
+           "machine without a GPU end with one line on stderr and exit status 2, before\n"
+           "any GPU work; a failed benchmark with exit status 1.\n"
            "Google Benchmark's own list:\n\n");
     zz_gb_print_default_help();
+    /* Google Benchmark exits 0 after the help: a failed write must not. */
+    zz_error err;
+    if (zz_close_stdout(&err)) {
+        fprintf(stderr, "zz-gbench: %s\n", err.msg);
+        exit(2);
+    }
 }
 
 /* --benchmark_list_tests names the benchmarks without running them: no GPU. */
@@ -269,11 +287,11 @@ static void register_grid(void) {
     }
 }
 
-/* Device, ceilings and the JSON context; 1 if there is no usable GPU. */
+/* Device, ceilings and the JSON context, on a GPU zz_device_check found; 1 on failure. */
 static int setup_device(int hot, double batch_us) {
     zz_error err;
     if (zz_device_query(0, &g.dev, &err)) {
-        fprintf(stderr, "zz-gbench: no usable GPU: %s\n", err.msg);
+        fprintf(stderr, "zz-gbench: %s\n", err.msg);
         return 1;
     }
     if (zz_measure_ceilings(0, 10, &g.ceil, &err)) {
@@ -314,30 +332,57 @@ static int setup_device(int hot, double batch_us) {
     return 0;
 }
 
+#define refuse(...) zz_refuse("zz-gbench", __VA_ARGS__)
+
+/* --benchmark_out's temporary (Google Benchmark writes the file as it goes),
+ * removed at exit unless published: "" when there is none. */
+static char out_tmp[4096];
+
+static void remove_out_tmp(void) {
+    if (out_tmp[0]) unlink(out_tmp);
+}
+
+/* Exit status 2 (one line on stderr, before any GPU work): bad flags, a
+ * selection of no benchmark, an unwritable --benchmark_out, no GPU; 1: a
+ * failure on the GPU or a failed benchmark. */
 int main(int argc, char **argv) {
+    char msg[512];
+    zz_error err;
+    if (zz_gb_check_flags(argc, argv, msg, sizeof msg)) return refuse("%s", msg);
     const int listing = listing_only(argc, argv);
-    zz_gb_initialize(&argc, argv, usage);
+    const char *out = zz_gb_flag(argc, argv, "benchmark_out");
+    if (out && !*out) out = NULL;
+    char **args = calloc((size_t)argc + 2, sizeof *args), out_flag[sizeof out_tmp + 32];
+    if (!args) return refuse("out of memory");
+    memcpy(args, argv, (size_t)argc * sizeof *args);
+    if (out) {
+        if (zz_check_writable(out, &err) || zz_temp_name(out, out_tmp, sizeof out_tmp, &err))
+            return refuse("%s", err.msg);
+        atexit(remove_out_tmp);
+        snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", out_tmp); /* the last one wins */
+        args[argc++] = out_flag;
+    }
+    zz_gb_initialize(&argc, args, usage);
     int hot = 0, rest = 1;
     double batch_us = ZZ_KC_BATCH_US_DEFAULT;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--hot")) {
+        if (!strcmp(args[i], "--hot")) {
             hot = 1;
             continue;
         }
-        const char *value = !strncmp(argv[i], "--batch-us=", 11) ? argv[i] + 11
-                            : !strcmp(argv[i], "--batch-us") && i + 1 < argc ? argv[++i] : NULL;
+        const char *value = !strncmp(args[i], "--batch-us=", 11) ? args[i] + 11
+                            : !strcmp(args[i], "--batch-us") && i + 1 < argc ? args[++i] : NULL;
         if (!value) {
-            argv[rest++] = argv[i];
+            args[rest++] = args[i];
             continue;
         }
-        zz_error err;
-        if (zz_kernel_batch_us_parse(value, &batch_us, &err)) {
-            fprintf(stderr, "zz-gbench: %s\n", err.msg);
-            return 2;
-        }
+        if (zz_kernel_batch_us_parse(value, &batch_us, &err)) return refuse("%s", err.msg);
     }
-    if (zz_gb_report_unrecognized(rest, argv)) return 2;
+    if (zz_gb_report_unrecognized(rest, args)) return ZZ_EXIT_BAD_INPUT;
     register_grid();
+    if (!zz_gb_count_selected(msg, sizeof msg))
+        return refuse("%s (zz-gbench --benchmark_list_tests names the benchmarks)", msg);
+    if (!listing && zz_device_check(0, &err)) return refuse("%s", err.msg);
     if (!listing && setup_device(hot, batch_us)) return 1;
     zz_gb_run();
     zz_gb_shutdown();
@@ -346,9 +391,19 @@ int main(int argc, char **argv) {
         zz_launch_timer_free(&g.timer);
         cudaStreamDestroy(g.stream);
     }
+    int status = 0;
     if (g.failures) {
         fprintf(stderr, "zz-gbench: %d benchmark(s) failed; each one's error_message says why\n", g.failures);
-        return 1;
+        status = 1;
     }
-    return 0;
+    if (out && !listing) {
+        if (zz_replace_with_temp(out, &err)) {
+            fprintf(stderr, "zz-gbench: %s\n", err.msg);
+            status = 1;
+        }
+        out_tmp[0] = '\0';
+    }
+    free(args);
+    if (zz_close_stdout(&err)) return refuse("%s", err.msg);
+    return status;
 }

@@ -1,7 +1,9 @@
-/* bin/zz-bench as a user runs it (from the repository root): outputs, help,
- * and every bad input answered by one line on stderr, exit status 2 and
- * nothing on stdout. `run` is only given bad arguments here: it refuses
- * them before any CUDA call, so these tests need no GPU (and start none). */
+/* bin/zz-bench, bin/zz-kernel-bench and bin/zz-gbench as a user runs them
+ * (from the repository root): outputs, help, and every bad input answered
+ * by one line on stderr, exit status 2 and nothing on stdout, no file
+ * written or overwritten. Every program runs with its GPU hidden
+ * (CUDA_VISIBLE_DEVICES empty): those that need one are refused with the
+ * no-GPU line, on a GPU machine too, so these tests start no GPU work. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,10 +16,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scratch.h"
+
 #define ZZ_BENCH "bin/zz-bench"
+#define KERNEL_BENCH "bin/zz-kernel-bench"
+#define GBENCH "bin/zz-gbench"
 #define LLAMA3 "../shared/duo-patterns/Llama-3-8B-Instruct-Gradient-1048k"
 
 typedef struct {
+    const char *name;  /* the program's, which starts its messages */
     int status;
     char out[1 << 17], err[1 << 14];
 } run_result;
@@ -31,16 +38,20 @@ static void read_all(FILE *f, char *buf, size_t size) {
     fclose(f);
 }
 
-/* Runs zz-bench with args (NULL-terminated, without the program name). */
-static void zz_bench(const char *first, ...) {
-    const char *argv[64] = {ZZ_BENCH};
+/* For the next run only: its stdout goes to this file instead of run.out
+ * (/dev/full), and it gets this "NAME=value" in its environment. */
+static const char *next_stdout, *next_env;
+
+/* Runs program with args (NULL-terminated, without the program name). */
+static void run_program(const char *program, const char *first, ...) {
+    const char *argv[64] = {program};
     int argc = 1;
     va_list ap;
     va_start(ap, first);
     for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = a;
     va_end(ap);
     argv[argc] = NULL;
-    FILE *out = tmpfile(), *err = tmpfile();
+    FILE *out = next_stdout ? fopen(next_stdout, "w") : tmpfile(), *err = tmpfile();
     assert_non_null(out);
     assert_non_null(err);
     fflush(NULL);
@@ -49,16 +60,27 @@ static void zz_bench(const char *first, ...) {
     if (pid == 0) {
         dup2(fileno(out), 1);
         dup2(fileno(err), 2);
-        execv(ZZ_BENCH, (char *const *)argv);
+        setenv("CUDA_VISIBLE_DEVICES", "", 1);
+        if (next_env) putenv((char *)next_env);
+        execv(program, (char *const *)argv);
         _exit(127);
     }
     int wstatus;
     assert_int_equal(waitpid(pid, &wstatus, 0), pid);
     assert_true(WIFEXITED(wstatus));
+    run.name = strrchr(program, '/') + 1;
     run.status = WEXITSTATUS(wstatus);
-    read_all(out, run.out, sizeof run.out);
+    if (next_stdout) {
+        fclose(out);
+        run.out[0] = '\0';
+    } else {
+        read_all(out, run.out, sizeof run.out);
+    }
     read_all(err, run.err, sizeof run.err);
+    next_stdout = next_env = NULL;
 }
+
+#define zz_bench(...) run_program(ZZ_BENCH, __VA_ARGS__)
 
 static int count_lines(const char *s) {
     int n = 0;
@@ -66,10 +88,10 @@ static int count_lines(const char *s) {
     return n;
 }
 
-/* A failed run: status 2, empty stdout, exactly "zz-bench: <want>\n" on stderr. */
+/* A failed run: status 2, empty stdout, exactly "<program>: <want>\n" on stderr. */
 static void assert_refused(const char *want) {
     char line[1024];
-    snprintf(line, sizeof line, "zz-bench: %s\n", want);
+    snprintf(line, sizeof line, "%s: %s\n", run.name, want);
     assert_int_equal(run.status, 2);
     assert_string_equal(run.out, "");
     assert_string_equal(run.err, line);
@@ -80,7 +102,8 @@ static void assert_refused_with(const char *needle) {
     assert_int_equal(run.status, 2);
     assert_string_equal(run.out, "");
     assert_int_equal(count_lines(run.err), 1);
-    assert_int_equal(strncmp(run.err, "zz-bench: ", 10), 0);
+    assert_int_equal(strncmp(run.err, run.name, strlen(run.name)), 0);
+    assert_int_equal(strncmp(run.err + strlen(run.name), ": ", 2), 0);
     if (!strstr(run.err, needle)) fail_msg("stderr '%s' lacks '%s'", run.err, needle);
 }
 
@@ -347,6 +370,206 @@ static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
     }
 }
 
+/* A file of known content in the scratch folder, and its path. */
+static const char *old_file(void **state, const char *name, char *path, size_t size) {
+    snprintf(path, size, "%s/%s", (const char *)*state, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("old results\n", f);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+/* The file still holds what old_file wrote, and no temporary lies beside it. */
+static void assert_untouched(const char *path) {
+    char *text = read_file(path, NULL), tmp[600];
+    assert_non_null(text);
+    assert_string_equal(text, "old results\n");
+    free(text);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    assert_int_equal(access(tmp, F_OK), -1);
+}
+
+/* The one line a program says without a GPU: where to run it, and neither a
+ * driver upgrade (CUDA's text for a missing driver) nor a source location. */
+static void assert_no_gpu_line(void) {
+    assert_refused_with("no NVIDIA GPU visible");
+    assert_non_null(strstr(run.err, "; run it on a machine with an NVIDIA GPU\n"));
+    static const char *const never[] = {"insufficient", "upgrade", "update", ".c:", ".cu:"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        if (strstr(run.err, never[i])) fail_msg("no-GPU line '%s' says '%s'", run.err, never[i]);
+}
+
+static void test_no_gpu_one_line_exit_2_nothing_written(void **state) {
+    char csv[512], json[512], out_dir[512];
+    snprintf(out_dir, sizeof out_dir, "%s/run", (const char *)*state);
+    zz_bench("run", "--synthetic", "random:1", "--phase", "decode", "--ctx", "1k", "--out", out_dir, NULL);
+    assert_no_gpu_line();
+    assert_int_equal(access(out_dir, F_OK), -1);
+    run_program(KERNEL_BENCH, "--filter", "decode", "--csv", old_file(state, "kernels.csv", csv, sizeof csv), NULL);
+    assert_no_gpu_line();
+    assert_untouched(csv);
+    char out_flag[600];
+    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", old_file(state, "gbench.json", json, sizeof json));
+    run_program(GBENCH, "--benchmark_filter=decode_full/llama3-8b/B:1/", out_flag, NULL);
+    assert_no_gpu_line();
+    assert_untouched(json);
+}
+
+static void test_conflicting_flags_exit_2_naming_both(void **state) {
+    (void)state;
+    static const struct {
+        const char *args[7];
+        const char *want;
+    } cases[] = {
+        {{"plan", "--pattern", ""}, "--pattern: empty folder name"},
+        {{"run", "--pattern", ""}, "--pattern: empty folder name"},
+        {{"run", "--out", ""}, "--out: empty folder name"},
+        {{"plan", "--chunk", "4k"},
+         "plan: --chunk with --phase decode (the default): chunks split a prefill; add --phase prefill"},
+        {{"plan", "--phase", "decode", "--chunk", "0"},
+         "plan: --chunk with --phase decode (the default): chunks split a prefill; add --phase prefill"},
+        {{"run", "--seed", "3", "--pattern", LLAMA3},
+         "run: --seed and --pattern exclude each other: a published pattern has no seed"},
+        {{"run", "--synthetic", "random:2", "--seed", "3"},
+         "run: --seed and --synthetic random:2 both give a seed; give one"},
+        {{"run", "--phase", "decode", "--prefill-ctx", "8k"},
+         "run: --prefill-ctx with --phase decode: there is no prefill to apply it to"},
+        {{"run", "--phase", "decode", "--chunk", "0"},
+         "run: --chunk with --phase decode: chunks split a prefill, and there is none"},
+        {{"run", "--phase", "prefill", "--ctx", "8k", "--prefill-ctx", "4k"},
+         "run: --ctx and --prefill-ctx with --phase prefill: --ctx names decode's contexts, and there is no decode"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        zz_bench(a[0], a[1], a[2], a[3], a[4], a[5], a[6], NULL);
+        assert_refused(cases[i].want);
+    }
+    /* Each flag alone, or with a phase that uses it, is fine: refused only for the GPU. */
+    zz_bench("run", "--synthetic", "random", "--seed", "3", "--phase", "prefill", "--ctx", "1k", "--chunk", "512",
+             NULL);
+    assert_no_gpu_line();
+    zz_bench("run", "--phase", "decode,prefill", "--ctx", "1k", "--prefill-ctx", "512", "--chunk", "256", NULL);
+    assert_no_gpu_line();
+}
+
+static void test_unwritable_stdout_fails_with_one_line(void **state) {
+    (void)state;
+    if (access("/dev/full", W_OK) != 0) {
+        print_message("skipped: no writable /dev/full here\n");
+        skip();
+    }
+    static const struct {
+        const char *program, *args[4];
+    } cases[] = {
+        {ZZ_BENCH, {"plan"}},
+        {ZZ_BENCH, {"plan", "--format", "csv"}},  /* the budget on stderr does not follow */
+        {ZZ_BENCH, {"--help"}},
+        {ZZ_BENCH, {"run", "--help"}},
+        {KERNEL_BENCH, {"--list"}},
+        {KERNEL_BENCH, {"--help"}},
+        {GBENCH, {"--benchmark_list_tests"}},
+        {GBENCH, {"--help"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        next_stdout = "/dev/full";
+        run_program(cases[i].program, a[0], a[1], a[2], a[3], NULL);
+        assert_refused_with("cannot write the standard output");
+    }
+}
+
+static void test_kernel_bench_list_and_bad_input(void **state) {
+    run_program(KERNEL_BENCH, "--list", NULL);
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.err, "");
+    assert_int_equal(strncmp(run.out, "kernel ", 7), 0);
+    assert_non_null(strstr(run.out, "\nprefill-full "));
+    assert_non_null(strstr(run.out, "\ndecode-streaming    8  32   8  128  131072  128+256\n"));
+    const int all = count_lines(run.out);
+    run_program(KERNEL_BENCH, "--list", "--filter", "decode-", NULL);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(count_lines(run.out), 1 + 5);
+    assert_null(strstr(run.out, "prefill"));
+    assert_true(all > count_lines(run.out));
+
+    char csv[512], missing[600];
+    snprintf(missing, sizeof missing, "%s/no-such-folder/kernels.csv", (const char *)*state);
+    old_file(state, "kernels.csv", csv, sizeof csv);
+    static const struct {
+        const char *args[4];
+        const char *want;
+    } cases[] = {
+        {{"--filter", ""}, "--filter: empty text (leave the flag out to run every case)"},
+        {{"--filter", "decode_full"},
+         "--filter 'decode_full' matches no kernel case (zz-kernel-bench --list names them)"},
+        {{"--list", "--samples", "5"}, "--list and --samples exclude each other: --list measures nothing"},
+        {{"--samples", "0"}, "--samples 0: need a whole number 1..100000"},
+        {{"--bogus"}, "unknown option '--bogus' (see zz-kernel-bench --help)"},
+        {{"--list=yes"}, "option '--list=yes' takes no value"},
+        {{"--csv"}, "option '--csv' needs a value"},
+        {{"extra"}, "unexpected argument 'extra'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        run_program(KERNEL_BENCH, a[0], a[1], a[2], a[3], NULL);
+        assert_refused(cases[i].want);
+    }
+    /* Checked before any GPU work: the message is the file's, not the GPU's. */
+    run_program(KERNEL_BENCH, "--csv", missing, NULL);
+    assert_refused_with(missing);
+    assert_non_null(strstr(run.err, "No such file or directory"));
+    run_program(KERNEL_BENCH, "--csv", (const char *)*state, "--filter", "decode", NULL);
+    assert_refused_with("Is a directory");
+    run_program(KERNEL_BENCH, "--list", "--csv", csv, NULL);
+    assert_refused("--list and --csv exclude each other: --list measures nothing");
+    assert_untouched(csv);
+}
+
+static void test_gbench_bad_flags_exit_2_before_gpu(void **state) {
+    char json[512], out_flag[600], missing[600];
+    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", old_file(state, "gbench.json", json, sizeof json));
+    snprintf(missing, sizeof missing, "--benchmark_out=%s/no-such-folder/x.json", (const char *)*state);
+    static const struct {
+        const char *args[3];
+        const char *want;
+    } cases[] = {
+        {{"--benchmark_format=xml"}, "--benchmark_format=xml: expected console, json or csv"},
+        {{"--benchmark_out_format=xml"}, "--benchmark_out_format=xml: expected console, json or csv"},
+        {{"--benchmark_format=json", "--benchmark_format=tap"},
+         "--benchmark_format=tap: expected console, json or csv"},
+        {{"--benchmark_time_unit=h"}, "--benchmark_time_unit=h: expected ns, us, ms or s"},
+        {{"--benchmark_color="}, "--benchmark_color=: expected auto, true or false"},
+        {{"--benchmark_filter=no_such_kernel"},
+         "Failed to match any benchmarks against regex: no_such_kernel (zz-gbench --benchmark_list_tests names the "
+         "benchmarks)"},
+        {{"--batch-us", "x"}, "--batch-us x: need a number of microseconds, 0 to 1e6"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        run_program(GBENCH, a[0], a[1], out_flag, NULL);
+        assert_refused(cases[i].want);
+        assert_untouched(json);
+    }
+    next_env = "BENCHMARK_FORMAT=xml";
+    run_program(GBENCH, NULL);
+    assert_refused("$BENCHMARK_FORMAT 'xml': expected console, json or csv");
+    run_program(GBENCH, "--benchmark_filter=(", NULL);
+    assert_refused_with("Could not compile benchmark re");
+    run_program(GBENCH, missing, NULL);
+    assert_refused_with("no-such-folder/x.json: No such file or directory");
+    /* Listing needs no GPU, and leaves --benchmark_out alone. */
+    run_program(GBENCH, "--benchmark_list_tests", "--benchmark_filter=^concat/llama3-8b/", out_flag, NULL);
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.out, "concat/llama3-8b/B:1/T:1/manual_time\n"
+                                 "concat/llama3-8b/B:8/T:1/manual_time\n"
+                                 "concat/llama3-8b/B:1/T:4096/manual_time\n"
+                                 "concat/llama3-8b/B:8/T:4096/manual_time\n"
+                                 "concat/llama3-8b/B:1/T:16384/manual_time\n"
+                                 "concat/llama3-8b/B:8/T:16384/manual_time\n");
+    assert_untouched(json);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_llama3_zigzag_csv),
@@ -359,6 +582,11 @@ int main(void) {
         cmocka_unit_test(test_bad_flags_exit_2_with_one_line),
         cmocka_unit_test(test_run_help_documents_every_flag_with_its_default),
         cmocka_unit_test(test_run_bad_arguments_exit_2_before_any_gpu_work),
+        cmocka_unit_test_setup_teardown(test_no_gpu_one_line_exit_2_nothing_written, make_dir, remove_dir),
+        cmocka_unit_test(test_conflicting_flags_exit_2_naming_both),
+        cmocka_unit_test(test_unwritable_stdout_fails_with_one_line),
+        cmocka_unit_test_setup_teardown(test_kernel_bench_list_and_bad_input, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_gbench_bad_flags_exit_2_before_gpu, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

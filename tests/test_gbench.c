@@ -2,8 +2,10 @@
  * registered through the C API run with their context and arguments, and
  * Google Benchmark's JSON output (--benchmark_out) holds what they reported:
  * names with arguments, manual iteration times, rate and plain counters,
- * errors; --benchmark_filter selects. One run in the group setup; the tests
- * read its JSON file. */
+ * errors; --benchmark_filter selects, and the selection can be counted
+ * without running it. One run in the group setup; the tests read its JSON
+ * file. Flags are read as Google Benchmark reads them, and the values it
+ * would answer with its help and exit status 0 are refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -287,6 +289,65 @@ static void bad_configuration_is_null(void **state) {
     assert_ptr_equal(zz_gb_iterations(b, 1), b);
 }
 
+static void counting_the_selection_runs_nothing(void **state) {
+    (void)state;
+    const int calls = manual_seen.calls + batch_seen.calls + error_seen.calls + ranges_seen.calls + product_seen.calls;
+    char msg[256] = "unset";
+    assert_int_equal(zz_gb_count_selected(msg, sizeof msg), 2 + 1 + 1 + 1 + 6 + 3);
+    assert_string_equal(msg, "");
+    assert_int_equal(manual_seen.calls + batch_seen.calls + error_seen.calls + ranges_seen.calls + product_seen.calls,
+                     calls);
+}
+
+static void flags_are_read_as_google_benchmark_reads_them(void **state) {
+    (void)state;
+    char *argv[] = {"prog", "--benchmark_out=a.json", "--benchmark_out_format=csv", "--benchmark_out=b.json", NULL};
+    assert_string_equal(zz_gb_flag(4, argv, "benchmark_out"), "b.json");  /* the last one */
+    assert_string_equal(zz_gb_flag(4, argv, "benchmark_out_format"), "csv");
+    assert_null(zz_gb_flag(4, argv, "benchmark_zz_unset"));
+    assert_int_equal(setenv("BENCHMARK_ZZ_UNSET", "from env", 1), 0);
+    assert_string_equal(zz_gb_flag(4, argv, "benchmark_zz_unset"), "from env");
+    unsetenv("BENCHMARK_ZZ_UNSET");
+    assert_null(zz_gb_flag(1, argv, "benchmark_out"));  /* argc bounds the search */
+}
+
+static void values_google_benchmark_would_answer_with_help_are_refused(void **state) {
+    (void)state;
+    static const struct {
+        const char *flag, *want;  /* want NULL: accepted */
+    } cases[] = {
+        {"--benchmark_format=json", NULL},
+        {"--benchmark_format=csv", NULL},
+        {"--benchmark_format=xml", "--benchmark_format=xml: expected console, json or csv"},
+        {"--benchmark_format=", "--benchmark_format=: expected console, json or csv"},
+        {"--benchmark_out_format=console", NULL},
+        {"--benchmark_out_format=JSON", "--benchmark_out_format=JSON: expected console, json or csv"},
+        {"--benchmark_time_unit=ms", NULL},
+        {"--benchmark_time_unit=", NULL},
+        {"--benchmark_time_unit=min", "--benchmark_time_unit=min: expected ns, us, ms or s"},
+        {"--benchmark_color=false", NULL},
+        {"--benchmark_color=", "--benchmark_color=: expected auto, true or false"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {"prog", (char *)cases[i].flag, NULL};
+        char msg[256] = "";
+        const int rc = zz_gb_check_flags(2, argv, msg, sizeof msg);
+        if (!cases[i].want) {
+            if (rc) fail_msg("%s refused: %s", cases[i].flag, msg);
+            continue;
+        }
+        assert_int_equal(rc, -1);
+        assert_string_equal(msg, cases[i].want);
+    }
+    char *none[] = {"prog", NULL}, msg[256] = "";
+    assert_int_equal(setenv("BENCHMARK_TIME_UNIT", "h", 1), 0);
+    assert_int_equal(zz_gb_check_flags(1, none, msg, sizeof msg), -1);
+    assert_string_equal(msg, "$BENCHMARK_TIME_UNIT 'h': expected ns, us, ms or s");
+    char *fixed[] = {"prog", "--benchmark_time_unit=us", NULL};
+    assert_int_equal(zz_gb_check_flags(2, fixed, msg, sizeof msg), 0);  /* the flag wins */
+    unsetenv("BENCHMARK_TIME_UNIT");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(callback_gets_context_and_arguments),
@@ -295,6 +356,9 @@ int main(void) {
         cmocka_unit_test(errors_in_json),
         cmocka_unit_test(ranges_and_products_name_instances),
         cmocka_unit_test(bad_configuration_is_null),
+        cmocka_unit_test(counting_the_selection_runs_nothing),
+        cmocka_unit_test(flags_are_read_as_google_benchmark_reads_them),
+        cmocka_unit_test(values_google_benchmark_would_answer_with_help_are_refused),
     };
     return cmocka_run_group_tests(tests, run_benchmarks, cleanup);
 }
