@@ -220,6 +220,7 @@ static int attribution_turn(zz_measure_job *job, const sampling *sm, zz_cupti *c
         double seconds, host_s;
         if (timed_step(job->ex, sm, job->opt.mode, i, &seconds, &host_s, err)) return -1;
         latency_ns[i] = (uint64_t)llround(seconds * 1e9);
+        job->out->attributed_enqueue_s[job->out->n_attributed++] = host_s;
     }
     if (zz_cupti_collect(cupti, stream_id, &records, &n, &job->out->dropped_records, err) ||
         zz_timeline_add(&job->out->owned_timeline, records, n, stream_id, latency_ns, (size_t)steps, err) ||
@@ -229,7 +230,8 @@ static int attribution_turn(zz_measure_job *job, const sampling *sm, zz_cupti *c
 }
 
 static int summarize_attribution(zz_measurement *m, zz_error *err) {
-    if (zz_timeline_summarize(&m->owned_timeline, &m->timeline, err) ||
+    if (zz_stats_of(m->attributed_enqueue_s, (size_t)m->n_attributed, &m->attributed_enqueue, err) ||
+        zz_timeline_summarize(&m->owned_timeline, &m->timeline, err) ||
         zz_timeline_layer_medians(&m->owned_timeline, m->layer_ns, err) ||
         zz_timeline_kernels(&m->owned_timeline, &m->kernels, &m->n_kernels, err))
         return -1;

@@ -50,6 +50,10 @@ typedef struct {
     zz_stats host_enqueue;   /* seconds to enqueue one step */
     int have_kernels;        /* CUPTI attributed the kernels: the fields below are set */
     zz_timeline_summary timeline;     /* of the attribution pass, every field from its own steps */
+    zz_stats attributed_enqueue;      /* seconds to enqueue one attributed step: CUPTI lengthens launches, so an
+                                         eager step GPU-paced when clean can be host-paced while attributed */
+    double attributed_enqueue_s[ZZ_ATTRIBUTION_STEPS];
+    int n_attributed;
     double layer_ns[ZZ_MAX_LAYERS];   /* per layer, median kernel time */
     zz_kernel_summary *kernels;       /* kernels.csv rows, n_kernels of them */
     size_t n_kernels;

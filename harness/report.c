@@ -159,6 +159,7 @@ void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
     row->median_step = m->timeline.median_step;
     row->gap_median_ns = m->timeline.gap.n ? m->timeline.gap.median : NAN;
     row->attributed_median_ns = m->timeline.latency.median;
+    row->attributed_enqueue_ns = m->attributed_enqueue.median * 1e9;
     row->dropped_records = m->dropped_records;
     const double steps = (double)m->timeline.steps, copy = r->info->ceilings.copy_gbps,
                  gemm = r->info->ceilings.gemm_tflops;
@@ -190,6 +191,16 @@ double zz_report_row_host_share(const zz_report_row *row) {
 
 int zz_report_row_host_paced(const zz_report_row *row) {
     return zz_report_row_host_share(row) >= ZZ_HOST_PACED_FRACTION;  /* false for NAN */
+}
+
+double zz_report_row_attributed_host_share(const zz_report_row *row) {
+    return !row->skipped[0] && row->have_kernels && row->attributed_median_ns > 0
+               ? row->attributed_enqueue_ns / row->attributed_median_ns
+               : NAN;
+}
+
+int zz_report_row_parts_host_paced(const zz_report_row *row) {
+    return zz_report_row_attributed_host_share(row) >= ZZ_HOST_PACED_FRACTION;
 }
 
 /* --------------------------------------------------------- overheads ---- */
@@ -226,7 +237,11 @@ int zz_report_overheads(const zz_report *r, zz_report_overhead **out) {
                 zz_report_overhead o = {.config = c, .mode = mode, .layout = mixed->layout,
                                         .zigzag_latency_ns = median_ns(zig),
                                         .latency_delta_ns = median_ns(mixed) - median_ns(zig),
-                                        .have_parts = mixed->have_kernels && zig->have_kernels};
+                                        .have_parts = mixed->have_kernels && zig->have_kernels,
+                                        .parts_host_paced = zz_report_row_host_paced(mixed) ||
+                                                            zz_report_row_host_paced(zig) ||
+                                                            zz_report_row_parts_host_paced(mixed) ||
+                                                            zz_report_row_parts_host_paced(zig)};
                 if (o.have_parts) o.delta = zz_overhead_of(&mixed->median_step, &zig->median_step);
                 (*out)[n++] = o;
             }
@@ -241,7 +256,8 @@ static const char *const result_columns[] = {
     "retrieval_heads", "mixed_layers", "launches", "kv_bytes", "flops", "median_us", "min_us", "max_us",
     "rel_spread", "rel_stdev", "noise", "samples", "verdict", "host_enqueue_us", "host_share", "host_paced",
     /* the attribution pass: span = Σ categories + idle − overlap */
-    "span_us", "outside_us", "span_inflation", "attributed_median_us", "gap_median_us",
+    "span_us", "outside_us", "span_inflation", "attributed_median_us", "gap_median_us", "attributed_host_share",
+    "attributed_host_paced",
     /* the categories in zz_category order (the assertion below keeps count), then: */
     "attn_full_us", "attn_streaming_us", "copy_us", "cache_us", "combine_us", "other_us",
     "idle_us", "overlap_us", "dropped_records", "verify_rel_error",
@@ -279,6 +295,9 @@ void zz_report_results_csv(const zz_report *r, zz_csv *c) {
         zz_csv_num(c, have ? st->span_ns / median_ns(row) - 1 : no);
         zz_csv_num(c, have ? row->attributed_median_ns / 1e3 : no);
         zz_csv_num(c, have ? row->gap_median_ns / 1e3 : no);
+        zz_csv_num(c, zz_report_row_attributed_host_share(row));
+        if (have) zz_csv_int(c, zz_report_row_parts_host_paced(row));
+        else zz_csv_num(c, no);
         for (int k = 0; k < ZZ_CATEGORIES; k++) zz_csv_num(c, have ? st->kernel_ns[k] / 1e3 : no);
         zz_csv_num(c, have ? st->idle_ns / 1e3 : no);
         zz_csv_num(c, have ? st->overlap_ns / 1e3 : no);
@@ -383,7 +402,10 @@ static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mo
         const zz_step_time *st = &row->median_step;
         const int have = row->have_kernels;
         fprintf(f, " %.1f | %.1f %% | %zu | %s%s | %.0f %% |", median_ns(row) / 1e3, 100 * row->latency.rel_spread,
-                row->latency.n, zz_verdict_name(row->verdict), zz_report_row_host_paced(row) ? ", **host-paced**" : "",
+                row->latency.n, zz_verdict_name(row->verdict),
+                zz_report_row_host_paced(row)         ? ", **host-paced**"
+                : zz_report_row_parts_host_paced(row) ? ", parts host-paced†"
+                                                      : "",
                 100 * zz_report_row_host_share(row));
         cell_us(f, have, st->span_ns);
         if (have) fprintf(f, " %+.1f %% |", 100 * (st->span_ns / median_ns(row) - 1));
@@ -402,7 +424,9 @@ static void summary_span_agreement(FILE *f, const zz_report *r) {
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < r->n_rows; i++) {
             const zz_report_row *row = &r->rows[i];
-            if (row->skipped[0] || !row->have_kernels || zz_report_row_host_paced(row)) continue;
+            if (row->skipped[0] || !row->have_kernels || zz_report_row_host_paced(row) ||
+                zz_report_row_parts_host_paced(row))
+                continue;
             const double inflation = row->median_step.span_ns / median_ns(row) - 1;
             if (pass == 0) {
                 checked++;
@@ -430,7 +454,8 @@ static void summary_overheads(FILE *f, const zz_report *r, const zz_report_overh
                "Δ idle − Δ overlap exactly (other: combine and other kernels; idle: gaps between kernels inside "
                "the span), and Δ outside = Δ latency − Δ span is what the spans leave out: launch to first "
                "kernel, last kernel to event, and the attribution pass's difference from the clean pass. µs, "
-               "rounded to 0.1.\n\n");
+               "rounded to 0.1. †: one of the two rows was host-paced, clean or while attributed: its parts "
+               "include waits on the host and move with the CPU.\n\n");
     if (n == 0) {
         fprintf(f, "No mixed layout (duo-cat, duo-gather, duo-slices) was measured beside zigzag.\n");
         return;
@@ -442,8 +467,9 @@ static void summary_overheads(FILE *f, const zz_report *r, const zz_report_overh
         char label[128];
         zz_report_config_label(&r->configs[o[i].config], label, sizeof label);
         const zz_overhead *d = &o[i].delta;
-        fprintf(f, "| %s | %s | %s | %.1f | %+.1f | %+.1f %% |", label, zz_mode_name(o[i].mode),
-                zz_layout_name(o[i].layout), o[i].zigzag_latency_ns / 1e3, o[i].latency_delta_ns / 1e3,
+        fprintf(f, "| %s | %s | %s%s | %.1f | %+.1f | %+.1f %% |", label, zz_mode_name(o[i].mode),
+                zz_layout_name(o[i].layout), o[i].parts_host_paced ? " †" : "", o[i].zigzag_latency_ns / 1e3,
+                o[i].latency_delta_ns / 1e3,
                 100 * o[i].latency_delta_ns / o[i].zigzag_latency_ns);
         const double parts[] = {d->span,  d->attention, d->copy, d->cache, d->other,
                                 d->idle,  0.0 - d->overlap, o[i].latency_delta_ns - d->span};  /* no -0.0 */
@@ -477,7 +503,10 @@ char *zz_report_summary(const zz_report *r) {
                "comes from the attribution pass (CUPTI), from the step of median span: span = first kernel start "
                "to last kernel end = kernels by category + idle (gaps between kernels) − overlap, exactly; "
                "span − median compares it with the clean median; gap / boundary is the median gap between one "
-               "kernel's end and the next one's start (negative: they overlap). All in µs.\n",
+               "kernel's end and the next one's start (negative: they overlap). All in µs. †: parts "
+               "host-paced: with CUPTI recording (which lengthens every launch) the host share of the "
+               "attributed steps was at least the threshold, so their idle is largely the host's and the parts "
+               "describe a slower step than the clean one.\n",
             100 * ZZ_HOST_PACED_FRACTION);
     for (int c = 0; c < r->n_configs; c++) {
         summary_latency_table(f, r, c, ZZ_MODE_EAGER);

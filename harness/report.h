@@ -84,6 +84,7 @@ typedef struct {
     int have_kernels;           /* the fields below are set */
     zz_step_time median_step;   /* ns, of the attribution pass: the step of median span */
     double attributed_median_ns;  /* median event latency of the attributed steps (CUPTI recording) */
+    double attributed_enqueue_ns; /* median host enqueue of the attributed steps */
     double gap_median_ns;       /* median gap per kernel boundary; NAN for one-launch steps */
     unsigned long long dropped_records;
     double verify_error;        /* worst relative error of --verify; NAN when not verified */
@@ -108,6 +109,12 @@ double zz_report_row_host_share(const zz_report_row *row);
 /* 1 for a measured row that is host-paced, so every table can warn that
  * its latency is the CPU's; 0 otherwise, and always for a skipped row. */
 int zz_report_row_host_paced(const zz_report_row *row);
+/* The same of the attribution pass's steps (enqueue and latency with CUPTI
+ * recording, which lengthens every launch): where 1, the row's parts are of
+ * a step that waited on the host, and its idle is the host's; NAN / 0
+ * without CUPTI. */
+double zz_report_row_attributed_host_share(const zz_report_row *row);
+int zz_report_row_parts_host_paced(const zz_report_row *row);
 
 typedef struct {
     const zz_run_info *info;  /* borrowed */
@@ -155,6 +162,7 @@ typedef struct {
     double zigzag_latency_ns; /* clean median */
     double latency_delta_ns;  /* Δ of the clean medians: the headline */
     int have_parts;           /* both had CUPTI: delta is set */
+    int parts_host_paced;     /* either row's clean or attributed steps were host-paced: parts less certain */
     zz_overhead delta;        /* ns, attribution pass: Δ span and its parts, Δ of the attributed latency */
 } zz_report_overhead;
 

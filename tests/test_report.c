@@ -59,6 +59,7 @@ static zz_measurement measurement(const step_parts *p, double latency_us, int wi
         m.timeline.median_step = st;
         m.timeline.latency = (zz_stats){.n = STEPS, .median = st.latency_ns};
         m.timeline.gap = (zz_stats){.n = 7 * STEPS, .median = 500};
+        m.attributed_enqueue = (zz_stats){.n = 20, .median = 201.2e-6};
         m.dropped_records = 0;
         static zz_kernel_summary kernels[2];
         kernels[0] = (zz_kernel_summary){kernel_names[0], ZZ_CAT_ATTN_FULL, 32 * STEPS, 60e6, 18e3, 120e9, 240e12};
@@ -333,6 +334,31 @@ static void test_host_paced_rows_are_marked(void **state) {
     zz_report_free(&r);
 }
 
+/* A row GPU-paced when clean whose attributed steps the host paced (CUPTI
+ * lengthens launches) is marked in its table and in the overhead table. */
+static void test_parts_host_paced_under_cupti_are_marked(void **state) {
+    (void)state;
+    zz_report r;
+    zz_report_init(&r, &info);
+    zz_report_config c = config_of(ZZ_DECODE, 1, 8192, 0, 0.5, "");
+    assert_int_equal(zz_report_add_config(&r, &c), 0);
+    zz_report_row zig_row = planned_row(0, ZZ_LAYOUT_ZIGZAG, ZZ_MODE_EAGER);
+    zz_report_row duo_row = planned_row(0, ZZ_LAYOUT_DUO_CAT, ZZ_MODE_EAGER);
+    zz_measurement zig = measurement(&zigzag_parts, 0, 1), duo = measurement(&duo_cat_parts, 0, 1);
+    duo.attributed_enqueue.median = ZZ_HOST_PACED_FRACTION * duo.timeline.latency.median * 1e-9 * 1.01;
+    int z = zz_report_add(&r, &zig_row, &zig), d = zz_report_add(&r, &duo_row, &duo);
+    assert_false(zz_report_row_parts_host_paced(&r.rows[z]));
+    assert_true(zz_report_row_parts_host_paced(&r.rows[d]));
+    assert_false(zz_report_row_host_paced(&r.rows[d]));  /* clean: GPU-paced */
+    char *s = zz_report_summary(&r);
+    assert_non_null(s);
+    expect_in(s, "| duo-cat | 999.0 | 4.0 % | 100 | converged, parts host-paced† |");
+    expect_in(s, "| decode B=1 S=8K sparsity 0.5 | eager | duo-cat † | 800.0 |");
+    expect_in(s, "Attributed span against the clean median: 1 of 1 GPU-paced rows within 2 %.");
+    free(s);
+    zz_report_free(&r);
+}
+
 /* A skipped row keeps whatever statistics it was built with: none count. */
 static void test_skipped_row_is_never_host_paced(void **state) {
     (void)state;
@@ -348,7 +374,8 @@ static void test_skipped_row_is_never_host_paced(void **state) {
 static const char results_header[] =
     "model,phase,batch,ctx,chunk,sink,recent,sparsity,layout,mode,l2,retrieval_heads,mixed_layers,launches,"
     "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,host_enqueue_us,host_share,"
-    "host_paced,span_us,outside_us,span_inflation,attributed_median_us,gap_median_us,attn_full_us,attn_streaming_us,"
+    "host_paced,span_us,outside_us,span_inflation,attributed_median_us,gap_median_us,attributed_host_share,"
+    "attributed_host_paced,attn_full_us,attn_streaming_us,"
     "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,dropped_records,verify_rel_error\n";
 
 static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
@@ -379,6 +406,8 @@ static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     assert_true(number(&t, duo, "copy_us") == 60);
     assert_true(fabs(number(&t, duo, "host_share") - 150.0 / 999) < 1e-15);
     assert_string_equal(cell(&t, duo, "host_paced"), "0");
+    assert_true(fabs(number(&t, duo, "attributed_host_share") - 0.2) < 1e-12);  /* 201.2 of 1006 µs */
+    assert_string_equal(cell(&t, duo, "attributed_host_paced"), "0");
     for (int r = 1; r < t.rows; r++) {
         if (!cell(&t, r, "attn_full_us")[0]) continue;
         static const char *const parts[] = {"attn_full_us", "attn_streaming_us", "copy_us", "cache_us",
@@ -519,6 +548,7 @@ int main(void) {
         cmocka_unit_test(test_overhead_against_zigzag_adds_up_exactly),
         cmocka_unit_test(test_summary_tables),
         cmocka_unit_test(test_host_paced_rows_are_marked),
+        cmocka_unit_test(test_parts_host_paced_under_cupti_are_marked),
         cmocka_unit_test(test_skipped_row_is_never_host_paced),
         cmocka_unit_test(test_results_csv_reads_back_and_every_row_adds_up),
         cmocka_unit_test(test_kernels_csv_rates_and_fractions_of_the_ceilings),
