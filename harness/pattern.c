@@ -7,47 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input.h"
+
 /* ------------------------------------------------------------ files ---- */
-
-/* Pattern files are a few hundred KiB at most (128 × 128 values); anything
- * far larger is not one, and must not be read into memory whole. */
-#define MAX_FILE_BYTES (16u << 20)
-
-/* The whole file, NUL-terminated (the text may hold NULs of its own, hence
- * *len). NULL with errno set when it cannot be opened or read, or is larger
- * than MAX_FILE_BYTES (EFBIG). */
-static char *read_whole_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    int error = buf ? 0 : ENOMEM;
-    while (!error) {
-        n += fread(buf + n, 1, cap - 1 - n, f);
-        if (ferror(f)) error = errno;
-        if (error || feof(f)) break;
-        char *grown = cap < MAX_FILE_BYTES ? realloc(buf, cap * 2) : NULL;
-        if (!grown) error = cap < MAX_FILE_BYTES ? ENOMEM : EFBIG;
-        else buf = grown, cap *= 2;
-    }
-    fclose(f);
-    if (error) {
-        free(buf);
-        errno = error;
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-static int join_path(char *out, size_t size, const char *dir, const char *file, zz_error *err) {
-    size_t dir_len = strlen(dir);
-    while (dir_len > 1 && dir[dir_len - 1] == '/') dir_len--;  /* "dir/" reads as "dir" in messages */
-    if ((size_t)snprintf(out, size, "%.*s/%s", (int)dir_len, dir, file) >= size)
-        return zz_errorf(err, "pattern folder path too long: %.64s...", dir);
-    return 0;
-}
 
 static int line_of(const char *text, const char *at) {
     int line = 1;
@@ -159,7 +121,7 @@ static int scan_json_int(const char *path, const char *text, const char *key, in
 
 static int read_config(const char *path, zz_pattern *p, zz_error *err) {
     size_t len;
-    char *text = read_whole_file(path, &len);
+    char *text = zz_read_file(path, &len);
     if (!text) return errno == ENOENT ? 0 : zz_errorf(err, "%s: cannot read: %s", path, strerror(errno));
     int rc = scan_json_int(path, text, "sink_size", 0, &p->sink, err) ||
              scan_json_int(path, text, "recent_size", 1, &p->recent, err);
@@ -178,14 +140,14 @@ static void start_pattern(const zz_model *m, zz_pattern *p) {
 int zz_pattern_load(const char *dir, const zz_model *m, zz_pattern *out, zz_error *err) {
     if (zz_model_check(m, err)) return -1;
     char path[4096];
-    if (join_path(path, sizeof path, dir, "full_attention_heads.tsv", err)) return -1;
+    if (zz_join_path(path, sizeof path, dir, "full_attention_heads.tsv", err)) return -1;
     size_t len;
-    char *text = read_whole_file(path, &len);
+    char *text = zz_read_file(path, &len);
     if (!text) return zz_errorf(err, "%s: cannot read: %s", path, strerror(errno));
     start_pattern(m, out);
     int rc = parse_tsv(path, text, len, m, out, err);
     free(text);
-    if (rc || join_path(path, sizeof path, dir, "config.json", err) || read_config(path, out, err)) return -1;
+    if (rc || zz_join_path(path, sizeof path, dir, "config.json", err) || read_config(path, out, err)) return -1;
     snprintf(out->source, sizeof out->source, "%s", dir);
     return 0;
 }
