@@ -5,6 +5,8 @@
  *   run    the timed sweep on the GPU: every configuration × layout × mode,
  *          written as a run folder (env.json, results.csv, kernels.csv,
  *          summary.md), summary.md printed at the end
+ *   summary  a run folder's summary.md rewritten from its results.csv and
+ *          env.json with this version's tables (no GPU)
  *
  * Every argument is checked, the pattern loaded and every plan of the sweep
  * built before anything is printed or any CUDA call is made, so a bad flag
@@ -41,6 +43,7 @@
 #include "pattern.h"
 #include "plan.h"
 #include "report.h"
+#include "report_read.h"
 #include "stats.h"
 #include "sweep.h"
 #include "verify.h"
@@ -57,6 +60,7 @@ static const char main_usage[] =
     "commands:\n"
     "  plan    per-layer execution plan of one layout, and the duo/zigzag budget\n"
     "  run     time every layout of a sweep on the GPU and write a run folder\n"
+    "  summary rewrite a run folder's summary.md with this version's tables\n"
     "\n"
     "Run 'zz-bench <command> --help' for the options of a command.\n"
     "\n"
@@ -1321,6 +1325,26 @@ static char *quoted_command_line(int argc, char **argv) {
     return fclose(f) == 0 ? text : (free(text), NULL);
 }
 
+static const char summary_usage[] =
+    "usage: zz-bench summary RUN_DIR\n"
+    "\n"
+    "Rewrites RUN_DIR/summary.md from results.csv and env.json with this version's\n"
+    "tables (host share, host-paced marks, ...), for run folders written by older\n"
+    "versions. The status line, skipped measurements and notes, which results.csv\n"
+    "does not hold, are kept from the summary.md it replaces. Needs no GPU.\n"
+    "\n"
+    "  -h, --help              this help\n";
+
+/* summary: the folder's summary.md rebuilt (report_read.h); any failure
+ * leaves the folder as it was. */
+static int run_summary(int argc, char **argv, zz_error *err) {
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
+        return fputs(summary_usage, stdout), 0;
+    if (argc != 2 || argv[1][0] == '-')
+        return zz_errorf(err, "summary: expected one run folder (usage: zz-bench summary RUN_DIR)"), EXIT_USAGE;
+    return zz_report_rewrite_summary(argv[1], err) ? EXIT_USAGE : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "zz-bench: missing command (see zz-bench --help)\n");
@@ -1337,8 +1361,10 @@ int main(int argc, char **argv) {
         char *command_line = quoted_command_line(argc, argv);
         status = run_run(argc - 1, argv + 1, command_line ? command_line : argv[0], &err);
         free(command_line);
+    } else if (strcmp(argv[1], "summary") == 0) {
+        status = run_summary(argc - 1, argv + 1, &err);
     } else {
-        zz_errorf(&err, "unknown command '%s' (commands: plan, run; see zz-bench --help)", argv[1]);
+        zz_errorf(&err, "unknown command '%s' (commands: plan, run, summary; see zz-bench --help)", argv[1]);
         status = EXIT_USAGE;
     }
     if (status == 0 && zz_close_stdout(&err)) status = EXIT_USAGE;

@@ -348,6 +348,7 @@ static void summary_budget(FILE *f, const zz_report *r) {
                "attention FLOPs duo / zigzag |\n|---|--:|--:|--:|--:|\n");
     for (int i = 0; i < r->n_configs; i++) {
         const zz_report_config *c = &r->configs[i];
+        if (c->duo_mixed_layers < 0) continue;  /* its note says why */
         char label[128], kv[2][32], fl[2][32];
         zz_report_config_label(c, label, sizeof label);
         zz_human_bytes(c->duo.kv_bytes, kv[0], sizeof kv[0]);
@@ -493,6 +494,7 @@ char *zz_report_summary(const zz_report *r) {
         return NULL;
     }
     summary_head(f, r);
+    if (r->note[0]) fprintf(f, "\n%s\n", r->note);
     summary_budget(f, r);
     fprintf(f, "\n## Step latency\n\n"
                "Median step latency (CUDA events, CUPTI not loaded; the layouts of a configuration sampled "

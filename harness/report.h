@@ -64,7 +64,7 @@ typedef struct {
     zz_workload workload;  /* decode keeps chunk 0 */
     double sparsity;
     zz_cost duo, zigzag;
-    int duo_mixed_layers;
+    int duo_mixed_layers;  /* -1: the budget is not known (a summary rebuilt without it) and its row is left out */
     char note[256];        /* zz_budget.note: "" when Hkv divides R */
     int groups;            /* interleaved groups its layouts were sampled in (memory); 1 ideally */
 } zz_report_config;
@@ -124,6 +124,7 @@ typedef struct {
     int n_rows, cap_rows;
     zz_csv kernels;      /* kernels.csv so far: its measurements are gone */
     char status[256];    /* summary.md's "Status:" line, set by the caller */
+    char note[1024];     /* a paragraph under summary.md's head, "" for none: how to read a rebuilt summary */
     char fault[160];     /* first failure to grow; reported by the writes */
 } zz_report;
 
