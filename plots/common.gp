@@ -21,6 +21,24 @@ lcolor(L) = L eq 'full' ? '#222222' : L eq 'streaming' ? '#8c8c8c' : L eq 'duo-c
 lpoint(L) = L eq 'full' ? 5 : L eq 'streaming' ? 13 : L eq 'duo-cat' ? 7 : \
             L eq 'duo-slices' ? 9 : L eq 'duo-gather' ? 11 : L eq 'zigzag' ? 15 : 3
 
+# Host-paced rows (column host_paced 1: the latency follows the CPU's launch
+# rate) are drawn hollow. A plot defines at(L), the x of layout L's points
+# (NaN on other rows), and y(L), and evals its plot command with
+# hollow(list) appended, list being the layouts with host-paced rows in the
+# panel (paced_layouts[_PANEL] of NAME.gp): each one's host-paced points
+# again, filled white, then outlined (point type lpoint − 1 is the hollow
+# one), and their entry in the key when the table has any. Only layouts
+# with such points get a clause: gnuplot warns about one that draws nothing,
+# even in an empty iteration.
+paced(x) = column('host_paced') > 0 ? x : NaN
+hollow_points(L) = sprintf(", file using (paced(at('%s'))):(y('%s')) with points pt %d lc rgb 'white' notitle", \
+                           L, L, lpoint(L)) \
+                 . sprintf(", file using (paced(at('%s'))):(y('%s')) with points pt %d lc rgb '%s' notitle", \
+                           L, L, lpoint(L) - 1, lcolor(L))
+hollow_from(list, i) = i > words(list) ? '' : hollow_points(word(list, i)) . hollow_from(list, i + 1)
+hollow(list) = hollow_from(list, 1) . (host_paced_rows > 0 ? \
+    sprintf(", NaN with points pt 6 lc rgb '#444444' title 'hollow: %s'", host_rule) : '')
+
 # A log-scale x range with room around the points: eval 'set xrange '.logx(lo, hi)
 logx(lo, hi) = sprintf('[%g:%g]', lo / 1.4, hi * 1.4)
 

@@ -16,9 +16,10 @@ do for [ph in panels] {
     set title ph
     eval 'set xrange '.logx(value('xmin_'.ph), value('xmax_'.ph))
     set ylabel sprintf('step latency, all layers (%s, log scale)', uname(ph))
-    plot for [L in layouts] file using (strcol('phase') eq ph && strcol('layout') eq L ? column('ctx') : NaN) \
-        :(column('median_us')/unit(ph)):(column('min_us')/unit(ph)):(column('max_us')/unit(ph)) \
-        with yerrorlines lw 2 lc rgb lcolor(L) pt lpoint(L) title L
+    at(L) = strcol('phase') eq ph && strcol('layout') eq L ? column('ctx') : NaN
+    y(L) = column('median_us')/unit(ph)
+    eval "plot for [L in layouts] file using (at(L)):(y(L)):(column('min_us')/unit(ph)):(column('max_us')/unit(ph))" \
+       . " with yerrorlines lw 2 lc rgb lcolor(L) pt lpoint(L) title L" . hollow(value('paced_layouts_'.ph))
     unset key   # one legend is enough
 }
 unset multiplot

@@ -1,6 +1,7 @@
 # Split overhead of each duo-* layout over zigzag (the duo row minus the
 # zigzag row of the same configuration and mode) against xcol (ctx or batch):
 # in % of zigzag's step (top) and in time (bottom), one column per mode.
+# Hollow: either row is host-paced.
 load plotdir.'/common.gp'
 nm = words(panels)
 # The same y range in every mode, so the panels compare at a glance.
@@ -24,11 +25,13 @@ do for [q in 'overhead_pct overhead_us'] {
     do for [m in panels] {
         set title m.' mode'
         # Values: the first layout's above its points, the second's below, the third's right.
-        plot for [L in duo_layouts] file using (strcol('mode') eq m && strcol('layout') eq L ? column(xcol) : NaN) \
-            :(column(q)/u) with linespoints lw 2 lc rgb lcolor(L) pt lpoint(L) title L, \
-            for [i = 1:words(duo_layouts)] file using (strcol('mode') eq m && strcol('layout') eq word(duo_layouts, i) ? column(xcol) : NaN) \
-            :(column(q)/u):(sprintf(q eq 'overhead_pct' ? '%+.1f %%' : u > 1 ? '%+.1f' : '%+.0f', column(q)/u)) \
-            with labels offset (i > 2 ? 4 : 0), (i > 2 ? 0 : i == 1 ? 1 : -1) tc rgb lcolor(word(duo_layouts, i)) notitle
+        at(L) = strcol('mode') eq m && strcol('layout') eq L ? column(xcol) : NaN
+        y(L) = column(q)/u
+        eval "plot for [L in duo_layouts] file using (at(L)):(y(L)) with linespoints lw 2 lc rgb lcolor(L) pt lpoint(L) title L" \
+           . ", for [i = 1:words(duo_layouts)] file using (at(word(duo_layouts, i))):(y(0))" \
+           . ":(sprintf(q eq 'overhead_pct' ? '%+.1f %%' : u > 1 ? '%+.1f' : '%+.0f', y(0)))" \
+           . " with labels offset (i > 2 ? 4 : 0), (i > 2 ? 0 : i == 1 ? 1 : -1) tc rgb lcolor(word(duo_layouts, i)) notitle" \
+           . hollow(value('paced_layouts_'.m))
         unset key
     }
 }

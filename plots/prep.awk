@@ -1,7 +1,7 @@
 # prep.awk: the small tables plots/*.gp draw, from one run folder.
 #
-#   awk -f scripts/csv.awk -f plots/prep.awk -v out=DIR -v env=RUN/env.json -v kernels=RUN/kernels.csv \
-#       [-v phase=P -v mode=M -v ctx=N -v batch=B -v sparsity=S] RUN/results.csv
+#   awk -f scripts/csv.awk -f plots/prep.awk -v prog="plots: error" -v out=DIR -v env=RUN/env.json \
+#       -v kernels=RUN/kernels.csv [-v phase=P -v mode=M -v ctx=N -v batch=B -v sparsity=S] RUN/results.csv
 #
 # Columns are found by their header names, so their order may change. The
 # lines of one plot hold everything but what it varies fixed at the reference
@@ -11,26 +11,34 @@
 # N (default the largest of that phase). Writes into DIR, each file only when
 # the run has the data for it (else one "skipped" line on stderr), each
 # NAME.csv with a NAME.gp of what its plot needs to know (see emit):
-#   meta.gp              the GPU, model, layouts, contexts and ceilings of the run
-#   latency-MODE         phase, layout, ctx, median_us, min_us, max_us
+#   meta.gp              the GPU, model, layouts, contexts and ceilings of the run,
+#                        and the rule that marked host-paced rows
+#   latency-MODE         phase, layout, ctx, median_us, min_us, max_us, host_paced
 #   overhead-PHASE       mode, layout, ctx, overhead_us, overhead_pct (duo-* row
-#                        minus the zigzag row of the same configuration and mode)
+#                        minus the zigzag row of the same configuration and mode),
+#                        host_paced (either row)
 #   overhead-batch-PHASE the same against batch (≥ 2 batches), at the largest
 #                        context with the most batches
-#   breakdown-P-N-M      layout, median_us and the *_us parts of configuration P/M/N
-#   retrieval-P-N-M      layout, retrieval_ratio, median/min/max_us (≥ 2 sparsities)
+#   breakdown-P-N-M      layout, median_us, host_paced and the *_us parts of
+#                        configuration P/M/N (attn_fused_us: every attn_*_us
+#                        column but full and streaming; outside_us 0 for runs
+#                        without that column), above_us and below_us: the bar's
+#                        ends above and below 0 (above − below = median)
+#   retrieval-P-N-M      layout, retrieval_ratio, median/min/max_us, host_paced
+#                        (≥ 2 sparsities)
 #   kvcache              layout, ctx, kv_gib
 #   kernels-P-N-M        per kernel: label, then the achieved fraction of its
 #                        ceiling under each layout (one column per layout)
 # Prints each NAME it wrote, one a line: plots/render.sh draws NAME.csv with
 # plots/<NAME up to its first ->.gp.
-# A results.csv without a needed column or without rows stops with one line.
+# A row is host-paced by results.csv's host_paced column, or, in runs written
+# before it, by scripts/csv.awk's fallback rule; each NAME.gp counts its
+# host-paced rows (host_paced_rows), and the plots draw them hollow.
+# Bad input stops with one line and exit status 2 (scripts/csv.awk): a
+# results.csv without a needed column or without rows, a torn or corrupt
+# row, a value that is not a number, an env.json that is missing, not JSON,
+# or without the GPU's name and the ceilings.
 
-function die(msg) {
-    print "plots: error: " msg > "/dev/stderr"
-    failed = 1
-    exit 1
-}
 function note(msg) { print "plots: " msg > "/dev/stderr" }
 
 # Read a CSV file's header into col[name] = index; die naming a missing column.
@@ -40,7 +48,7 @@ function header(file, line, need, col,    f, n, i, names) {
     for (i = 1; i <= n; i++) col[f[i]] = i
     n = split(need, names, " ")
     for (i = 1; i <= n; i++)
-        if (!(names[i] in col)) die(file " has no column \"" names[i] "\"")
+        if (!(names[i] in col)) csv_fail(file " has no column \"" names[i] "\"")
 }
 
 function rank(layout) {
@@ -68,7 +76,7 @@ function num(x) { return sprintf("%016.6f", x) }  # sorts as text
 # values of column "panel" in order (panels = "decode prefill") and the range
 # of column x, in all and per panel (xmin, xmax, xmin_decode, …), so that a
 # plot draws no empty panel and no empty range.
-function emit(name, cols, panel, x, vars,    names, n, i, j, line, file, r, pv, panels, lo, hi) {
+function emit(name, cols, panel, x, vars,    names, n, i, j, line, file, r, pv, panels, lo, hi, paced, is_paced, paced_in) {
     if (!nsel) { note(name ": skipped (no rows at " fixedtext ")"); return }
     sortsel()
     file = out "/" name ".csv"
@@ -82,6 +90,11 @@ function emit(name, cols, panel, x, vars,    names, n, i, j, line, file, r, pv, 
         for (j = 2; j <= n; j++) line = line "," V[r, names[j]]
         print line > file
         pv = panel == "" ? "" : V[r, panel]
+        if (V[r, "host_paced"] && !((pv, V[r, "layout"]) in is_paced)) {
+            is_paced[pv, V[r, "layout"]] = 1
+            paced_in[pv] = paced_in[pv] (paced_in[pv] == "" ? "" : " ") V[r, "layout"]
+        }
+        paced += V[r, "host_paced"]
         if (panel != "" && !((name, pv) in lo)) panels = panels (panels == "" ? "" : " ") pv
         if (!((name, pv) in lo) || V[r, x] + 0 < lo[name, pv]) lo[name, pv] = V[r, x] + 0
         if (!((name, pv) in hi) || V[r, x] + 0 > hi[name, pv]) hi[name, pv] = V[r, x] + 0
@@ -91,9 +104,11 @@ function emit(name, cols, panel, x, vars,    names, n, i, j, line, file, r, pv, 
     close(file)
     file = out "/" name ".gp"
     printf "%s\npanels = \"%s\"\nxmin = %.10g\nxmax = %.10g\n", vars, panels, lo[name], hi[name] > file
+    printf "host_paced_rows = %d\npaced_layouts = \"%s\"\n", paced, paced_in[""] > file
     n = split(panels, names, " ")
     for (i = 1; i <= n; i++)
-        printf "xmin_%s = %.10g\nxmax_%s = %.10g\n", names[i], lo[name, names[i]], names[i], hi[name, names[i]] > file
+        printf "xmin_%s = %.10g\nxmax_%s = %.10g\npaced_layouts_%s = \"%s\"\n", names[i], lo[name, names[i]], \
+               names[i], hi[name, names[i]], names[i], paced_in[names[i]] > file
     close(file)
     print name
     nsel = 0
@@ -118,14 +133,42 @@ BEGIN {
     PARTS = "attn_full_us attn_streaming_us copy_us cache_us combine_us other_us idle_us overlap_us"
     NEED = "phase ctx layout mode kv_bytes median_us min_us max_us " FIXED " " PARTS
     KNEED = "model phase batch ctx chunk sink recent sparsity layout mode l2 kernel category copy_fraction gemm_fraction tflops"
+    # What each value of results.csv must be, by column: a positive number,
+    # a number, or a number or empty (the kernel times of a --no-cupti run).
+    n = split("median_us min_us max_us ctx batch", list, " ")
+    for (i = 1; i <= n; i++) kind[list[i]] = "positive"
+    n = split("kv_bytes sparsity host_enqueue_us", list, " ")
+    for (i = 1; i <= n; i++) kind[list[i]] = "number"
+    n = split(PARTS " span_us outside_us", list, " ")
+    for (i = 1; i <= n; i++) kind[list[i]] = "number or empty"
 }
 
-FNR == 1 { header(FILENAME, $0, NEED, col); next }
+FNR == 1 {
+    header(FILENAME, $0, NEED, col)
+    n_header = csv($0, f)
+    if (!("host_paced" in col) && !("host_enqueue_us" in col))
+        csv_fail(FILENAME " has neither a \"host_paced\" nor a \"host_enqueue_us\" column")
+    for (c in col) if (c ~ /^attn_.*_us$/) kind[c] = "number or empty"
+    for (c in col) has_fused += c ~ /^attn_.*_us$/ && c != "attn_full_us" && c != "attn_streaming_us"
+    host_rule = "host_paced" in col ? "host-paced" \
+        : sprintf("host-paced: host enqueue >= %g %% of the step", 100 * host_paced_fraction())
+    next
+}
 {
-    n = csv($0, f)
-    if (n < 2) next
+    where = FILENAME ":" FNR
+    csv_row($0, f, n_header, where)
     rows++
-    for (c in col) V[rows, c] = f[col[c]]
+    for (c in col) {
+        V[rows, c] = f[col[c]]
+        if (kind[c] == "positive") csv_number(f[col[c]], c, where, 1)
+        else if (kind[c] == "number" || (kind[c] != "" && f[col[c]] != "")) csv_number(f[col[c]], c, where)
+    }
+    if ("host_paced" in col) {
+        if (V[rows, "host_paced"] != "0" && V[rows, "host_paced"] != "1")
+            csv_fail(where ": host_paced is '" V[rows, "host_paced"] "', expected 0 or 1")
+    } else V[rows, "host_paced"] = V[rows, "host_enqueue_us"] + 0 >= host_paced_fraction() * V[rows, "median_us"]
+    V[rows, "host_paced"] += 0
+    parts_of(rows)
     V[rows, "retrieval_ratio"] = 1 - V[rows, "sparsity"]
     V[rows, "kv_gib"] = V[rows, "kv_bytes"] / 1073741824
     if (!(V[rows, "layout"] in seen)) { seen[V[rows, "layout"]] = 1; layouts[++nlayouts] = V[rows, "layout"] }
@@ -135,9 +178,22 @@ FNR == 1 { header(FILENAME, $0, NEED, col); next }
     if (!(V[rows, "ctx"] in ctxs)) ctxs[V[rows, "ctx"]] = 1
 }
 
+# The breakdown's parts of row r: attn_fused_us sums the attention columns
+# other than full and streaming, outside_us is 0 where the run has no such
+# column (before it, idle closed the step: the parts added up to the median).
+function parts_of(r,    c, fused, outside) {
+    for (c in col) if (c ~ /^attn_.*_us$/ && c != "attn_full_us" && c != "attn_streaming_us") fused += V[r, c]
+    V[r, "attn_fused_us"] = fused + 0
+    outside = V[r, "outside_us"] = V[r, "outside_us"] + 0
+    V[r, "above_us"] = V[r, "attn_full_us"] + V[r, "attn_streaming_us"] + V[r, "attn_fused_us"] + V[r, "copy_us"] + \
+        V[r, "cache_us"] + V[r, "combine_us"] + V[r, "other_us"] + V[r, "idle_us"] + (outside > 0 ? outside : 0)
+    V[r, "below_us"] = V[r, "overlap_us"] + (outside < 0 ? -outside : 0)
+}
+
 END {
-    if (failed) exit 1
-    if (!rows) die(FILENAME " has no data rows")
+    if (csv_failed) exit 2
+    if (!rows) csv_fail(FILENAME " has no data rows")
+    read_env()
 
     # The reference configuration.
     for (i = 1; i <= nfix; i++) ref[fix[i]] = V[1, fix[i]]
@@ -151,7 +207,7 @@ END {
         if (fixed(r, "") && V[r, "phase"] == phase && V[r, "mode"] == mode && V[r, "ctx"] + 0 > maxctx)
             maxctx = V[r, "ctx"] + 0
     if (!maxctx)
-        die(FILENAME " has no rows at phase " phase ", mode " mode ", batch " ref["batch"] ", sparsity " ref["sparsity"])
+        csv_fail(FILENAME " has no rows at phase " phase ", mode " mode ", batch " ref["batch"] ", sparsity " ref["sparsity"])
     ctx = ctx == "" ? maxctx : count(ctx)
     at = phase " S=" human(ctx) " B=" ref["batch"]  # the configuration, in titles and file names
     config = at " sparsity " ref["sparsity"] ", " mode " mode"
@@ -160,7 +216,7 @@ END {
     one = "config = '" config "'; phase = '" phase "'"
     tag = phase "-" human(ctx) "-" mode
     for (r = 1; r <= rows && !(fixed(r, "") && V[r, "phase"] == phase && V[r, "mode"] == mode && V[r, "ctx"] + 0 == ctx); r++) ;
-    if (r > rows) die(FILENAME " has no rows at " config)
+    if (r > rows) csv_fail(FILENAME " has no rows at " config)
 
     # Step latency against context, one file per mode.
     for (m in nmode) {
@@ -168,10 +224,11 @@ END {
             if (fixed(r, "") && V[r, "mode"] == m) {
                 pick(r); key[nsel] = V[r, "phase"] rank(V[r, "layout"]) num(V[r, "ctx"])
             }
-        emit("latency-" m, "phase layout ctx median_us min_us max_us", "phase", "ctx", "mode = '" m "'; " fixedbs)
+        emit("latency-" m, "phase layout ctx median_us min_us max_us host_paced", "phase", "ctx", "mode = '" m "'; " fixedbs)
     }
 
-    # Split overhead: each duo-* row minus the zigzag row of its configuration.
+    # Split overhead: each duo-* row minus the zigzag row of its configuration,
+    # as a row of its own after the run's rows, host-paced if either row is.
     for (r = 1; r <= rows; r++) {
         k = ""
         for (i = 1; i <= nfix; i++) k = k "," V[r, fix[i]]
@@ -179,19 +236,23 @@ END {
         rowkey[r] = k
         if (V[r, "layout"] == "zigzag") zigzag[k] = r
     }
+    n_all = rows
     for (r = 1; r <= rows; r++)
         if (V[r, "layout"] ~ /^duo-/ && (rowkey[r] in zigzag)) {
             z = zigzag[rowkey[r]]
-            V[r, "overhead_us"] = V[r, "median_us"] - V[z, "median_us"]
-            V[r, "overhead_pct"] = 100 * V[r, "overhead_us"] / V[z, "median_us"]
-            duo[r] = 1
+            o = ++n_all
+            for (c in col) V[o, c] = V[r, c]
+            V[o, "overhead_us"] = V[r, "median_us"] - V[z, "median_us"]
+            V[o, "overhead_pct"] = 100 * V[o, "overhead_us"] / V[z, "median_us"]
+            V[o, "host_paced"] = V[r, "host_paced"] || V[z, "host_paced"]
+            duo[o] = 1
         }
     for (p in nphase) {
         for (r in duo)
             if (V[r, "phase"] == p && fixed(r, "")) {
                 pick(r); key[nsel] = V[r, "mode"] rank(V[r, "layout"]) num(V[r, "ctx"])
             }
-        if (nsel) emit("overhead-" p, "mode layout ctx overhead_us overhead_pct", "mode", "ctx", \
+        if (nsel) emit("overhead-" p, "mode layout ctx overhead_us overhead_pct host_paced", "mode", "ctx", \
                       "phase = '" p "'; xcol = 'ctx'; " fixedbs)
         else note("overhead-" p ": skipped (no duo-* row with a zigzag row of the same configuration)")
         # Against batch: at the largest context with the most batches.
@@ -207,7 +268,7 @@ END {
             if (V[r, "phase"] == p && fixed(r, "batch") && V[r, "ctx"] + 0 == best) {
                 pick(r); key[nsel] = V[r, "mode"] rank(V[r, "layout"]) num(V[r, "batch"])
             }
-        emit("overhead-batch-" p, "mode layout batch overhead_us overhead_pct", "mode", "batch", \
+        emit("overhead-batch-" p, "mode layout batch overhead_us overhead_pct host_paced", "mode", "batch", \
              sprintf("phase = '%s'; xcol = 'batch'; fixed = 'S=%s, sparsity %s'", p, human(best), ref["sparsity"]))
     }
 
@@ -217,7 +278,8 @@ END {
             if (V[r, "attn_full_us"] == "") { nsel = 0; break }
             pick(r); key[nsel] = rank(V[r, "layout"])
         }
-    if (nsel) emit("breakdown-" tag, "layout median_us " PARTS, "", "median_us", one)
+    if (nsel) emit("breakdown-" tag, "layout median_us host_paced attn_fused_us " PARTS " outside_us above_us below_us", \
+                   "", "median_us", one "; has_outside = " ("outside_us" in col) "; has_fused = " has_fused)
     else note("breakdown: skipped (no kernel times at " config ": a --no-cupti run?)")
 
     nratio = 0
@@ -226,7 +288,7 @@ END {
             pick(r); key[nsel] = rank(V[r, "layout"]) num(V[r, "retrieval_ratio"])
             if (!(V[r, "sparsity"] in ratios)) { ratios[V[r, "sparsity"]] = 1; nratio++ }
         }
-    if (nratio >= 2) emit("retrieval-" tag, "layout retrieval_ratio median_us min_us max_us", "", "retrieval_ratio", \
+    if (nratio >= 2) emit("retrieval-" tag, "layout retrieval_ratio median_us min_us max_us host_paced", "", "retrieval_ratio", \
                            "config = '" at ", " mode " mode'; phase = '" phase "'")
     else { nsel = 0; note("retrieval: skipped (one sparsity at " config "; sweep --sparsity for this plot)") }
 
@@ -243,8 +305,9 @@ END {
     nk = 0
     if (kernels != "" && (getline line < kernels) > 0) {
         header(kernels, line, KNEED, kcol)
-        while ((getline line < kernels) > 0) {
-            if (csv(line, f) < 2) continue
+        n_header = csv(line, f)
+        for (kline = 2; (getline line < kernels) > 0; kline++) {
+            csv_row(line, f, n_header, kernels ":" kline)
             for (c in kcol) K[c] = f[kcol[c]]
             ok = K["phase"] == phase && K["mode"] == mode && K["ctx"] + 0 == ctx
             for (i = 1; i <= nfix; i++) ok = ok && same(K[fix[i]], ref[fix[i]])
@@ -281,13 +344,6 @@ END {
     } else note("kernels: skipped (no kernel rows with GB/s or TFLOP/s at " config ")")
 
     # meta.gp: what the scripts print in titles and iterate over.
-    gpu = "unknown GPU"
-    while (env != "" && (getline line < env) > 0) {
-        if (line ~ /"gpu" *:/) ingpu = 1
-        if (ingpu && line ~ /"name" *:/) { gpu = jsonstr(line); ingpu = 0 }
-        if (line ~ /"copy_gbps" *:/) copy_gbps = jsonnum(line)
-        if (line ~ /"gemm_tflops" *:/) gemm_tflops = jsonnum(line)
-    }
     for (i = 1; i <= nlayouts; i++)  # canonical order
         for (j = i + 1; j <= nlayouts; j++)
             if (rank(layouts[j]) < rank(layouts[i]) || (rank(layouts[j]) == rank(layouts[i]) && layouts[j] < layouts[i])) {
@@ -305,9 +361,51 @@ END {
     printf "gpu = \"%s\"\nmodel = \"%s\"\n", gpu, ref["model"] > file
     printf "layouts = \"%s\"\nduo_layouts = \"%s\"\n", all, duos > file
     printf "ctx_tics = '(%s)'\n", tics > file
-    printf "copy_gbps = %s\ngemm_tflops = %s\n", copy_gbps + 0, gemm_tflops + 0 > file
+    printf "copy_gbps = %s\ngemm_tflops = %s\n", copy_gbps, gemm_tflops > file
+    printf "host_rule = \"%s\"\n", host_rule > file
     close(file)
 }
 
+# env.json, as zz-bench writes it (one member a line): the GPU's name and
+# the ceilings into gpu, copy_gbps, gemm_tflops, after a check that the file
+# is one whole JSON object (strings closed, brackets matched, nothing after
+# it), which a file cut short or broken by hand fails.
+function read_env(    n, line, lineno, text, ingpu, i, ch, instr, esc, open_brackets, closed) {
+    while ((n = (getline line < env)) > 0) {
+        text = text line "\n"
+        if (line ~ /"gpu" *:/) ingpu = 1
+        if (ingpu && line ~ /"name" *:/) { gpu = jsonstr(line); ingpu = 0 }
+        if (line ~ /^[ \t]*}/) ingpu = 0
+        if (line ~ /"copy_gbps" *:/) copy_gbps = jsonvalue(line)
+        if (line ~ /"gemm_tflops" *:/) gemm_tflops = jsonvalue(line)
+    }
+    if (n < 0) csv_fail(env ": cannot read it (zz-bench run writes it beside results.csv)")
+    close(env)
+    if (text ~ /^[ \t\r\n]*$/) csv_fail(env ": empty")
+    lineno = 1
+    for (i = 1; i <= length(text); i++) {
+        ch = substr(text, i, 1)
+        if (ch == "\n") lineno++
+        if (instr) {
+            if (esc) esc = 0
+            else if (ch == "\\") esc = 1
+            else if (ch == "\"") instr = 0
+        } else if (ch ~ /[ \t\r\n]/) continue
+        else if (closed || (open_brackets == "" && ch != "{"))
+            csv_fail(env ":" lineno ": not JSON: '" ch "' outside the top-level object")
+        else if (ch == "\"") instr = 1
+        else if (ch == "{" || ch == "[") open_brackets = open_brackets ch
+        else if (ch == "}" || ch == "]") {
+            if (substr(open_brackets, length(open_brackets)) != (ch == "}" ? "{" : "["))
+                csv_fail(env ":" lineno ": not JSON: '" ch "' does not close the open '" substr(open_brackets, length(open_brackets)) "'")
+            open_brackets = substr(open_brackets, 1, length(open_brackets) - 1)
+            closed = open_brackets == ""
+        }
+    }
+    if (!closed) csv_fail(env ":" lineno - 1 ": not JSON: the file ends inside its object (cut short?)")
+    if (gpu == "") csv_fail(env ": no \"name\" in its \"gpu\" object")
+    csv_number(copy_gbps, "ceilings: copy_gbps", env, 1)
+    csv_number(gemm_tflops, "ceilings: gemm_tflops", env, 1)
+}
 function jsonstr(line) { sub(/^[^:]*: *"/, "", line); sub(/" *,? *$/, "", line); gsub(/\\"/, "\"", line); gsub(/"/, "'", line); return line }
-function jsonnum(line) { sub(/^[^:]*: */, "", line); sub(/ *,? *$/, "", line); return line + 0 }
+function jsonvalue(line) { sub(/^[^:]*: */, "", line); sub(/ *,? *$/, "", line); return line }

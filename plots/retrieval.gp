@@ -9,6 +9,7 @@ set ylabel sprintf('step latency, all layers (%s)', uname(phase))
 set xrange [-0.05 : 1.05]
 set xtics 0.1
 set offsets 0, 0, graph 0.08, graph 0.08
-plot for [L in layouts] file using (strcol('layout') eq L ? column('retrieval_ratio') : NaN) \
-    :(column('median_us')/unit(phase)):(column('min_us')/unit(phase)):(column('max_us')/unit(phase)) \
-    with yerrorlines lw 2 lc rgb lcolor(L) pt lpoint(L) title L
+at(L) = strcol('layout') eq L ? column('retrieval_ratio') : NaN
+y(L) = column('median_us')/unit(phase)
+eval "plot for [L in layouts] file using (at(L)):(y(L)):(column('min_us')/unit(phase)):(column('max_us')/unit(phase))" \
+   . " with yerrorlines lw 2 lc rgb lcolor(L) pt lpoint(L) title L" . hollow(paced_layouts)
