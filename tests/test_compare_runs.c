@@ -464,6 +464,29 @@ static void host_paced_rows_are_listed_apart(void **state) {
     free_result(&r);
 }
 
+/* A row whose attributed steps were host-paced (results.csv's
+ * attributed_host_paced) is listed apart like a host-paced one: its idle
+ * moved by 100 µs, beyond the limit only when the column says 0. */
+static void parts_host_paced_rows_are_listed_apart(void **state) {
+    char a[256], paced[256], not_paced[256];
+    edited_file(*state, "a.csv", NEW_FORMAT, "1s/$/,attributed_host_paced/;2,$s/$/,0/", a, sizeof a);
+    edited_file(*state, "paced.csv", NEW_FORMAT,
+                "1s/$/,attributed_host_paced/;/duo-cat,graph/s/,60,0,0,$/,160,0,0,,1/;2,$s/,$/,,0/", paced,
+                sizeof paced);
+    edited_file(*state, "not-paced.csv", NEW_FORMAT,
+                "1s/$/,attributed_host_paced/;/duo-cat,graph/s/,60,0,0,$/,160,0,0,/;2,$s/,$/,,0/", not_paced,
+                sizeof not_paced);
+    run_result r = decompose(*state, a, paced, NULL);
+    assert_int_equal(r.status, 0);
+    const char *apart = strstr(r.out, "\nhost-paced, not held to the limit:\n");
+    if (!apart || !strstr(apart, DUO_CAT_GRAPH " ")) fail_msg("%s not listed apart in:\n%s", DUO_CAT_GRAPH, r.out);
+    free_result(&r);
+    r = decompose(*state, a, not_paced, NULL);
+    assert_int_equal(r.status, 1);
+    expect_line(r.out, DUO_CAT_GRAPH, "<-- beyond: idle");
+    free_result(&r);
+}
+
 /* Without zigzag's prefill row in B, the prefill duo-cat row has no Δ there;
  * files without span_us and outside_us compare the other parts. */
 static void rows_without_a_delta_and_parts_without_a_column(void **state) {
@@ -517,6 +540,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(the_limit_and_the_floor_arguments_are_respected, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(attention_sums_every_attn_column, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(host_paced_rows_are_listed_apart, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(parts_host_paced_rows_are_listed_apart, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(rows_without_a_delta_and_parts_without_a_column, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_decomposition_without_kernel_times_or_parts_is_refused, make_dir, remove_dir),
     };
