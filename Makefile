@@ -39,7 +39,7 @@ HEADERS     := $(wildcard kernels/*.h harness/*.h bench/*.h)
 CPU_TESTS := $(patsubst tests/%.c,bin/tests/%,$(wildcard tests/test_*.c))
 GPU_TESTS := $(patsubst tests/gpu/%.c,bin/tests/gpu/%,$(wildcard tests/gpu/test_*.c))
 
-.PHONY: all test test-gpu bench plots profile clean deps-test need-gpu FORCE
+.PHONY: all test test-gpu bench plots profile clean deps need-gpu FORCE
 .DELETE_ON_ERROR:
 
 EXECUTABLES := bin/zz-bench bin/zz-kernel-bench bin/zz-host-pacing
@@ -93,22 +93,18 @@ bin/tests/%: tests/%.c $(LIBS) $(HEADERS) build/.deps-test
 # (bench/gbench.h); Debian's libbenchmark-dev (1.7.1) or the GPU machine's 1.8.3.
 CXX       ?= c++
 CXXFLAGS  := -std=c++17 -O2 -g -Wall -Wextra -Wshadow
-build/.deps-gbench:
-	@mkdir -p build
-	scripts/need-deb /usr/include/benchmark/benchmark.h libbenchmark-dev
-	@touch $@
-build/bench/gbench.o: bench/gbench.cc bench/gbench.h build/.deps-gbench
+build/bench/gbench.o: bench/gbench.cc bench/gbench.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 GBENCH_LIBS := build/bench/gbench.o -lbenchmark
 bin/zz-gbench: bench/zz_gbench.c build/bench/gbench.o $(LIBS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(GBENCH_LIBS) $(CUDA_LIBS) -o $@
-bin/tests/test_gbench: tests/test_gbench.c build/bench/gbench.o $(LIBS) $(HEADERS) build/.deps-test
+bin/tests/test_gbench: tests/test_gbench.c build/bench/gbench.o $(LIBS) $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(GBENCH_LIBS) -lcmocka $(CUDA_LIBS) -o $@
 
-test: $(CPU_TESTS) $(GPU_TESTS) $(EXECUTABLES) bin/zz-gbench build/.deps-plots
+test: $(CPU_TESTS) $(GPU_TESTS) $(EXECUTABLES) bin/zz-gbench | deps
 	scripts/run-tests $(CPU_TESTS)
 
 need-gpu:
@@ -146,16 +142,8 @@ bench: need-gpu bin/zz-bench
 PLOT_VARS := PLOT_PHASE PLOT_MODE PLOT_CTX PLOT_BATCH PLOT_SPARSITY
 plots:
 	@test -n "$(RUN)" || { echo "error: make plots needs RUN=<run folder>, e.g. make plots RUN=results/h100-llama3-8b-default" >&2; exit 2; }
-	@scripts/need-deb /usr/bin/gnuplot gnuplot-nox
+	@scripts/need-deb $(PLOT_DEBS)
 	$(foreach v,$(PLOT_VARS),$(if $($(v)),$(v)='$($(v))')) plots/render.sh '$(RUN)'
-
-# The plots test renders a fixture, so `make test` installs gnuplot first.
-# Building the test does not need it: `make all` on the GPU machine (no
-# package registry, no gnuplot) builds it and never runs it.
-build/.deps-plots:
-	@mkdir -p build
-	scripts/need-deb /usr/bin/gnuplot gnuplot-nox
-	@touch $@
 
 # Nsight Compute summary of one layer of one layout (profiles/ncu.sh --help):
 # PROFILE_ARGS picks it, e.g. PROFILE_ARGS="--layout zigzag --phase prefill

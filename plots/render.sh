@@ -30,13 +30,13 @@ for f in "$run/results.csv" "$run/kernels.csv"; do
     [ ! -s "$f" ] || [ -z "$(tail -c 1 "$f")" ] || die "$f:$(($(wc -l < "$f") + 1)): no newline at the end (a torn row)"
 done
 
-prefix=$here/../build/prefix/usr
+prefix=$here/../build/prefix
 if [ -n "${GNUPLOT:-}" ]; then
     gnuplot=$GNUPLOT
-elif [ -x "$prefix/bin/gnuplot" ]; then
-    gnuplot=$prefix/bin/gnuplot
+elif [ -x "$prefix/usr/bin/gnuplot" ]; then
+    gnuplot=$prefix/usr/bin/gnuplot
     # its libraries, unpacked beside it, that the system may lack
-    LD_LIBRARY_PATH=$prefix/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu:$prefix/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     export LD_LIBRARY_PATH
 else
     gnuplot=gnuplot
@@ -49,6 +49,22 @@ trap 'rm -rf "$scratch"' EXIT
 trap 'exit 130' INT TERM
 rm -rf "$scratch"
 mkdir -p "$scratch/data"
+if [ "$gnuplot" = "$prefix/usr/bin/gnuplot" ]; then
+    # fontconfig reads /etc/fonts/fonts.conf, which a minimal system lacks:
+    # this one reads it where it exists, and the fonts unpacked with gnuplot.
+    fonts=$(cd "$prefix" && pwd)/usr/share/fonts
+    here_scratch=$(cd "$scratch" && pwd)
+    cat > "$scratch/fonts.conf" <<EOF
+<?xml version="1.0"?>
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>$fonts</dir>
+  <cachedir>$here_scratch/fontconfig</cachedir>
+</fontconfig>
+EOF
+    FONTCONFIG_FILE=$here_scratch/fonts.conf
+    export FONTCONFIG_FILE
+fi
 tables=$(awk -f "$here/../scripts/csv.awk" -f "$here/prep.awk" -v prog="plots: error" -v out="$scratch/data" \
     -v env="$run/env.json" -v kernels="$run/kernels.csv" \
     -v phase="${PLOT_PHASE:-}" -v mode="${PLOT_MODE:-}" -v ctx="${PLOT_CTX:-}" \

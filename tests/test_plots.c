@@ -375,27 +375,34 @@ static void a_failing_gnuplot_replaces_nothing(void **state) {
 }
 
 /* gnuplot unpacked from .debs/ (scripts/need-deb) under build/prefix is run
- * first, with its libraries on LD_LIBRARY_PATH: here a stand-in in a copy
- * of plots/ and scripts/ that logs its call and runs the system's. */
+ * first, with its libraries on LD_LIBRARY_PATH and a fontconfig file that
+ * adds the fonts unpacked with it: here a stand-in in a copy of plots/ and
+ * scripts/ that logs its call, keeps that file and runs the system's. */
 static void prefers_the_gnuplot_unpacked_into_build_prefix(void **state) {
     const char *dir = *state;
     char cmd[1024], tree[128], out[160];
     snprintf(tree, sizeof tree, "%s/tree", dir);
     snprintf(cmd, sizeof cmd,
              "mkdir -p '%s/build/prefix/usr/bin' && cp -r plots scripts '%s/' && "
-             "printf '#!/bin/sh\\necho \"$LD_LIBRARY_PATH\" >> \"%s/calls\"\\nexec gnuplot \"$@\"\\n' "
-             "> '%s/build/prefix/usr/bin/gnuplot' && chmod +x '%s/build/prefix/usr/bin/gnuplot'",
-             tree, tree, dir, tree, tree);
+             "printf '#!/bin/sh\\necho \"$LD_LIBRARY_PATH\" >> \"%s/calls\"\\ncp \"$FONTCONFIG_FILE\" \"%s/\"\\n"
+             "exec gnuplot \"$@\"\\n' > '%s/build/prefix/usr/bin/gnuplot' && chmod +x '%s/build/prefix/usr/bin/gnuplot'",
+             tree, tree, dir, dir, tree, tree);
     assert_int_equal(system(cmd), 0);
     snprintf(out, sizeof out, "%s/plots", dir);
     snprintf(cmd, sizeof cmd, "'%s/plots/render.sh' " FIXTURE " '%s' >/dev/null 2>/dev/null", tree, out);
     assert_int_equal(system(cmd), 0);
     char *calls = text_of(dir, "calls");
     assert_int_equal(count_lines(calls), 18);  /* 9 plots, PNG and SVG */
-    char want[256];
-    snprintf(want, sizeof want, "%s/plots/../build/prefix/usr/lib/x86_64-linux-gnu", tree);
+    char want[512];
+    snprintf(want, sizeof want, "%s/plots/../build/prefix/usr/lib/x86_64-linux-gnu:%s/plots/../build/prefix/lib/x86_64-linux-gnu",
+             tree, tree);
     assert_int_equal(strncmp(calls, want, strlen(want)), 0);
     free(calls);
+    char *fonts = text_of(dir, "fonts.conf");
+    snprintf(want, sizeof want, "<dir>%s/build/prefix/usr/share/fonts</dir>", tree);
+    expect_in(fonts, want);
+    expect_in(fonts, "<include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>");
+    free(fonts);
     expect_png(out, "kvcache");
 }
 
