@@ -78,14 +78,20 @@ $(EXECUTABLES):
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBS) $(LDFLAGS) $(CUDA_LIBS) -o $@
 
-# Tests: cmocka. Test binaries depend on the deps stamp so a fresh machine
-# installs (or unpacks) cmocka first.
-build/.deps-test:
-	@mkdir -p build
-	scripts/need-deb /usr/include/cmocka.h libcmocka-dev
-	@touch $@
+# Debian packages (FILE=PACKAGE), all installed or unpacked in one step,
+# `deps`, which make runs once, before anything that needs a package, so
+# parallel jobs never race on the dpkg lock (scripts/need-deb also takes a
+# lock). Building needs cmocka and Google Benchmark; running the tests also
+# needs gnuplot (the plots test renders a fixture), which the GPU machine (no
+# package registry, no plots) lacks: `make all` there never asks for it.
+# Order-only: a package installed later rebuilds nothing.
+BUILD_DEBS := /usr/include/cmocka.h=libcmocka-dev /usr/include/benchmark/benchmark.h=libbenchmark-dev
+PLOT_DEBS  := /usr/bin/gnuplot=gnuplot-nox
+deps:
+	@scripts/need-deb $(strip $(BUILD_DEBS) $(if $(filter test,$(MAKECMDGOALS)),$(PLOT_DEBS)))
 
-bin/tests/%: tests/%.c $(LIBS) $(HEADERS) build/.deps-test
+# Tests: cmocka.
+bin/tests/%: tests/%.c $(LIBS) $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBS) $(LDFLAGS) -lcmocka $(CUDA_LIBS) -o $@
 
