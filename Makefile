@@ -71,7 +71,15 @@ build/%.o: %.c $(HEADERS)
 
 LIBS := build/libzzharness.a build/libzzkernels.a
 
-bin/zz-bench: bench/zz_bench.c $(LIBS) $(HEADERS)
+# zz-bench's commands (bench/cli.h), a library so tests/test_cli_options.c
+# can call the flag parsers directly.
+CLI_OBJ := $(patsubst %.c,build/%.o,bench/cli_options.c $(wildcard bench/cmd_*.c))
+build/libzzcli.a: $(CLI_OBJ)
+	rm -f $@ && ar rcs $@ $^
+bin/zz-bench: LIBS := build/libzzcli.a $(LIBS)
+bin/zz-bench: bench/zz_bench.c build/libzzcli.a $(LIBS) $(HEADERS)
+bin/tests/test_cli_options: LIBS := build/libzzcli.a $(LIBS)
+bin/tests/test_cli_options: build/libzzcli.a
 bin/zz-kernel-bench: bench/kernel_bench.c $(LIBS) $(HEADERS)
 bin/zz-host-pacing: bench/host_pacing.c $(LIBS) $(HEADERS)
 $(EXECUTABLES):

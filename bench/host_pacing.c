@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "attention.h"
+#include "clock.h"
 #include "device.h"
 #include "output.h"
 #include "stats.h"
@@ -48,12 +48,6 @@ static const char usage[] =
     "  --tolerance F       host-paced beyond free/queued - 1 > F (default 0.02)\n"
     "  --csv PATH          also write the table as CSV (whole, at the end)\n"
     "  -h, --help          this text\n";
-
-static double wall_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     int launches, samples;
@@ -143,9 +137,9 @@ static double time_step(const options *o, long long cycles, cudaStream_t stream,
         exit(1);
     }
     ZZ_CUDA_OR_DIE(cudaEventRecord(start, stream));
-    const double t0 = wall_seconds();
+    const double t0 = zz_wall_seconds();
     for (int k = 0; k < o->launches; k++) spin_or_die(cycles, stream);
-    *enqueue_s = wall_seconds() - t0;
+    *enqueue_s = zz_wall_seconds() - t0;
     ZZ_CUDA_OR_DIE(cudaEventRecord(stop, stream));
     if (release) {
         if (*release == -1) {

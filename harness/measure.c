@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "device.h"
 #include "nvtx.h"
 
@@ -16,12 +16,6 @@
  * turn; the default 0.5 s of GPU time per measurement then spreads over 10
  * or more turns. */
 #define TURN_SECONDS 0.05
-
-static double wall_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void zz_measurement_free(zz_measurement *m) {
     free(m->kernels);
@@ -103,11 +97,11 @@ static int group_open(const zz_measure_job *jobs, int n, cudaStream_t stream, sa
         if (zz_stop_rule_check(&jobs[j].opt.rule, err)) return -1;
     }
     if (sampling_open(sm, stream, jobs[0].opt.cold, err)) return -1;
-    const double start = wall_seconds();
+    const double start = zz_wall_seconds();
     for (int j = 0; j < n; j++)
         for (int i = 0; i < jobs[j].opt.warmup; i++)
             if (untimed_step(&jobs[j], stream, err)) return -1;
-    for (int j = 0; wall_seconds() - start < WARMUP_SECONDS; j = (j + 1) % n)
+    for (int j = 0; zz_wall_seconds() - start < WARMUP_SECONDS; j = (j + 1) % n)
         if (untimed_step(&jobs[j], stream, err)) return -1;
     return 0;
 }
@@ -150,16 +144,16 @@ static int take_turn(zz_measure_job *job, job_state *st, const sampling *sm, zz_
 }
 
 static int sample_turn(zz_measure_job *job, job_state *st, const sampling *sm, zz_error *err) {
-    const double start = wall_seconds();
+    const double start = zz_wall_seconds();
     zz_verdict verdict = ZZ_CONTINUE;
     do {
         double seconds, host_s;
         if (timed_step(job->ex, sm, job->opt.mode, (int)st->latency.n, &seconds, &host_s, err) ||
             zz_sampler_add(&st->latency, seconds, err) || zz_sampler_add(&st->enqueue, host_s, err))
             return -1;
-        verdict = zz_sampler_verdict(&st->latency, &job->opt.rule, st->sampling_s + wall_seconds() - start);
-    } while (verdict == ZZ_CONTINUE && wall_seconds() - start < TURN_SECONDS);
-    st->sampling_s += wall_seconds() - start;
+        verdict = zz_sampler_verdict(&st->latency, &job->opt.rule, st->sampling_s + zz_wall_seconds() - start);
+    } while (verdict == ZZ_CONTINUE && zz_wall_seconds() - start < TURN_SECONDS);
+    st->sampling_s += zz_wall_seconds() - start;
     if (verdict == ZZ_CONTINUE) return 0;
     st->final = 1;
     return finish_latency(st, verdict, job->out, err);

@@ -1,0 +1,149 @@
+/* zz-bench's flag parsers called directly (bench/cli.h): defaults, lists,
+ * the ctx → prefill-ctx rule, conflicts and --help, without running the
+ * executable. tests/test_cli.c runs the executable itself. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "cli.h"
+
+#define ARGS(...) ((char *[]){__VA_ARGS__, NULL})
+#define COUNT(...) ((int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)))
+#define RUN(o, err, ...) cli_parse_run_options(COUNT("run", __VA_ARGS__), ARGS("run", __VA_ARGS__), o, err)
+#define PLAN(o, err, ...) cli_parse_plan_options(COUNT("plan", __VA_ARGS__), ARGS("plan", __VA_ARGS__), o, err)
+
+static void expect_message(const zz_error *err, const char *needle) {
+    if (!strstr(err->msg, needle)) fail_msg("message '%s' lacks '%s'", err->msg, needle);
+}
+
+static void test_run_defaults_are_the_help_texts(void **state) {
+    (void)state;
+    static run_options o;
+    zz_error err = {""};
+    assert_int_equal(cli_parse_run_options(1, ARGS("run"), &o, &err), 0);
+    assert_int_equal(o.n_layouts, 5);
+    assert_int_equal(o.layouts[0], ZZ_LAYOUT_FULL);
+    assert_int_equal(o.layouts[4], ZZ_LAYOUT_ZIGZAG);
+    assert_int_equal(o.n_phases, 2);
+    assert_int_equal(o.n_ctx, 3);
+    assert_int_equal(o.ctx[2], 128 * 1024);
+    assert_int_equal(o.n_prefill_ctx, 2);
+    assert_int_equal(o.n_modes, 2);
+    assert_int_equal(o.n_chunk, 1);
+    assert_int_equal(o.chunk[0], 0);
+    assert_int_equal(o.rule.min_samples, 10);
+    assert_int_equal(o.warmup, DEFAULT_WARMUP);
+    assert_null(o.out_dir);
+}
+
+static void test_run_lists_and_the_ctx_rule(void **state) {
+    (void)state;
+    static run_options o;
+    zz_error err = {""};
+    assert_int_equal(RUN(&o, &err, "--layouts", "zigzag,duo-cat", "--ctx", "4k,1m", "--batch", "1,8", "--chunk",
+                         "0,2k", "--min-samples", "3", "--cold"),
+                     0);
+    assert_int_equal(o.n_layouts, 2);
+    assert_int_equal(o.layouts[0], ZZ_LAYOUT_ZIGZAG);
+    assert_int_equal(o.layouts[1], ZZ_LAYOUT_DUO_CAT);
+    /* --ctx alone sets both phases' contexts */
+    assert_int_equal(o.n_prefill_ctx, 2);
+    assert_int_equal(o.prefill_ctx[1], 1024 * 1024);
+    assert_int_equal(o.n_batch, 2);
+    assert_int_equal(o.batch[1], 8);
+    assert_int_equal(o.chunk[0], 0);
+    assert_int_equal(o.chunk[1], 2048);
+    assert_int_equal(o.rule.min_samples, 3);
+    assert_true(o.cold);
+    assert_int_equal(RUN(&o, &err, "--ctx", "4k", "--prefill-ctx", "2k"), 0);
+    assert_int_equal(o.n_prefill_ctx, 1);
+    assert_int_equal(o.prefill_ctx[0], 2048);
+}
+
+static void test_run_conflicts_name_both_flags(void **state) {
+    (void)state;
+    static run_options o;
+    zz_error err = {""};
+    assert_int_equal(RUN(&o, &err, "--seed", "3", "--pattern", "x"), -1);
+    expect_message(&err, "--seed and --pattern");
+    assert_int_equal(RUN(&o, &err, "--phase", "decode", "--chunk", "2k"), -1);
+    expect_message(&err, "--chunk with --phase decode");
+    assert_int_equal(RUN(&o, &err, "--phase", "decode", "--prefill-ctx", "2k"), -1);
+    expect_message(&err, "--prefill-ctx with --phase decode");
+    assert_int_equal(RUN(&o, &err, "--pattern", "x", "--synthetic", "random"), -1);
+    expect_message(&err, "--pattern and --synthetic");
+    assert_int_equal(RUN(&o, &err, "--layouts", "zigzag,bogus"), -1);
+    expect_message(&err, "--layouts");
+    assert_int_equal(RUN(&o, &err, "--timeout", "-1"), -1);
+    expect_message(&err, "--timeout");
+}
+
+static void test_help_and_unknown_flags(void **state) {
+    (void)state;
+    static run_options o;
+    static plan_options p;
+    zz_error err = {""};
+    assert_int_equal(RUN(&o, &err, "--help"), 1);
+    assert_int_equal(PLAN(&p, &err, "-h"), 1);
+    assert_int_equal(RUN(&o, &err, "--bogus"), -1);
+    expect_message(&err, "unknown or ambiguous option '--bogus'");
+    assert_int_equal(RUN(&o, &err, "--ctx"), -1);
+    expect_message(&err, "option '--ctx' needs a value");
+    assert_int_equal(RUN(&o, &err, "stray"), -1);
+    expect_message(&err, "unexpected argument 'stray'");
+}
+
+static void test_plan_options(void **state) {
+    (void)state;
+    static plan_options p;
+    zz_error err = {""};
+    assert_int_equal(PLAN(&p, &err, "--layout", "zigzag", "--phase", "prefill", "--chunk", "1k", "--format", "csv",
+                          "--ops"),
+                     0);
+    assert_int_equal(p.layout, ZZ_LAYOUT_ZIGZAG);
+    assert_int_equal(p.phase, ZZ_PREFILL);
+    assert_int_equal(p.chunk, 1024);
+    assert_int_equal(p.format, FORMAT_CSV);
+    assert_true(p.show_ops);
+    assert_int_equal(PLAN(&p, &err, "--chunk", "1k"), -1);
+    expect_message(&err, "--chunk with --phase decode");
+    assert_int_equal(PLAN(&p, &err, "--sparsity", "1.5"), -1);
+    expect_message(&err, "--sparsity: expected a number in 0..1");
+}
+
+static void test_model_and_window(void **state) {
+    (void)state;
+    static plan_options p;
+    zz_error err = {""};
+    zz_model m;
+    assert_int_equal(PLAN(&p, &err, "--model", "llama2-7b", "--layers", "4", "--sink", "16"), 0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), 0);
+    assert_int_equal(m.layers, 4);
+    assert_int_equal(m.kv_heads, 32);
+    assert_string_equal(m.name, "custom");
+    assert_int_equal(PLAN(&p, &err, "--layers", "4"), 0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), -1);
+    expect_message(&err, "--q-heads missing");
+    zz_pattern pattern = {.sink = 128, .recent = 256};
+    zz_workload w = {0};
+    assert_int_equal(PLAN(&p, &err, "--sink", "16"), 0);
+    cli_apply_window(&p.common, &pattern, &w);
+    assert_int_equal(w.sink, 16);
+    assert_int_equal(w.recent, 256);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_defaults_are_the_help_texts),
+        cmocka_unit_test(test_run_lists_and_the_ctx_rule),
+        cmocka_unit_test(test_run_conflicts_name_both_flags),
+        cmocka_unit_test(test_help_and_unknown_flags),
+        cmocka_unit_test(test_plan_options),
+        cmocka_unit_test(test_model_and_window),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
