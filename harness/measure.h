@@ -1,5 +1,5 @@
 /* Measurements: plans' steps timed on the GPU until their latency is
- * stable (DESIGN.md, "What is timed, and how").
+ * stable (docs/DESIGN.md, "What is timed, and how").
  *
  * A group of measurements (the layouts × modes of one configuration) is
  * sampled interleaved: round-robin batches of samples, each batch preceded

@@ -5,7 +5,7 @@
  * head dim D. A workload is where a step runs: phase, batch B, context S,
  * prefill chunk C and the streaming window (sink + recent).
  *
- * Counting conventions (DESIGN.md, kernels/reference.h), per sequence:
+ * Counting conventions (docs/DESIGN.md, "Ceilings and work"; kernels/reference.h), per sequence:
  *   decode   one new token at position S against a cache of S tokens: a full
  *            head attends S+1 keys, a streaming head min(S+1, sink+recent).
  *   prefill  S queries. Full heads attend the S(S+1)/2 causal pairs.
