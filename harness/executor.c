@@ -11,6 +11,7 @@
 
 #include "attention.h"
 #include "nvtx.h"
+#include "work.h"
 
 /* Kernel-name tags: substrings of the (mangled) names CUPTI reports. */
 #define TAG_PREFILL "prefill_kernel"
@@ -120,7 +121,7 @@ static int is_cat_layer(const zz_executor *ex, int l) {
 
 /* ---- one step ---- */
 
-static int note_launch(zz_executor *ex, int layer, zz_category category, const char *tag, double bytes, double flops,
+static int note_launch(zz_executor *ex, int layer, zz_category category, const char *tag, zz_work work,
                        zz_error *err) {
     if (!ex->dry) return 0;
     if (ex->n_launches == ex->cap_launches) {
@@ -129,7 +130,7 @@ static int note_launch(zz_executor *ex, int layer, zz_category category, const c
         if (!grown) return zz_errorf(err, "out of memory listing %d launches", cap);
         ex->launches = grown, ex->cap_launches = cap;
     }
-    ex->launches[ex->n_launches++] = (zz_launch){layer, category, tag, bytes, flops};
+    ex->launches[ex->n_launches++] = (zz_launch){layer, category, tag, work.bytes, work.flops};
     return 0;
 }
 
@@ -153,8 +154,10 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
     const int B = ex->batch, D = ex->head_dim, l = c->layer;
     const layer_buffers *lb = &ex->layers[l];
     const zz_layer_plan *lp = &ex->plan.layers[l];
-    const double share = 1.0 / (double)ex->plan.passes;  /* op bytes/FLOPs are whole-step totals */
-    const double bytes = op->bytes * share, flops = op->flops * share;
+    /* The op's work is the whole step's: each pass's launch gets its mean. */
+    const double share = 1.0 / (double)ex->plan.passes;
+    const zz_work op_share = {.bytes = op->bytes * share, .flops = op->flops * share};
+    const zz_work_shape covered = {B, op->q_count, op->kv_count, D};
     const int r = lp->retrieval_heads, s = lp->streaming_heads;
     zz_view full_k = zz_view_dense(lb->k_full, ex->full_capacity, r ? r : 1, D), full_v = full_k;
     full_v.data = lb->v_full;
@@ -178,14 +181,19 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
         LAUNCH(ex, zz_gather_heads(model_q, lb->q_index, ex->q_heads, c->q, B, c->tokens, D, ex->stream));
         LAUNCH(ex, zz_gather_heads(model_k, lb->kv_index, ex->kv_heads, c->k, B, c->tokens, D, ex->stream));
         LAUNCH(ex, zz_gather_heads(model_v, lb->kv_index, ex->kv_heads, c->v, B, c->tokens, D, ex->stream));
-        for (int i = 0; i < 3; i++)
-            if (note_launch(ex, l, op->category, TAG_COPY, bytes / 3, 0, err)) return -1;
+        const zz_work_shape model = {B, ex->q_heads, ex->kv_heads, D};
+        const zz_work q_copy = zz_work_head_copy(&model, c->tokens, ex->q_heads),
+                      kv_copy = zz_work_head_copy(&model, c->tokens, ex->kv_heads);
+        if (note_launch(ex, l, op->category, TAG_COPY, q_copy, err) ||
+            note_launch(ex, l, op->category, TAG_COPY, kv_copy, err) ||
+            note_launch(ex, l, op->category, TAG_COPY, kv_copy, err))
+            return -1;
         break;
     }
     case ZZ_OP_CACHE_APPEND:
         LAUNCH(ex, zz_cache_write(new_k, new_v, full_k, full_v, B, D, ex->full_capacity, 0, 0, c->pos0, c->tokens,
                                   ex->stream));
-        if (note_launch(ex, l, op->category, TAG_CACHE, bytes, 0, err)) return -1;
+        if (note_launch(ex, l, op->category, TAG_CACHE, op_share, err)) return -1;
         break;
     case ZZ_OP_CACHE_RING:
         if (ex->chunked) {  /* the window reads the ring as it was before this chunk */
@@ -194,11 +202,11 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
             LAUNCH(ex, zz_streaming_window(ring_k, ring_v, new_k, new_v, wk, wv, B, D, ex->sink, ex->recent, c->pos0,
                                            c->tokens, ex->stream));
             int keys = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0) + c->tokens;
-            if (note_launch(ex, l, op->category, TAG_WINDOW, 4.0 * B * keys * s * D, 0, err)) return -1;
+            if (note_launch(ex, l, op->category, TAG_WINDOW, zz_work_kv_copy(&covered, keys), err)) return -1;
         }
         LAUNCH(ex, zz_cache_write(new_k, new_v, ring_k, ring_v, B, D, ex->ring_slots, ex->sink, ex->recent, c->pos0,
                                   c->tokens, ex->stream));
-        if (note_launch(ex, l, op->category, TAG_CACHE, bytes, 0, err)) return -1;
+        if (note_launch(ex, l, op->category, TAG_CACHE, op_share, err)) return -1;
         break;
     case ZZ_OP_ATTN_FULL:
     case ZZ_OP_ATTN_STREAMING: {
@@ -207,9 +215,10 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
             zz_decode_args a = {q, is_full ? full_k : ring_k, is_full ? full_v : ring_v, out, B, D, c->pos0,
                                 is_full ? full : streaming, 0};
             LAUNCH(ex, zz_decode_attention(&a, ex->workspace, ex->sm_count, ex->stream));
-            if (note_launch(ex, l, op->category, TAG_DECODE, bytes, flops, err)) return -1;
-            if (zz_decode_workspace_bytes(&a, ex->sm_count) > 0 &&
-                note_launch(ex, l, ZZ_CAT_COMBINE, TAG_COMBINE, 0, 0, err))
+            const int splits = zz_work_decode_splits(&a, ex->sm_count);
+            if (note_launch(ex, l, op->category, TAG_DECODE, op_share, err) ||
+                (splits > 1 && note_launch(ex, l, ZZ_CAT_COMBINE, TAG_COMBINE,
+                                           zz_work_decode_combine(&covered, splits), err)))
                 return -1;
             break;
         }
@@ -223,18 +232,18 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
             a.q_pos0 = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
         }
         LAUNCH(ex, zz_prefill_attention(&a, ex->stream));
-        if (note_launch(ex, l, op->category, TAG_PREFILL, bytes, flops, err)) return -1;
+        if (note_launch(ex, l, op->category, TAG_PREFILL, op_share, err)) return -1;
         break;
     }
     case ZZ_OP_CONCAT:
         LAUNCH(ex, zz_concat_heads(act(ex, ex->out_full, r * ex->group), act(ex, ex->out_streaming, s * ex->group),
                                    act(ex, ex->out, ex->q_heads), B, c->tokens, D, ex->stream));
-        if (note_launch(ex, l, op->category, TAG_COPY, bytes, 0, err)) return -1;
+        if (note_launch(ex, l, op->category, TAG_COPY, op_share, err)) return -1;
         break;
     case ZZ_OP_SCATTER:
         LAUNCH(ex, zz_scatter_heads(c->out, lb->q_index, ex->q_heads, act(ex, ex->out, ex->q_heads), B, c->tokens, D,
                                     ex->stream));
-        if (note_launch(ex, l, op->category, TAG_COPY, bytes, 0, err)) return -1;
+        if (note_launch(ex, l, op->category, TAG_COPY, op_share, err)) return -1;
         break;
     }
     zz_nvtx_pop();

@@ -13,7 +13,11 @@
  * the caches and attends it causally (chunked streaming heads through the
  * [sink | recent | chunk] window, as DuoAttention does). Every launch is
  * listed in zz_executor_launches, in order, with its layer, category and
- * kernel name: the key that attributes CUPTI's kernel records.
+ * kernel name, the key that attributes CUPTI's kernel records, and its
+ * bytes and FLOPs (work.h): the launch of a plan op gets the op's work over
+ * the step's passes (chunked prefill: the mean chunk's), the launches no op
+ * stands for alone (a gather's three, the chunked streaming window, the
+ * decode combine) their own.
  *
  * Modes: eager launches every kernel from the host each step; graph captures
  * the step once (on first use) and replays it.

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "work.h"
 
 const char *zz_kc_kind_name(zz_kc_kind kind) {
     switch (kind) {
@@ -60,28 +61,7 @@ static zz_decode_args decode_args(const zz_kernel_run *r, int set) {
                             c->batch, D, (int)c->ctx, mask_of(c), c->splits};
 }
 
-/* Split count of a decode launch: what its workspace is sized for. */
-static int decode_splits(const zz_decode_args *a, int sm_count) {
-    size_t bytes = zz_decode_workspace_bytes(a, sm_count);
-    return bytes ? (int)(bytes / ((size_t)a->batch * a->q.heads * (a->head_dim + 1) * sizeof(float))) : 1;
-}
-
-/* Of the new positions ctx .. ctx+tokens-1, those a cache keeps: all of them
- * for a full cache; for a ring, those under sink or among the last recent. */
-static long long tokens_kept(const zz_kernel_case *c) {
-    if (c->mask != ZZ_MASK_STREAMING) return c->tokens;
-    long long end = c->ctx + c->tokens, kept = 0;
-    long long sink_end = c->sink < end ? c->sink : end;
-    if (sink_end > c->ctx) kept += sink_end - c->ctx;
-    long long recent_start = end - c->recent;
-    if (recent_start < c->sink) recent_start = c->sink;
-    if (recent_start < c->ctx) recent_start = c->ctx;
-    if (end > recent_start) kept += end - recent_start;
-    return kept;
-}
-
 int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *out, zz_error *err) {
-    const double B = c->batch, Hq = c->q_heads, Hkv = c->kv_heads, D = c->head_dim, bf = ZZ_BF16_BYTES;
     memset(out, 0, sizeof *out);
     if (c->kind < ZZ_KC_PREFILL || c->kind > ZZ_KC_SCATTER) return zz_errorf(err, "unknown kernel kind %d", (int)c->kind);
     const char *name = zz_kc_kind_name(c->kind);
@@ -99,33 +79,33 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
     if (sm_count < 1) return zz_errorf(err, "%s: %d SMs", name, sm_count);
 
     out->compute_bound = c->kind == ZZ_KC_PREFILL;
+    const zz_work_shape shape = {c->batch, c->q_heads, c->kv_heads, c->head_dim};
+    const zz_kernel_run just_the_case = {.c = *c};
+    zz_work w;
     if (c->kind == ZZ_KC_PREFILL) {
-        const zz_workload w = {ZZ_PREFILL, c->batch, c->ctx, 0, c->sink, c->recent};
-        const zz_head_work hw = zz_head_work_of(&w, c->mask == ZZ_MASK_STREAMING);
-        zz_kernel_run shape = {.c = *c};
-        zz_prefill_args a = prefill_args(&shape, 0);
-        out->flops = 4.0 * B * Hq * D * (double)hw.pairs;
-        out->tile_flops = 4.0 * D * (double)zz_prefill_computed_pairs(&a);
-        out->bytes = bf * B * (double)c->ctx * D * (2 * Hq + 2 * Hkv);
+        const zz_workload prompt = {ZZ_PREFILL, c->batch, c->ctx, 0, c->sink, c->recent};
+        const zz_head_work head = zz_head_work_of(&prompt, c->mask == ZZ_MASK_STREAMING);
+        const zz_prefill_args a = prefill_args(&just_the_case, 0);
+        w = zz_work_attention(&shape, c->ctx, c->ctx, head.pairs);
+        w.tile_flops = zz_work_prefill_tile_flops(&a);
     } else if (is_decode(c->kind)) {
-        zz_kernel_run shape = {.c = *c};
-        zz_decode_args a = decode_args(&shape, 0);
-        const double keys = zz_decode_keys(&a);
-        const int splits = decode_splits(&a, sm_count);
-        if (c->kind == ZZ_KC_DECODE_COMBINE) {
-            if (splits == 1)
-                return zz_errorf(err, "decode-combine: B %d, S %lld runs in one split: no combine kernel", c->batch,
-                                 c->ctx);
-            out->bytes = B * Hq * splits * (D + 1) * sizeof(float) + bf * B * Hq * D;
-        } else {
-            out->flops = 4.0 * B * Hq * D * keys;
-            out->bytes = bf * B * Hq * D * 2 + bf * 2 * B * Hkv * D * keys;
-        }
+        const zz_decode_args a = decode_args(&just_the_case, 0);
+        const int keys = zz_decode_keys(&a), splits = zz_work_decode_splits(&a, sm_count);
+        if (c->kind == ZZ_KC_DECODE_COMBINE && splits == 1)
+            return zz_errorf(err, "decode-combine: B %d, S %lld runs in one split: no combine kernel", c->batch, c->ctx);
+        w = c->kind == ZZ_KC_DECODE_COMBINE ? zz_work_decode_combine(&shape, splits)
+                                            : zz_work_attention(&shape, 1, keys, keys);
     } else if (c->kind == ZZ_KC_CACHE_WRITE) {
-        out->bytes = 2 /* read + written */ * 2 /* K, V */ * bf * B * (double)tokens_kept(c) * Hkv * D;
+        const long long kept = c->mask == ZZ_MASK_STREAMING
+                                   ? zz_work_ring_tokens_kept(c->ctx, c->tokens, c->sink, c->recent)
+                                   : c->tokens;
+        w = zz_work_kv_copy(&shape, kept);
     } else {
-        out->bytes = 2 /* read + written */ * bf * B * (double)c->tokens * Hq * D;
+        w = zz_work_head_copy(&shape, c->tokens, c->q_heads);
     }
+    out->bytes = w.bytes;
+    out->flops = w.flops;
+    out->tile_flops = w.tile_flops;
     return 0;
 }
 
@@ -279,7 +259,7 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
 
     if (is_decode(c->kind)) {
         zz_decode_args a = decode_args(r, 0);
-        r->splits = decode_splits(&a, sm_count);
+        r->splits = zz_work_decode_splits(&a, sm_count);
         size_t ws = zz_decode_workspace_bytes(&a, sm_count);
         if (ws) ZZ_CUDA_OR_FAIL(cudaMalloc(&r->workspace, ws));
     }

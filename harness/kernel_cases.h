@@ -10,16 +10,10 @@
  * kernel's first launch loads its module (lazy loading) and that waits for
  * the device, which would deadlock behind the stream blocker.
  *
- * Work, per launch (DESIGN.md's counting, as plan.c counts it for kernels.csv):
- *   attention  FLOPs 4·B·Hq·D per attended query–key pair; bytes Q, K, V, O
- *              once each (decode: K and V of every attended key)
- *   prefill    also tile_flops: the same on every pair of the tiles the kernel
- *              computes (a streaming band skips whole tiles, not pairs)
- *   decode     split kernel alone: the whole attention's bytes (as kernels.csv
- *              attributes them to it); combine alone: the partial results it
- *              reads plus O written
- *   cache      K and V of the tokens written, read + written
- *   copies     every element copied, read + written
+ * Work, per launch, is counted by work.h, as for the plan and kernels.csv:
+ * the decode split kernel alone gets the whole attention's bytes (as
+ * kernels.csv attributes them to it), the combine alone its own; a cache
+ * write counts the tokens its cache keeps; tile_flops is set for prefill.
  * compute_bound picks the ceiling to compare with: GEMM rate, else copy
  * bandwidth.
  *

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "work.h"
+
 static const char *const layout_names[] = {
     [ZZ_LAYOUT_FULL] = "full",           [ZZ_LAYOUT_STREAMING] = "streaming",
     [ZZ_LAYOUT_DUO_CAT] = "duo-cat",     [ZZ_LAYOUT_DUO_GATHER] = "duo-gather",
@@ -61,43 +63,39 @@ typedef struct {
     zz_head_work full, streaming;
 } step_shape;
 
-/* Bytes of `heads` heads × `tokens` tokens of one bf16 tensor, whole batch. */
-static double tensor_bytes(const step_shape *s, long long tokens, int heads) {
-    return (double)s->batch * tokens * heads * s->model->head_dim * ZZ_BF16_BYTES;
+static const zz_head_work *op_head_work(const step_shape *s, zz_op_kind kind) {
+    return kind == ZZ_OP_CACHE_RING || kind == ZZ_OP_ATTN_STREAMING ? &s->streaming : &s->full;
+}
+
+static zz_work op_work(const step_shape *s, const zz_op *op) {
+    const zz_head_work *head = op_head_work(s, op->kind);
+    const zz_work_shape all = {s->batch, s->model->q_heads, s->model->kv_heads, s->model->head_dim};
+    const zz_work_shape covered = {s->batch, op->q_count, op->kv_count, s->model->head_dim};
+    switch (op->kind) {
+    case ZZ_OP_CACHE_APPEND:
+    case ZZ_OP_CACHE_RING: return zz_work_kv_copy(&covered, head->kv_tokens_written);
+    case ZZ_OP_ATTN_FULL:
+    case ZZ_OP_ATTN_STREAMING:
+        return zz_work_attention(&covered, head->query_tokens, head->kv_tokens_read, head->pairs);
+    case ZZ_OP_GATHER: return zz_work_gather(&all, head->query_tokens);
+    case ZZ_OP_CONCAT:
+    case ZZ_OP_SCATTER: return zz_work_head_copy(&all, head->query_tokens, all.q_heads);
+    }
+    return (zz_work){0};
 }
 
 static void add_op(zz_layer_plan *lp, const step_shape *s, zz_op_kind kind, int kv_first, int kv_count) {
     zz_op *op = &lp->ops[lp->n_ops++];
-    const int all_q = s->model->q_heads, all_kv = s->model->kv_heads;
-    const zz_head_work *work = kind == ZZ_OP_CACHE_RING || kind == ZZ_OP_ATTN_STREAMING ? &s->streaming : &s->full;
-    const long long queries = work->query_tokens;
     *op = (zz_op){.kind = kind,
                   .category = op_kinds[kind].category,
                   .kv_first = kv_first,
                   .kv_count = kv_count,
                   .q_first = kv_first * s->group,
                   .q_count = kv_count * s->group};
-    switch (kind) {
-    case ZZ_OP_CACHE_APPEND:
-    case ZZ_OP_CACHE_RING:
-        op->cache_tokens = work->cache_tokens;
-        op->bytes = 2 /* read + write */ * 2 /* K, V */ * tensor_bytes(s, work->kv_tokens_written, kv_count);
-        break;
-    case ZZ_OP_ATTN_FULL:
-    case ZZ_OP_ATTN_STREAMING:
-        op->cache_tokens = work->cache_tokens;
-        op->bytes = 2 /* Q, O */ * tensor_bytes(s, queries, op->q_count) +
-                    2 /* K, V */ * tensor_bytes(s, work->kv_tokens_read, kv_count);
-        op->flops = zz_attention_flops(s->model, s->batch, work, kv_count);
-        break;
-    case ZZ_OP_GATHER: /* Q, K and V of the new tokens, read + written */
-        op->bytes = 2 * (tensor_bytes(s, queries, all_q) + 2 * tensor_bytes(s, queries, all_kv));
-        break;
-    case ZZ_OP_CONCAT:
-    case ZZ_OP_SCATTER: /* the layer output, read + written */
-        op->bytes = 2 * tensor_bytes(s, queries, all_q);
-        break;
-    }
+    if (op->category != ZZ_CAT_COPY) op->cache_tokens = op_head_work(s, kind)->cache_tokens;
+    const zz_work work = op_work(s, op);
+    op->bytes = work.bytes;
+    op->flops = work.flops;
 }
 
 static void plan_layer(const step_shape *s, const unsigned char *retrieval, zz_layout layout, zz_layer_plan *lp) {

@@ -23,10 +23,8 @@
  * Layers that are not mixed, and every layer of full, streaming and zigzag,
  * run one cache op and one attention launch.
  *
- * Bytes count each element an op reads or writes once per launch (bf16):
- * attention Q, O and the K/V it reads; cache ops read the new K/V and write
- * it; copies read and write what they move. Totals cover all passes and the
- * whole batch.
+ * Bytes and FLOPs of each op are counted by work.h, over the whole step:
+ * all passes, the whole batch.
  */
 #ifndef ZZ_PLAN_H
 #define ZZ_PLAN_H

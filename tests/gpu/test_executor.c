@@ -4,17 +4,19 @@
  * produces each layer's output as the CPU computes them (zz_executor_verify);
  * graph replay leaves exactly what an eager step leaves, with everything the
  * step writes poisoned in between; CUPTI's kernel records attribute to the
- * step's launches. Run with `make test-gpu`. */
+ * step's launches, whose work adds up to the plan's. Run with `make test-gpu`. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention.h"
 #include "device.h"
 #include "executor.h"
 #include "measure.h"
@@ -188,6 +190,54 @@ static void test_measurement_attributes_kernels(void **state) {
     zz_cupti_stop(cupti);
 }
 
+/* The launches of a step carry the plan's work (work.h): apart from the
+ * launches no plan op holds, their bytes and FLOPs add up to the plan's.
+ * Those others: the chunked streaming window copies K and V of its keys
+ * (read + written, bf16: 8·B·D bytes per key and streaming KV head), and
+ * every combine reads partials and writes an output. */
+static void test_launch_work_adds_up_to_the_plan(void **state) {
+    (void)state;
+    zz_error err;
+    zz_plan *plan = malloc(sizeof *plan);
+    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++)
+        for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+            const workload_case *wc = &workloads[w];
+            char what[64];
+            describe(wc, what, sizeof what);
+            build_plan(wc, 4, layouts[l], plan);
+            zz_executor *ex;
+            if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
+            int n, combines = 0;
+            const zz_launch *launch = zz_executor_launches(ex, &n);
+            double bytes = 0, flops = 0, window = 0;
+            for (int i = 0; i < n; i++) {
+                if (strstr(launch[i].tag, "combine")) {
+                    combines++;
+                    assert_true(launch[i].bytes > 0 && launch[i].flops == 0);
+                } else if (strstr(launch[i].tag, "streaming_window")) {
+                    window += launch[i].bytes;
+                } else {
+                    bytes += launch[i].bytes, flops += launch[i].flops;
+                }
+            }
+            double want_window = 0;
+            for (int pos0 = 0; plan->passes > 1 && pos0 < wc->ctx; pos0 += wc->chunk) {
+                const int tokens = wc->ctx - pos0 < wc->chunk ? wc->ctx - pos0 : wc->chunk;
+                const int keys = zz_streaming_window_keys(8, 40, pos0) + tokens;
+                for (int layer = 0; layer < plan->model.layers; layer++)
+                    want_window += 8.0 * wc->batch * wc->head_dim * keys * plan->layers[layer].streaming_heads;
+            }
+            if (fabs(bytes - plan->bytes) > 1e-9 * plan->bytes || fabs(flops - plan->flops) > 1e-9 * plan->flops ||
+                window != want_window)
+                fail_msg("%s %s: launches %g bytes, %g FLOPs, window %g bytes; plan %g bytes, %g FLOPs, window %g",
+                         zz_layout_name(layouts[l]), what, bytes, flops, window, plan->bytes, plan->flops,
+                         want_window);
+            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING) assert_true(combines > 0);
+            zz_executor_destroy(ex);
+        }
+    free(plan);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     ZZ_CUDA_OR_DIE(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
@@ -196,6 +246,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_layouts_match_reference),
         cmocka_unit_test(test_graph_equals_eager),
         cmocka_unit_test(test_measurement_attributes_kernels),
+        cmocka_unit_test(test_launch_work_adds_up_to_the_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,63 @@
+/* The work of one kernel launch: the one place bytes and FLOPs are counted.
+ *
+ * The plan's op totals, the executor's per-launch accounting (kernels.csv's
+ * GB/s and TFLOP/s) and the kernel microbenchmarks all count through these
+ * functions, so a rate means the same wherever it is printed.
+ *
+ * Conventions (DESIGN.md), for the heads a launch covers, whole batch:
+ *   bytes       every element read or written, once each, bf16 unless said
+ *   flops       4·D per attended query–key pair per query head: QK^T and PV
+ *               only (softmax and masking are not counted)
+ *   tile_flops  the same over every pair of the tiles a prefill kernel
+ *               computes: a streaming band skips whole tiles, not pairs, so
+ *               this is what the tensor cores really did
+ * Per launch kind:
+ *   attention   Q and O of the queries, K and V of the keys it reads; a
+ *               decode's split kernel counts the whole attention's bytes,
+ *               as a one-split decode would
+ *   combine     the float partials of every split (D values and one
+ *               log-sum-exp each) read, O written
+ *   K/V copy    K and V of the tokens moved, read + written: a cache write
+ *               (the tokens its cache keeps) or the chunked streaming window
+ *   head copy   one tensor's heads, read + written: gather, scatter, concat
+ */
+#ifndef ZZ_WORK_H
+#define ZZ_WORK_H
+
+#include "attention.h"
+
+typedef struct {
+    double bytes, flops, tile_flops;
+} zz_work;
+
+/* The heads one launch covers (query heads, and the KV heads they share). */
+typedef struct {
+    int batch, q_heads, kv_heads, head_dim;
+} zz_work_shape;
+
+/* Per sequence: `queries` query tokens per query head, `keys` K/V tokens
+ * read per KV head, `pairs` attended query–key pairs per query head. */
+zz_work zz_work_attention(const zz_work_shape *s, long long queries, long long keys, long long pairs);
+
+/* 4·D on every pair of the tiles zz_prefill_attention computes for a. */
+double zz_work_prefill_tile_flops(const zz_prefill_args *a);
+
+/* The split count zz_decode_attention runs a with: 1 means no combine. */
+int zz_work_decode_splits(const zz_decode_args *a, int sm_count);
+zz_work zz_work_decode_combine(const zz_work_shape *s, int splits);
+
+/* K and V of `tokens` tokens per sequence of the shape's KV heads. */
+zz_work zz_work_kv_copy(const zz_work_shape *s, long long tokens);
+
+/* One tensor of `heads` heads × `tokens` tokens per sequence. */
+zz_work zz_work_head_copy(const zz_work_shape *s, long long tokens, int heads);
+
+/* duo-gather's gather: Q, K and V into split order, three head copies. */
+zz_work zz_work_gather(const zz_work_shape *s, long long tokens);
+
+/* Of new positions pos .. pos+tokens-1, those a sink + recent ring keeps
+ * once all are written: those under the sink and the latest `recent`
+ * (the ring overwrites the rest). */
+long long zz_work_ring_tokens_kept(long long pos, long long tokens, int sink, int recent);
+
+#endif

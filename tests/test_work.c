@@ -1,0 +1,188 @@
+/* The work model (work.h) against counts by hand, and its users (the plan,
+ * the kernel microbenchmarks) against the same counts.
+ *
+ * One shape throughout: B 2, 4 query heads sharing 2 KV heads (GQA group 2),
+ * D 64. One head of one token, whole batch, bf16: 2 · 64 · 2 = 256 bytes
+ * (a "head-token" below). One attended pair of one query head, whole batch:
+ * 2 · 4 · 64 = 512 FLOPs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "kernel_cases.h"
+#include "plan.h"
+#include "work.h"
+
+static const zz_work_shape shape = {2, 4, 2, 64};
+#define HEAD_TOKEN 256.0
+#define PAIR_FLOPS 512.0
+
+static void test_prefill_attention(void **state) {
+    (void)state;
+    /* S 10, full causal: 10 · 11 / 2 = 55 pairs per query head.
+     * Q, O: 2 · 4 heads · 10 tokens = 80 head-tokens; K, V: 2 · 2 · 10 = 40.
+     * FLOPs: 55 pairs · 4 query heads · 512 = 112640. */
+    zz_work w = zz_work_attention(&shape, 10, 10, 55);
+    assert_true(w.bytes == 120 * HEAD_TOKEN);
+    assert_true(w.bytes == 30720);
+    assert_true(w.flops == 112640);
+    assert_true(w.tile_flops == 0);
+}
+
+static void test_decode_attention(void **state) {
+    (void)state;
+    /* One query token against 17 keys (S 16 and the new token).
+     * Q, O: 2 · 4 · 1 = 8 head-tokens; K, V: 2 · 2 · 17 = 68: 76 · 256 = 19456.
+     * FLOPs: 17 pairs · 4 query heads · 512 = 34816. */
+    zz_work w = zz_work_attention(&shape, 1, 17, 17);
+    assert_true(w.bytes == 19456);
+    assert_true(w.flops == 34816);
+}
+
+static void test_decode_combine(void **state) {
+    (void)state;
+    /* 3 splits: per split, query head and sequence, 64 floats of partial O
+     * and one log-sum-exp: 65 · 4 = 260 bytes; 260 · 3 · 4 heads · B 2 = 6240
+     * read. O written: 4 heads · 1 token = 4 head-tokens = 1024. */
+    zz_work w = zz_work_decode_combine(&shape, 3);
+    assert_true(w.bytes == 6240 + 1024);
+    assert_true(w.flops == 0);
+}
+
+static void test_copies(void **state) {
+    (void)state;
+    /* K/V copy of 5 tokens: K and V · 2 KV heads · 5 = 20 head-tokens, read
+     * and written: 2 · 20 · 256 = 10240. */
+    assert_true(zz_work_kv_copy(&shape, 5).bytes == 10240);
+    /* One tensor of 3 heads · 5 tokens = 15 head-tokens, read + written: 7680. */
+    assert_true(zz_work_head_copy(&shape, 5, 3).bytes == 7680);
+    /* Gather of 5 tokens: Q (4 heads), K and V (2 heads each): 8 heads · 5 =
+     * 40 head-tokens, read + written: 20480; the sum of its three copies. */
+    zz_work gather = zz_work_gather(&shape, 5);
+    assert_true(gather.bytes == 20480);
+    assert_true(gather.bytes == zz_work_head_copy(&shape, 5, 4).bytes + 2 * zz_work_head_copy(&shape, 5, 2).bytes);
+    assert_true(gather.flops == 0);
+}
+
+static void test_ring_tokens_kept(void **state) {
+    (void)state;
+    /* sink 2, recent 4. A 10-token prompt: positions 0, 1 (sink) and 6..9. */
+    assert_int_equal(zz_work_ring_tokens_kept(0, 10, 2, 4), 6);
+    /* A prompt shorter than the window keeps every token. */
+    assert_int_equal(zz_work_ring_tokens_kept(0, 5, 2, 4), 5);
+    /* Positions 1..10: 1 in the sink, 7..10 the latest four. */
+    assert_int_equal(zz_work_ring_tokens_kept(1, 10, 2, 4), 5);
+    /* A decode token is always kept, also once the ring has wrapped. */
+    assert_int_equal(zz_work_ring_tokens_kept(20, 1, 2, 4), 1);
+    assert_int_equal(zz_work_ring_tokens_kept(1, 1, 2, 4), 1);
+}
+
+static void test_prefill_tile_flops(void **state) {
+    (void)state;
+    /* The tiles are the kernel's (a variant may change them), so only what
+     * holds for any tiling: 4·D per computed pair, at least the attended
+     * pairs, and a streaming band computes no more tiles than full causal. */
+    zz_prefill_args a = {0};
+    a.batch = 2, a.head_dim = 64, a.q_len = 300;
+    a.q = a.o = zz_view_dense(NULL, 300, 4, 64);
+    a.k = a.v = zz_view_dense(NULL, 300, 2, 64);
+    a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+    const double full = zz_work_prefill_tile_flops(&a);
+    assert_true(full == 4.0 * 64 * (double)zz_prefill_computed_pairs(&a));
+    assert_true(full >= 300.0 * 301 / 2 * 4 * PAIR_FLOPS);
+    a.mask = (zz_mask){ZZ_MASK_STREAMING, 2, 4, 0};
+    const double band = zz_work_prefill_tile_flops(&a);
+    assert_true(band >= (21 + 294.0 * 6) * 4 * PAIR_FLOPS);  /* queries 0..5 see 1..6 keys, the rest 6 */
+    assert_true(band < full);
+}
+
+static void test_decode_splits(void **state) {
+    (void)state;
+    /* A long cache splits, a short window does not; the split count is what
+     * the workspace holds: 65 floats per split, query head and sequence. */
+    zz_decode_args a = {0};
+    a.batch = 2, a.head_dim = 64, a.pos = 32768;
+    a.q.heads = 4, a.k.heads = 2;
+    a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+    const int splits = zz_work_decode_splits(&a, 132);
+    assert_true(splits > 1);
+    assert_true((double)zz_decode_workspace_bytes(&a, 132) == splits * 2.0 * 4 * 65 * 4);
+    a.mask = (zz_mask){ZZ_MASK_STREAMING, 2, 4, 0};
+    assert_int_equal(zz_work_decode_splits(&a, 132), 1);
+}
+
+static zz_kernel_work case_work(zz_kernel_case c) {
+    zz_kernel_work w;
+    zz_error err = {""};
+    c.batch = 2, c.q_heads = 4, c.kv_heads = 2, c.head_dim = 64;
+    if (zz_kernel_case_work(&c, 132, &w, &err)) fail_msg("%s", err.msg);
+    return w;
+}
+
+/* The kernel microbenchmarks count through the same functions: the same
+ * shapes give the numbers above. */
+static void test_kernel_cases(void **state) {
+    (void)state;
+    zz_kernel_work w = case_work((zz_kernel_case){.kind = ZZ_KC_PREFILL, .ctx = 10, .mask = ZZ_MASK_FULL});
+    assert_true(w.bytes == 30720 && w.flops == 112640 && w.tile_flops >= w.flops && w.compute_bound);
+    w = case_work((zz_kernel_case){.kind = ZZ_KC_DECODE_SPLIT, .ctx = 16, .mask = ZZ_MASK_FULL});
+    assert_true(w.bytes == 19456 && w.flops == 34816 && !w.compute_bound);
+    /* A ring of sink 2 + recent 4 written with a 10-token prompt keeps 6:
+     * K, V · 2 heads · 6 = 24 head-tokens, read + written: 12288. */
+    w = case_work((zz_kernel_case){.kind = ZZ_KC_CACHE_WRITE, .ctx = 0, .tokens = 10, .mask = ZZ_MASK_STREAMING,
+                                   .sink = 2, .recent = 4});
+    assert_true(w.bytes == 12288);
+    w = case_work((zz_kernel_case){.kind = ZZ_KC_CONCAT, .tokens = 5});
+    assert_true(w.bytes == zz_work_head_copy(&shape, 5, 4).bytes);
+    /* The combine alone: partials of the split count the launcher uses. */
+    zz_decode_args a = {0};
+    a.batch = 2, a.head_dim = 64, a.pos = 32768, a.q.heads = 4, a.k.heads = 2;
+    a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+    w = case_work((zz_kernel_case){.kind = ZZ_KC_DECODE_COMBINE, .ctx = 32768, .mask = ZZ_MASK_FULL});
+    assert_true(w.bytes == zz_work_decode_combine(&shape, zz_work_decode_splits(&a, 132)).bytes);
+}
+
+/* The plan counts through them too: the tiny model (4 layers, 4 query
+ * heads, 2 KV heads, D 64) has the same shape. Prefill, B 2, S 10, sink 2 +
+ * recent 4; layer 0 of tests/fixtures/tiny at sparsity 0.5 is mixed: KV
+ * head 0 retrieval, head 1 streaming, each with 2 query heads. */
+static void test_plan_ops(void **state) {
+    (void)state;
+    static const zz_model tiny = {"tiny", 4, 4, 2, 64};
+    static zz_pattern pattern;
+    static zz_budget budget;
+    static zz_plan plan;
+    zz_error err = {""};
+    const zz_workload prompt = {ZZ_PREFILL, 2, 10, 0, 2, 4};
+    if (zz_pattern_load("tests/fixtures/tiny", &tiny, &pattern, &err) ||
+        zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err) ||
+        zz_plan_build(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &prompt, &plan, &err))
+        fail_msg("%s", err.msg);
+    const zz_layer_plan *lp = &plan.layers[0];
+    assert_int_equal(lp->n_ops, 5);
+    /* cache-append: K, V · 1 head · 10 tokens, read + written: 2 · 20 · 256. */
+    assert_true(lp->ops[0].bytes == 10240);
+    /* cache-ring: the 6 tokens the ring keeps: 2 · 12 · 256. */
+    assert_true(lp->ops[1].bytes == 6144);
+    /* attn-full: Q, O 2 · 2 heads · 10 = 40, K, V 2 · 1 · 10 = 20 head-tokens;
+     * 55 pairs · 2 query heads · 512. */
+    assert_true(lp->ops[2].bytes == 15360 && lp->ops[2].flops == 56320);
+    /* attn-streaming: the same bytes (a single-shot prompt reads every key);
+     * queries 0..5 attend 1..6 keys (21), queries 6..9 six each (24): 45 pairs. */
+    assert_true(lp->ops[3].bytes == 15360 && lp->ops[3].flops == 45 * 2 * PAIR_FLOPS);
+    /* concat: the output, 4 heads · 10 tokens, read + written: 2 · 40 · 256. */
+    assert_true(lp->ops[4].bytes == 20480);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prefill_attention), cmocka_unit_test(test_decode_attention),
+        cmocka_unit_test(test_decode_combine),    cmocka_unit_test(test_copies),
+        cmocka_unit_test(test_ring_tokens_kept),  cmocka_unit_test(test_prefill_tile_flops),
+        cmocka_unit_test(test_decode_splits),     cmocka_unit_test(test_kernel_cases),
+        cmocka_unit_test(test_plan_ops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
