@@ -66,17 +66,18 @@ static size_t decode_workspace(const zz_plan *p, int sm_count) {
     return one_head; /* splits are chosen per launch for its KV heads; one head bounds them all */
 }
 
-/* Which of the layout-specific buffers the plan needs. */
-static int plan_has_mixed(const zz_plan *p, zz_layout layout) {
-    return p->layout == layout && p->mixed_layers > 0;
+/* The layout-specific buffers (ZZ_BUFFER_*) the plan needs. */
+static unsigned plan_buffers(const zz_plan *p) {
+    return p->mixed_layers > 0 ? zz_layout_info_of(p->layout)->buffers : 0;
 }
 
 double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
     executor_sizes s = zz_executor_sizes(p);
     int group = p->model.q_heads / p->model.kv_heads;
     double elems = 2.0 * s.act_q + 2.0 * s.act_kv + 2.0 * s.window;  /* q, out; k, v; window */
-    if (plan_has_mixed(p, ZZ_LAYOUT_DUO_GATHER)) elems += 2.0 * s.act_q + 2.0 * s.act_kv;
-    if (plan_has_mixed(p, ZZ_LAYOUT_DUO_CAT))
+    const unsigned buffers = plan_buffers(p);
+    if (buffers & ZZ_BUFFER_SPLIT_ACTIVATIONS) elems += 2.0 * s.act_q + 2.0 * s.act_kv;
+    if (buffers & ZZ_BUFFER_GROUP_OUTPUTS)
         elems += (double)(s.act_q / p->model.q_heads) * group * (s.max_retrieval + s.max_streaming);
     for (int l = 0; l < p->model.layers; l++)
         elems += 2.0 * (p->layers[l].retrieval_heads * (double)s.full_cache +
@@ -113,10 +114,6 @@ static int upload_order(const zz_layer_plan *lp, int group, int kv_heads, int **
     ZZ_CUDA_OR_RETURN(cudaMemcpy(*q_index, q, sizeof(int) * (size_t)kv_heads * group, cudaMemcpyHostToDevice));
     ZZ_CUDA_OR_RETURN(cudaMemcpy(*kv_index, kv, sizeof(int) * (size_t)kv_heads, cudaMemcpyHostToDevice));
     return 0;
-}
-
-static int is_cat_layer(const zz_executor *ex, int l) {
-    return ex->plan.layout == ZZ_LAYOUT_DUO_CAT && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
 }
 
 /* ---- one step ---- */
@@ -167,7 +164,7 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
     zz_view new_v = zz_view_heads(c->v, op->kv_first, op->kv_count, D);
     zz_view q = zz_view_heads(c->q, op->q_first, op->q_count, D);
     zz_view out = zz_view_heads(c->out, op->q_first, op->q_count, D);
-    if (is_cat_layer(ex, l) && (op->kind == ZZ_OP_ATTN_FULL || op->kind == ZZ_OP_ATTN_STREAMING))
+    if (layer_copies(ex, l) & ZZ_COPY_CONCAT && (op->kind == ZZ_OP_ATTN_FULL || op->kind == ZZ_OP_ATTN_STREAMING))
         out = act(ex, op->kind == ZZ_OP_ATTN_FULL ? ex->out_full : ex->out_streaming, op->q_count);
     const int decode = ex->plan.workload.phase == ZZ_DECODE;
     const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0};
@@ -344,18 +341,19 @@ static int create(zz_executor *ex, zz_error *err) {
     ex->ctx = (int)p->workload.ctx, ex->sink = p->workload.sink, ex->recent = p->workload.recent;
     ex->ring_slots = ex->sink + ex->recent;
     ex->tokens = s.tokens, ex->full_capacity = s.full_capacity, ex->chunked = s.chunked;
-    int any_gather = plan_has_mixed(p, ZZ_LAYOUT_DUO_GATHER), any_cat = plan_has_mixed(p, ZZ_LAYOUT_DUO_CAT);
+    const unsigned buffers = plan_buffers(p);
 
     if (alloc_random(ex, &ex->q, s.act_q, err) || alloc_random(ex, &ex->k_new, s.act_kv, err) ||
         alloc_random(ex, &ex->v_new, s.act_kv, err) || alloc_random(ex, &ex->out, s.act_q, err))
         return -1;
-    if (any_gather && (alloc_random(ex, &ex->q_split, s.act_q, err) || alloc_random(ex, &ex->k_split, s.act_kv, err) ||
-                       alloc_random(ex, &ex->v_split, s.act_kv, err) ||
-                       alloc_random(ex, &ex->out_split, s.act_q, err)))
+    if (buffers & ZZ_BUFFER_SPLIT_ACTIVATIONS &&
+        (alloc_random(ex, &ex->q_split, s.act_q, err) || alloc_random(ex, &ex->k_split, s.act_kv, err) ||
+         alloc_random(ex, &ex->v_split, s.act_kv, err) || alloc_random(ex, &ex->out_split, s.act_q, err)))
         return -1;
     long long per_q_head = s.act_q / ex->q_heads;
-    if (any_cat && (alloc_random(ex, &ex->out_full, per_q_head * s.max_retrieval * ex->group, err) ||
-                    alloc_random(ex, &ex->out_streaming, per_q_head * s.max_streaming * ex->group, err)))
+    if (buffers & ZZ_BUFFER_GROUP_OUTPUTS &&
+        (alloc_random(ex, &ex->out_full, per_q_head * s.max_retrieval * ex->group, err) ||
+         alloc_random(ex, &ex->out_streaming, per_q_head * s.max_streaming * ex->group, err)))
         return -1;
     if (alloc_random(ex, &ex->win_k, s.window, err) || alloc_random(ex, &ex->win_v, s.window, err)) return -1;
     ex->workspace_bytes = decode_workspace(p, ex->sm_count);
@@ -371,7 +369,8 @@ static int create(zz_executor *ex, zz_error *err) {
             alloc_random(ex, &lb->k_ring, s.ring_cache * lp->streaming_heads, err) ||
             alloc_random(ex, &lb->v_ring, s.ring_cache * lp->streaming_heads, err))
             return -1;
-        if (is_gather_layer(ex, l) && upload_order(lp, ex->group, ex->kv_heads, &lb->q_index, &lb->kv_index, err))
+        if (buffers & ZZ_BUFFER_HEAD_INDEX && lp->kind == ZZ_LAYER_MIXED &&
+            upload_order(lp, ex->group, ex->kv_heads, &lb->q_index, &lb->kv_index, err))
             return -1;
     }
     ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));

@@ -19,7 +19,7 @@ executor_sizes zz_executor_sizes(const zz_plan *p);
 typedef struct {
     bf16 *k_full, *v_full;  /* [B][full_capacity][retrieval heads][D] */
     bf16 *k_ring, *v_ring;  /* [B][sink + recent][streaming heads][D] */
-    int *q_index, *kv_index; /* device: split order -> model head (duo-gather) */
+    int *q_index, *kv_index; /* device: split order -> model head (ZZ_BUFFER_HEAD_INDEX) */
 } layer_buffers;
 
 struct zz_executor {
@@ -33,8 +33,8 @@ struct zz_executor {
     int chunked;        /* prefill in several passes */
     /* Activations of one layer, shared by all layers (a model reuses them). */
     bf16 *q, *k_new, *v_new, *out;       /* model (or load-time reordered) order */
-    bf16 *q_split, *k_split, *v_split, *out_split; /* duo-gather */
-    bf16 *out_full, *out_streaming;      /* duo-cat: one output per group */
+    bf16 *q_split, *k_split, *v_split, *out_split; /* ZZ_BUFFER_SPLIT_ACTIVATIONS */
+    bf16 *out_full, *out_streaming;      /* ZZ_BUFFER_GROUP_OUTPUTS: one output per group */
     bf16 *win_k, *win_v;                 /* chunked streaming window */
     void *workspace;
     size_t workspace_bytes;
@@ -46,11 +46,14 @@ struct zz_executor {
     cudaGraphExec_t graph;
 };
 
-/* A duo-gather mixed layer: its ops read and write split-order copies of
- * the model-order activations. */
-static inline int is_gather_layer(const zz_executor *ex, int l) {
-    return ex->plan.layout == ZZ_LAYOUT_DUO_GATHER && ex->plan.layers[l].kind == ZZ_LAYER_MIXED;
+/* The copies (ZZ_COPY_*) layer l runs: its layout's, where the layer is mixed. */
+static inline unsigned layer_copies(const zz_executor *ex, int l) {
+    return ex->plan.layers[l].kind == ZZ_LAYER_MIXED ? zz_layout_info_of(ex->plan.layout)->copies : 0;
 }
+
+/* A gathering layer's ops read and write split-order copies of the
+ * model-order activations. */
+static inline int is_gather_layer(const zz_executor *ex, int l) { return (layer_copies(ex, l) & ZZ_COPY_GATHER) != 0; }
 
 /* Pass `pass` of a step covers positions *pos0 .. *pos0 + *tokens - 1. */
 static inline void zz_executor_pass_tokens(const zz_executor *ex, int pass, int *pos0, int *tokens) {

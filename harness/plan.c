@@ -4,28 +4,6 @@
 
 #include "work.h"
 
-static const char *const layout_names[] = {
-    [ZZ_LAYOUT_FULL] = "full",           [ZZ_LAYOUT_STREAMING] = "streaming",
-    [ZZ_LAYOUT_DUO_CAT] = "duo-cat",     [ZZ_LAYOUT_DUO_GATHER] = "duo-gather",
-    [ZZ_LAYOUT_DUO_SLICES] = "duo-slices", [ZZ_LAYOUT_ZIGZAG] = "zigzag",
-};
-#define LAYOUT_COUNT (int)(sizeof layout_names / sizeof layout_names[0])
-
-const char zz_layout_names[] = "full, streaming, duo (= duo-cat), duo-cat, duo-gather, duo-slices, zigzag";
-
-const char *zz_layout_name(zz_layout layout) { return layout_names[layout]; }
-
-int zz_layout_from_name(const char *name, zz_layout *out) {
-    if (strcmp(name, "duo") == 0) name = layout_names[ZZ_LAYOUT_DUO_CAT];
-    for (int l = 0; l < LAYOUT_COUNT; l++) {
-        if (strcmp(name, layout_names[l]) == 0) {
-            *out = (zz_layout)l;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 const char *zz_layer_kind_name(zz_layer_kind kind) {
     static const char *const names[] = {
         [ZZ_LAYER_FULL] = "full", [ZZ_LAYER_STREAMING] = "streaming", [ZZ_LAYER_MIXED] = "mixed"};
@@ -98,7 +76,8 @@ static void add_op(zz_layer_plan *lp, const step_shape *s, zz_op_kind kind, int 
     op->flops = work.flops;
 }
 
-static void plan_layer(const step_shape *s, const unsigned char *retrieval, zz_layout layout, zz_layer_plan *lp) {
+static void plan_layer(const step_shape *s, const unsigned char *retrieval, const zz_layout_info *layout,
+                       zz_layer_plan *lp) {
     const int heads = s->model->kv_heads;
     int r = 0;
     for (int h = 0; h < heads; h++)
@@ -109,35 +88,37 @@ static void plan_layer(const step_shape *s, const unsigned char *retrieval, zz_l
     lp->kind = mixed ? ZZ_LAYER_MIXED : r ? ZZ_LAYER_FULL : ZZ_LAYER_STREAMING;
     lp->retrieval_heads = r;
     lp->streaming_heads = heads - r;
-    lp->reordered = mixed && (layout == ZZ_LAYOUT_DUO_CAT || layout == ZZ_LAYOUT_DUO_SLICES);
+    lp->reordered = mixed && layout->reordered;
     lp->kv_bytes = zz_kv_cache_bytes(s->model, s->batch, &s->full, r) +
                    zz_kv_cache_bytes(s->model, s->batch, &s->streaming, heads - r);
     lp->n_ops = 0;
-    if (mixed && layout == ZZ_LAYOUT_DUO_GATHER) add_op(lp, s, ZZ_OP_GATHER, 0, heads);
+    const unsigned copies = mixed ? layout->copies : 0;
+    if (copies & ZZ_COPY_GATHER) add_op(lp, s, ZZ_OP_GATHER, 0, heads);
     if (r) add_op(lp, s, ZZ_OP_CACHE_APPEND, 0, r);
     if (r < heads) add_op(lp, s, ZZ_OP_CACHE_RING, r, heads - r);
     if (r) add_op(lp, s, ZZ_OP_ATTN_FULL, 0, r);
     if (r < heads) add_op(lp, s, ZZ_OP_ATTN_STREAMING, r, heads - r);
-    if (mixed && layout == ZZ_LAYOUT_DUO_CAT) add_op(lp, s, ZZ_OP_CONCAT, 0, heads);
-    if (mixed && layout == ZZ_LAYOUT_DUO_GATHER) add_op(lp, s, ZZ_OP_SCATTER, 0, heads);
+    if (copies & ZZ_COPY_CONCAT) add_op(lp, s, ZZ_OP_CONCAT, 0, heads);
+    if (copies & ZZ_COPY_SCATTER) add_op(lp, s, ZZ_OP_SCATTER, 0, heads);
 }
 
 int zz_plan_build(const zz_model *m, const zz_labels *labels, zz_layout layout, const zz_workload *w,
                   zz_plan *out, zz_error *err) {
     if (zz_model_check(m, err) || zz_workload_check(w, err)) return -1;
-    const int uniform = layout == ZZ_LAYOUT_FULL || layout == ZZ_LAYOUT_STREAMING;
+    const zz_layout_info *info = zz_layout_info_of(layout);
+    const int uniform = info->labels == ZZ_LABELS_NONE_RETRIEVAL || info->labels == ZZ_LABELS_NONE_STREAMING;
     if (!uniform) {
         if (!labels) return zz_errorf(err, "layout %s needs head labels", zz_layout_name(layout));
         if (labels->layers != m->layers || labels->kv_heads != m->kv_heads)
             return zz_errorf(err, "labels are %d layers x %d kv heads, model %s has %d x %d", labels->layers,
                              labels->kv_heads, m->name, m->layers, m->kv_heads);
     }
-    if (layout == ZZ_LAYOUT_ZIGZAG) {
+    if (info->labels == ZZ_LABELS_PER_LAYER) {
         for (int layer = 0; layer < m->layers; layer++) {
             int r = zz_labels_layer_retrieval(labels, layer);
             if (r > 0 && r < m->kv_heads)
-                return zz_errorf(err, "layout zigzag needs layer-exclusive labels, but layer %d has %d retrieval "
-                                      "and %d streaming kv heads", layer, r, m->kv_heads - r);
+                return zz_errorf(err, "layout %s needs layer-exclusive labels, but layer %d has %d retrieval "
+                                      "and %d streaming kv heads", info->name, layer, r, m->kv_heads - r);
         }
     }
     step_shape s = {.model = m,
@@ -151,10 +132,10 @@ int zz_plan_build(const zz_model *m, const zz_labels *labels, zz_layout layout, 
     out->workload = *w;
     out->passes = zz_workload_passes(w);
     unsigned char uniform_label[ZZ_MAX_KV_HEADS];
-    memset(uniform_label, layout == ZZ_LAYOUT_FULL, sizeof uniform_label);
+    memset(uniform_label, info->labels == ZZ_LABELS_NONE_RETRIEVAL, sizeof uniform_label);
     for (int layer = 0; layer < m->layers; layer++) {
         zz_layer_plan *lp = &out->layers[layer];
-        plan_layer(&s, uniform ? uniform_label : labels->retrieval[layer], layout, lp);
+        plan_layer(&s, uniform ? uniform_label : labels->retrieval[layer], info, lp);
         out->retrieval_heads += lp->retrieval_heads;
         out->mixed_layers += lp->kind == ZZ_LAYER_MIXED;
         out->launches += lp->n_ops * out->passes;

@@ -12,16 +12,11 @@
  * following their KV head, query heads q_first .. q_first+q_count in the same
  * order (q = kv·group + i).
  *
- * Mixed layers by layout:
- *   duo-cat     weights permuted at load into split order (reordered = 1);
- *               cache ops, attn-full into one buffer, attn-streaming into
- *               another, concat copy into the layer output (DuoAttention).
- *   duo-gather  model order kept; gather Q/K/V into split order, cache ops,
- *               two attention launches, scatter the outputs back.
- *   duo-slices  reordered like duo-cat; both launches write straight into
- *               their slice of one output: no copy at all.
- * Layers that are not mixed, and every layer of full, streaming and zigzag,
- * run one cache op and one attention launch.
+ * Mixed layers follow their layout's entry (layouts.h): heads reordered at
+ * load (reordered = 1) or gathered into split order, the cache ops, one
+ * attention launch per head group, and the copies that join the outputs.
+ * Layers that are not mixed, and every layer of a layout that has none, run
+ * one cache op and one attention launch.
  *
  * Bytes and FLOPs of each op are counted by work.h, over the whole step:
  * all passes, the whole batch.
@@ -30,21 +25,9 @@
 #define ZZ_PLAN_H
 
 #include "error.h"
+#include "layouts.h"
 #include "model.h"
 #include "pattern.h"
-
-typedef enum {
-    ZZ_LAYOUT_FULL,
-    ZZ_LAYOUT_STREAMING,
-    ZZ_LAYOUT_DUO_CAT,
-    ZZ_LAYOUT_DUO_GATHER,
-    ZZ_LAYOUT_DUO_SLICES,
-    ZZ_LAYOUT_ZIGZAG,
-} zz_layout;
-
-extern const char zz_layout_names[];  /* for help texts: every name accepted */
-const char *zz_layout_name(zz_layout layout);
-int zz_layout_from_name(const char *name, zz_layout *out);  /* "duo" means duo-cat; -1 if unknown */
 
 typedef enum { ZZ_LAYER_FULL, ZZ_LAYER_STREAMING, ZZ_LAYER_MIXED } zz_layer_kind;
 const char *zz_layer_kind_name(zz_layer_kind kind);

@@ -205,9 +205,7 @@ int zz_report_row_parts_host_paced(const zz_report_row *row) {
 
 /* --------------------------------------------------------- overheads ---- */
 
-int zz_report_mixed_layout(zz_layout l) {
-    return l == ZZ_LAYOUT_DUO_CAT || l == ZZ_LAYOUT_DUO_GATHER || l == ZZ_LAYOUT_DUO_SLICES;
-}
+int zz_report_mixed_layout(zz_layout l) { return zz_layout_mixed(l); }
 
 /* The clean median latency in ns. */
 static double median_ns(const zz_report_row *row) { return row->latency.median * 1e9; }
@@ -231,7 +229,7 @@ int zz_report_overheads(const zz_report *r, zz_report_overhead **out) {
             const zz_report_row *zig = zigzag_row(r, c, mode);
             for (int i = 0; zig && i < r->n_rows; i++) {
                 const zz_report_row *mixed = &r->rows[i];
-                if (mixed->skipped[0] || !zz_report_mixed_layout(mixed->layout) || mixed->config != c ||
+                if (mixed->skipped[0] || !zz_layout_mixed(mixed->layout) || mixed->config != c ||
                     mixed->mode != mode)
                     continue;
                 zz_report_overhead o = {.config = c, .mode = mode, .layout = mixed->layout,
@@ -458,7 +456,10 @@ static void summary_overheads(FILE *f, const zz_report *r, const zz_report_overh
                "rounded to 0.1. †: one of the two rows was host-paced, clean or while attributed: its parts "
                "include waits on the host and move with the CPU.\n\n");
     if (n == 0) {
-        fprintf(f, "No mixed layout (duo-cat, duo-gather, duo-slices) was measured beside zigzag.\n");
+        fprintf(f, "No mixed layout (");
+        for (int l = 0, listed = 0; l < ZZ_LAYOUTS; l++)
+            if (zz_layout_mixed((zz_layout)l)) fprintf(f, "%s%s", listed++ ? ", " : "", zz_layout_name((zz_layout)l));
+        fprintf(f, ") was measured beside zigzag.\n");
         return;
     }
     fprintf(f, "| configuration | mode | layout | zigzag µs | Δ latency µs | Δ %% | Δ span | Δ attention | Δ copy | "

@@ -150,8 +150,7 @@ void zz_report_add_skipped(zz_report *r, const zz_report_row *row);
 /* "decode B=1 S=32K sparsity 0.5", "prefill B=1 S=32K C=8K sparsity 0.5". */
 void zz_report_config_label(const zz_report_config *c, char *out, size_t size);
 
-/* duo-cat, duo-gather, duo-slices: the layouts that split mixed layers,
- * each compared with zigzag. */
+/* zz_layout_mixed (layouts.h), for its callers of before the table. */
 int zz_report_mixed_layout(zz_layout layout);
 
 /* The split overhead of one mixed layout against zigzag, same
@@ -159,7 +158,7 @@ int zz_report_mixed_layout(zz_layout layout);
 typedef struct {
     int config;
     zz_mode mode;
-    zz_layout layout;         /* duo-cat, duo-gather or duo-slices */
+    zz_layout layout;         /* a mixed one (zz_layout_mixed) */
     double zigzag_latency_ns; /* clean median */
     double latency_delta_ns;  /* Δ of the clean medians: the headline */
     int have_parts;           /* both had CUPTI: delta is set */

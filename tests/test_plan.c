@@ -210,17 +210,8 @@ static void test_bad_labels_are_refused(void **state) {
     assert_string_equal(err.msg, "batch 0 out of range 1..65536");
 }
 
-static void test_layout_names(void **state) {
+static void test_category_and_layer_kind_names(void **state) {
     (void)state;
-    zz_layout layout;
-    static const char *const names[] = {"full", "streaming", "duo-cat", "duo-gather", "duo-slices", "zigzag"};
-    for (int i = 0; i < 6; i++) {
-        assert_int_equal(zz_layout_from_name(names[i], &layout), 0);
-        assert_string_equal(zz_layout_name(layout), names[i]);
-    }
-    assert_int_equal(zz_layout_from_name("duo", &layout), 0);
-    assert_int_equal(layout, ZZ_LAYOUT_DUO_CAT);
-    assert_int_equal(zz_layout_from_name("fused", &layout), -1);
     assert_string_equal(zz_category_name(ZZ_CAT_ATTN_STREAMING), "attn-streaming");
     assert_string_equal(zz_layer_kind_name(ZZ_LAYER_MIXED), "mixed");
 }
@@ -235,7 +226,7 @@ int main(void) {
         cmocka_unit_test(test_op_bytes_and_flops_by_hand),
         cmocka_unit_test(test_equal_budget_plans_on_a_llama3_shaped_pattern),
         cmocka_unit_test(test_bad_labels_are_refused),
-        cmocka_unit_test(test_layout_names),
+        cmocka_unit_test(test_category_and_layer_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
