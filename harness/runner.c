@@ -77,6 +77,7 @@ typedef struct {
     double verify_error;   /* NAN unless --verify */
     zz_executor *ex;       /* while its group is measured */
     int report_row[MAX_MODES];  /* -1: no row (skipped, or not measured yet) */
+    zz_stats latency[MAX_MODES];  /* pass 1's, which pass 2 attributes against */
 } layout_job;
 
 struct zz_runner {
@@ -288,6 +289,7 @@ static void latency_done(void *context, int j, const zz_measurement *m) {
     row.launches = launches;
     row.verify_error = lj->verify_error;
     lj->report_row[c->g->mode_index[j]] = zz_report_add(r->report, &row, m);
+    lj->latency[c->g->mode_index[j]] = m->latency;
     r->done++;
     r->measured++;
     progress(r, c->label, layout_of(r, c->g->layout_index[j]), row.mode, m);
@@ -345,9 +347,7 @@ static int attribute_config(zz_runner *r, int point, const char *label, zz_error
     for (int from = 0; rc == 0 && !*r->stop && next_group(r, point, wanted, from, &first, &end); from = end) {
         if ((rc = create_group(r, point, label, wanted, first, end, 0, err)) == 0) {
             make_jobs(r, point, first, end, 2, &g);
-            for (int j = 0; j < g.n; j++)
-                g.m[j].latency =
-                    r->report->rows[job_of(r, point, g.layout_index[j])->report_row[g.mode_index[j]]].latency;
+            for (int j = 0; j < g.n; j++) g.m[j].latency = job_of(r, point, g.layout_index[j])->latency[g.mode_index[j]];
             if ((rc = zz_measure_attributions(g.job, g.n, r->stream, r->cupti, err)))
                 failed_in(err, label, layout_of(r, first), "(attribution group)");
             for (int j = 0; rc == 0 && j < g.n; j++) {
