@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attention.h"
+#include "stats.h"
 
 #define CUBLAS_OR_FAIL(call)                                                                    \
     do {                                                                                        \
@@ -62,11 +63,6 @@ fail:
     return -1;
 }
 
-static int compare_floats(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
 enum { COPY, GEMM };
 
 int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_error *err) {
@@ -76,7 +72,7 @@ int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_e
     bf16 *a = NULL, *b = NULL;
     cudaEvent_t start = NULL, stop = NULL;
     cublasHandle_t blas = NULL;
-    float ms[64];
+    double seconds[64];
     int rc = -1;
     if (samples < 1 || samples > 64) return zz_errorf(err, "ceilings: %d samples (1..64)", samples);
     memset(out, 0, sizeof *out);
@@ -109,10 +105,13 @@ int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_e
                                             CUBLAS_GEMM_DEFAULT));
             ZZ_CUDA_OR_FAIL(cudaEventRecord(stop, stream));
             ZZ_CUDA_OR_FAIL(cudaEventSynchronize(stop));
-            if (i >= 0) ZZ_CUDA_OR_FAIL(cudaEventElapsedTime(&ms[i], start, stop));
+            float ms;
+            ZZ_CUDA_OR_FAIL(cudaEventElapsedTime(&ms, start, stop));
+            if (i >= 0) seconds[i] = ms * 1e-3;
         }
-        qsort(ms, (size_t)samples, sizeof ms[0], compare_floats);
-        double median_s = ms[samples / 2] * 1e-3;
+        zz_stats st;
+        if (zz_stats_of(seconds, (size_t)samples, &st, err)) goto fail;
+        const double median_s = st.median;
         if (what == COPY)
             out->copy_gbps = 2.0 * copy_bytes / median_s * 1e-9;
         else
