@@ -262,14 +262,3 @@ fail:
     sampling_close(&sm);
     return rc;
 }
-
-int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
-               zz_measurement *out, zz_error *err) {
-    zz_measure_job job = {ex, *opt, out};
-    if (zz_measure_latencies(&job, 1, stream, NULL, NULL, NULL, err) ||
-        (cupti && zz_measure_attributions(&job, 1, stream, cupti, err))) {
-        zz_measurement_free(out);
-        return -1;
-    }
-    return 0;
-}

@@ -84,9 +84,6 @@ int zz_measure_latencies(zz_measure_job *jobs, int n, cudaStream_t stream, zz_me
  * executors may be fresh ones of the same plans): fills the kernel side. */
 int zz_measure_attributions(zz_measure_job *jobs, int n, cudaStream_t stream, zz_cupti *cupti, zz_error *err);
 
-/* Both passes for one executor and mode (tests, small tools). */
-int zz_measure(zz_executor *ex, cudaStream_t stream, const zz_measure_options *opt, zz_cupti *cupti,
-               zz_measurement *out, zz_error *err);
 void zz_measurement_free(zz_measurement *m);
 
 #endif

@@ -153,39 +153,59 @@ static void test_measurement_attributes_kernels(void **state) {
                  err.msg);
     }
     zz_plan *plan = malloc(sizeof *plan);
-    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++)
+    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++) {
+        /* Both modes of one executor as one interleaved group, as zz-bench run measures them. */
+        zz_executor *ex;
+        char what[64];
+        describe(&workloads[w], what, sizeof what);
+        build_plan(&workloads[w], 4, ZZ_LAYOUT_DUO_CAT, plan);
+        if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
+        zz_measurement m[2];
+        zz_measure_job jobs[2];
+        for (int mode = ZZ_MODE_EAGER; mode <= ZZ_MODE_GRAPH; mode++)
+            jobs[mode] = (zz_measure_job){ex, {(zz_mode)mode, 0, 2, {0.02, 5, 0.001, 2}}, &m[mode], NULL, 0};
+        if (zz_measure_latencies(jobs, 2, stream, NULL, NULL, NULL, &err) ||
+            zz_measure_attributions(jobs, 2, stream, cupti, &err))
+            fail_msg("%s: %s", what, err.msg);
+        int launches;
+        zz_executor_launches(ex, &launches);
         for (int mode = ZZ_MODE_EAGER; mode <= ZZ_MODE_GRAPH; mode++) {
-            zz_executor *ex;
-            char what[64];
-            describe(&workloads[w], what, sizeof what);
-            build_plan(&workloads[w], 4, ZZ_LAYOUT_DUO_CAT, plan);
-            if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
-            zz_measure_options opt = {(zz_mode)mode, 0, 2, {0.02, 5, 0.001, 2}};
-            zz_measurement m;
-            if (zz_measure(ex, stream, &opt, cupti, &m, &err))
-                fail_msg("%s %s: %s", zz_mode_name((zz_mode)mode), what, err.msg);
-            int launches;
-            zz_executor_launches(ex, &launches);
-            assert_true(m.have_kernels);
-            assert_int_equal(m.timeline.launches, launches);
-            assert_true(m.timeline.steps > 0);
+            const zz_measurement *mm = &m[mode];
+            const char *mode_name = zz_mode_name((zz_mode)mode);
+            assert_true(mm->have_kernels);
+            assert_int_equal(mm->timeline.launches, launches);
+            assert_true(mm->timeline.steps > 0);
             size_t records = 0;
-            for (size_t k = 0; k < m.n_kernels; k++) records += m.kernels[k].launches;
-            if (records != m.timeline.steps * (size_t)launches)
-                fail_msg("%s %s: %zu kernel records in kernels.csv rows, expected %zu steps x %d launches",
-                         zz_mode_name((zz_mode)mode), what, records, m.timeline.steps, launches);
-            const zz_step_time *s = &m.timeline.median_step;
+            for (size_t k = 0; k < mm->n_kernels; k++) records += mm->kernels[k].launches;
+            if (records != mm->timeline.steps * (size_t)launches)
+                fail_msg("%s %s: %zu kernel records in kernels.csv rows, expected %zu steps x %d launches", mode_name,
+                         what, records, mm->timeline.steps, launches);
+            const zz_step_time *s = &mm->timeline.median_step;
             for (int c = 0; c < ZZ_CATEGORIES; c++)
                 if (!(s->kernel_ns[c] >= 0))
-                    fail_msg("%s %s: %s kernel time %g ns", zz_mode_name((zz_mode)mode), what,
-                             zz_category_name((zz_category)c), s->kernel_ns[c]);
-            assert_true(m.dropped_records == 0);
-            print_message("  %s %-22s: %zu samples, median %.1f us, kernels %.1f us, idle %.1f us, %d launches\n",
-                          zz_mode_name((zz_mode)mode), what, m.latency.n, m.latency.median * 1e6,
-                          s->kernel_total_ns * 1e-3, s->idle_ns * 1e-3, launches);
-            zz_measurement_free(&m);
-            zz_executor_destroy(ex);
+                    fail_msg("%s %s: %s kernel time %g ns", mode_name, what, zz_category_name((zz_category)c),
+                             s->kernel_ns[c]);
+            /* The step's own decomposition (timeline.h): the span holds the
+             * busy time and the gaps, and the parts add up to it exactly. */
+            double parts = s->idle_ns - s->overlap_ns;
+            for (int c = 0; c < ZZ_CATEGORIES; c++) parts += s->kernel_ns[c];
+            if (parts != s->span_ns || !(s->idle_ns >= 0) || !(s->busy_ns <= s->span_ns) ||
+                s->span_ns + s->outside_ns != s->latency_ns)
+                fail_msg("%s %s: span %.0f ns, parts %.0f, idle %.0f, busy %.0f, outside %.0f, latency %.0f",
+                         mode_name, what, s->span_ns, parts, s->idle_ns, s->busy_ns, s->outside_ns, s->latency_ns);
+            if (mm->timeline.gap.n != mm->timeline.steps * (size_t)(launches - 1))
+                fail_msg("%s %s: %zu kernel boundaries, expected %zu", mode_name, what, mm->timeline.gap.n,
+                         mm->timeline.steps * (size_t)(launches - 1));
+            assert_int_equal(mm->n_attributed, (int)mm->timeline.steps);
+            assert_true(mm->dropped_records == 0);
+            print_message("  %s %-22s: %zu samples, median %.1f us, span %.1f us = kernels %.1f + idle %.1f - "
+                          "overlap %.1f, %d launches\n",
+                          mode_name, what, mm->latency.n, mm->latency.median * 1e6, s->span_ns * 1e-3,
+                          s->kernel_total_ns * 1e-3, s->idle_ns * 1e-3, s->overlap_ns * 1e-3, launches);
+            zz_measurement_free(&m[mode]);
         }
+        zz_executor_destroy(ex);
+    }
     free(plan);
     zz_cupti_stop(cupti);
 }
