@@ -202,7 +202,7 @@ static int compare_cache(const bf16 *gpu, const bf16 *cpu, const cache_view *c, 
 }
 
 /* The reference for one head group of one pass into the layer's output
- * layout (c->ref): split order, or model order after duo-gather's scatter. */
+ * head order (c->ref): split order, or model order after duo-gather's scatter. */
 static void reference_group(const zz_executor *ex, int l, int pass_pos0, int tokens, int grp, const cache_view *cache,
                             layer_check *c) {
     const zz_layer_plan *lp = &ex->plan.layers[l];

@@ -4,7 +4,7 @@
  * returns ZZ_OK, ZZ_BAD_ARGUMENT or ZZ_CUDA_ERROR; zz_kernel_error() then
  * holds a one-line message (file:line for CUDA errors). Nothing is printed.
  *
- * Tensors are bf16 in the [batch][token][head][dim] layout with dim
+ * Tensors are bf16 in [batch][token][head][dim] element order (BSHD), dim
  * contiguous and the heads of one token adjacent (head stride = head_dim).
  * A zz_view describes one such tensor, or a slice of its heads: that is how a
  * single launch covers the retrieval or the streaming heads of a layer

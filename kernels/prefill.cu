@@ -15,7 +15,7 @@
  * the others run unmasked. K/V tiles stream through a two-stage cp.async
  * pipeline into XOR-swizzled shared memory; S = Q K^T and O += P V run on
  * tensor cores (m16n8k16, bf16 in, float accumulate), with P handed from the
- * S accumulators to the A operand in registers (their layouts line up).
+ * S accumulators to the A operand in registers (their fragment maps line up).
  *
  * CPU reference: ref_attention_prefill in reference.c.
  */

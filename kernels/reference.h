@@ -2,7 +2,7 @@
  *
  * Storage is bf16 (round-to-nearest-even, exactly as the GPU converts), all
  * arithmetic is float with a max-subtracted (stable) softmax. Tensors are
- * contiguous [batch][token][head][dim] ("BSHD"), the layout the projections of
+ * contiguous [batch][token][head][dim] ("BSHD"), the order the projections of
  * a real model produce, so a head slice is a strided view and needs no copy.
  *
  * Positions and masks. A query at absolute position i may see a key at
@@ -53,8 +53,8 @@ typedef struct {
 void ref_attention_prefill(const zz_heads *h, int q_len, int q_pos0, zz_mask mask,
                            const bf16 *q, const bf16 *k, const bf16 *v, float *out);
 
-/* The same for a mixed layer (the per-head reference of the duo / zigzag /
- * fused layouts): KV head g and its query heads use kv_head_masks[g]
+/* The same for a mixed layer (the per-head reference of the duo-* and
+ * zigzag layouts): KV head g and its query heads use kv_head_masks[g]
  * (kv_heads entries). With every entry equal it is ref_attention_prefill. */
 void ref_attention_prefill_mixed(const zz_heads *h, int q_len, int q_pos0,
                                  const zz_mask *kv_head_masks, const bf16 *q, const bf16 *k,
