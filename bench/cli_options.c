@@ -235,10 +235,10 @@ int cli_parse_plan_options(int argc, char **argv, plan_options *o, zz_error *err
 }
 
 /* Name lists for zz_parse_names, in enum order so the index is the value. */
-static const char *layout_list[ZZ_LAYOUT_ZIGZAG + 1], *phase_list[2], *mode_list[2];
+static const char *layout_list[ZZ_LAYOUTS], *phase_list[2], *mode_list[2];
 
 static void fill_name_lists(void) {
-    for (int l = 0; l <= ZZ_LAYOUT_ZIGZAG; l++) layout_list[l] = zz_layout_name((zz_layout)l);
+    for (int l = 0; l < ZZ_LAYOUTS; l++) layout_list[l] = zz_layout_name((zz_layout)l);
     phase_list[ZZ_DECODE] = zz_phase_name(ZZ_DECODE);
     phase_list[ZZ_PREFILL] = zz_phase_name(ZZ_PREFILL);
     mode_list[ZZ_MODE_EAGER] = zz_mode_name(ZZ_MODE_EAGER);
@@ -258,7 +258,7 @@ static int parse_run_flag(int c, const char *value, void *options, zz_error *err
         return 0;
     case OPT_SPARSITY: return zz_parse_fractions("--sparsity", value, 0, 1, o->sparsity, &o->n_sparsity, err);
     case OPT_LAYOUTS:
-        return zz_parse_names("--layouts", value, layout_list, ZZ_LAYOUT_ZIGZAG + 1, o->layouts, &o->n_layouts, err);
+        return zz_parse_names("--layouts", value, layout_list, ZZ_LAYOUTS, o->layouts, &o->n_layouts, err);
     case OPT_PHASE: return zz_parse_names("--phase", value, phase_list, 2, o->phases, &o->n_phases, err);
     case OPT_MODE: return zz_parse_names("--mode", value, mode_list, 2, o->modes, &o->n_modes, err);
     case OPT_CTX:

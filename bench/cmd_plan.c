@@ -164,7 +164,7 @@ int zz_cmd_plan(int argc, char **argv, zz_error *err) {
     if (zz_budget_make(&pattern, o.sparsity, o.common.rounding, zz_select_by_mean_alpha, &budget, err))
         return EXIT_USAGE;
     /* The summary compares the requested duo variant (duo-cat otherwise) with zigzag. */
-    const zz_layout duo = zz_report_mixed_layout(o.layout) ? o.layout : ZZ_LAYOUT_DUO_CAT;
+    const zz_layout duo = zz_layout_mixed(o.layout) ? o.layout : ZZ_LAYOUT_DUO_CAT;
     if (zz_plan_build(&m, zz_labels_for(&budget, o.layout), o.layout, &w, &plan, err) ||
         zz_plan_build(&m, &budget.duo, duo, &w, &duo_plan, err) ||
         zz_plan_build(&m, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &w, &zigzag_plan, err))

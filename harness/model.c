@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "work.h"
+
 static const zz_model presets[] = {
     {"llama2-7b", 32, 32, 32, 128},
     {"llama3-8b", 32, 32, 8, 128},
@@ -67,7 +69,6 @@ int zz_workload_check(const zz_workload *w, zz_error *err) {
 }
 
 static long long min_ll(long long a, long long b) { return a < b ? a : b; }
-static long long max_ll(long long a, long long b) { return a > b ? a : b; }
 
 static int is_chunked(const zz_workload *w) {
     return w->phase == ZZ_PREFILL && w->chunk > 0 && w->chunk < w->ctx;
@@ -75,13 +76,6 @@ static int is_chunked(const zz_workload *w) {
 
 long long zz_workload_passes(const zz_workload *w) {
     return is_chunked(w) ? (w->ctx + w->chunk - 1) / w->chunk : 1;
-}
-
-/* Tokens at positions [pos, pos+n) that a streaming cache still holds once
- * they are all written: those in the sink, and the latest `recent` (the ring
- * overwrites the rest). */
-static long long streaming_tokens_kept(long long pos, long long n, int sink, int recent) {
-    return min_ll(n, recent) + max_ll(0, min_ll(sink, pos + n - recent) - pos);
 }
 
 zz_head_work zz_head_work_of(const zz_workload *w, int streaming) {
@@ -111,7 +105,7 @@ zz_head_work zz_head_work_of(const zz_workload *w, int streaming) {
         long long before = streaming ? min_ll(pos, window) : pos;
         h.pairs += n * before + n * (n + 1) / 2;
         h.kv_tokens_read += before + n;
-        h.kv_tokens_written += streaming ? streaming_tokens_kept(pos, n, w->sink, w->recent) : n;
+        h.kv_tokens_written += streaming ? zz_work_ring_tokens_kept(pos, n, w->sink, w->recent) : n;
     }
     return h;
 }

@@ -205,7 +205,6 @@ int zz_report_row_parts_host_paced(const zz_report_row *row) {
 
 /* --------------------------------------------------------- overheads ---- */
 
-int zz_report_mixed_layout(zz_layout l) { return zz_layout_mixed(l); }
 
 /* The clean median latency in ns. */
 static double median_ns(const zz_report_row *row) { return row->latency.median * 1e9; }

@@ -150,9 +150,6 @@ void zz_report_add_skipped(zz_report *r, const zz_report_row *row);
 /* "decode B=1 S=32K sparsity 0.5", "prefill B=1 S=32K C=8K sparsity 0.5". */
 void zz_report_config_label(const zz_report_config *c, char *out, size_t size);
 
-/* zz_layout_mixed (layouts.h), for its callers of before the table. */
-int zz_report_mixed_layout(zz_layout layout);
-
 /* The split overhead of one mixed layout against zigzag, same
  * configuration and mode. */
 typedef struct {

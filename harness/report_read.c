@@ -279,7 +279,7 @@ static int read_kernels(const csv_rows *c, int old_format, zz_report_row *row) {
  * duo's or zigzag's and not known yet. */
 static void budget_from_row(zz_report_config *cfg, const zz_report_row *row) {
     const zz_cost cost = {row->retrieval_heads, row->kv_bytes, row->flops};
-    if (zz_report_mixed_layout(row->layout) && cfg->duo.retrieval_heads < 0) {
+    if (zz_layout_mixed(row->layout) && cfg->duo.retrieval_heads < 0) {
         cfg->duo = cost;
         cfg->duo_mixed_layers = row->mixed_layers;
     }

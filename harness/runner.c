@@ -25,17 +25,11 @@
 #define VERIFY_MAX_PREFILL_CTX 512
 #define VERIFY_BOUND           1e-2
 
-#define MAX_LAYOUTS (ZZ_LAYOUT_ZIGZAG + 1)
+#define MAX_LAYOUTS ZZ_LAYOUTS
 #define MAX_MODES   2
 
-/* An Nsight timeline colour per layout (ARGB). */
-static const uint32_t layout_colour[] = {
-    [ZZ_LAYOUT_FULL] = 0xFF4C72B0,       [ZZ_LAYOUT_STREAMING] = 0xFF55A868, [ZZ_LAYOUT_DUO_CAT] = 0xFFC44E52,
-    [ZZ_LAYOUT_DUO_GATHER] = 0xFFDD8452, [ZZ_LAYOUT_DUO_SLICES] = 0xFF8172B3, [ZZ_LAYOUT_ZIGZAG] = 0xFF937860,
-};
-
 const zz_labels *zz_labels_for(const zz_budget *b, zz_layout layout) {
-    return layout == ZZ_LAYOUT_ZIGZAG ? &b->zigzag : &b->duo;
+    return zz_layout_info_of(layout)->labels == ZZ_LABELS_PER_LAYER ? &b->zigzag : &b->duo;
 }
 
 long long zz_effective_chunk(zz_phase phase, long long ctx, long long chunk) {
@@ -263,7 +257,7 @@ static void make_jobs(zz_runner *r, int point, int first, int end, int pass, gro
             memset(&g->m[j], 0, sizeof g->m[j]);
             g->job[j] = (zz_measure_job){.ex = lj->ex, .opt = opt, .out = &g->m[j],
                                          .name = zz_layout_name(layout_of(r, l)),
-                                         .colour = layout_colour[layout_of(r, l)]};
+                                         .colour = zz_layout_info_of(layout_of(r, l))->nvtx_argb};
             g->layout_index[j] = l;
             g->mode_index[j] = i;
         }

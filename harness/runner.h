@@ -84,8 +84,9 @@ int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const ch
 /* report->status: "WHAT: N of M measurements done, K skipped (device memory)". */
 void zz_runner_status(const zz_runner *r, const char *what, zz_report *report);
 
-/* zigzag runs on its layer-exclusive labels, every other layout on duo's
- * (full and streaming ignore them). */
+/* The labels a layout runs on (layouts.h): zigzag's layer-exclusive ones
+ * for a per-layer layout, duo's per-head ones otherwise (full and
+ * streaming ignore them). */
 const zz_labels *zz_labels_for(const zz_budget *b, zz_layout layout);
 
 #endif

@@ -67,7 +67,7 @@ typedef struct {
 static void add_measured(zz_report *r, int config, zz_layout layout, zz_mode mode, double median_us,
                          double enqueue_us, const step_parts *p, double gap_us, double attributed_share) {
     const zz_report_config *c = &r->configs[config];
-    const int duo = zz_report_mixed_layout(layout);
+    const int duo = zz_layout_mixed(layout);
     const zz_cost cost = duo                           ? c->duo
                          : layout == ZZ_LAYOUT_ZIGZAG ? c->zigzag
                                                       : zz_cost_of(&info.model, &c->workload, 0);
