@@ -3,6 +3,7 @@
  * the end. This file sets up the device, the run folder and the signals;
  * the protocol (job list, interleaved latency pass, attribution pass) is the
  * harness's runner (harness/runner.h). */
+#include "check.h"
 #include "cli.h"
 
 #include <ctype.h>
@@ -148,9 +149,9 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
     if (o->no_cupti) snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
     info->cupti = !o->no_cupti;
     zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);
-    ZZ_CUDA_OR_DIE(cudaSetDevice(0));
+    ZZ_CUDA_OR_EXIT(cudaSetDevice(0));
     if (zz_device_query(0, &info->device, err)) return -1;
-    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
+    ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
 
     time_t now = time(NULL);
     struct tm local;
@@ -179,11 +180,11 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
 
     zz_report_init(report, info);
     install_interrupt_handler();  /* only now: before the sweep there is nothing to save, so quit at once */
-    ZZ_CUDA_OR_DIE(cudaProfilerStart());
+    ZZ_CUDA_OR_EXIT(cudaProfilerStart());
     zz_nvtx_push("run", 0);
     int rc = zz_runner_run(runner, *stream, info, out_dir, report, &interrupted, err);
     zz_nvtx_pop();
-    ZZ_CUDA_OR_DIE(cudaProfilerStop());
+    ZZ_CUDA_OR_EXIT(cudaProfilerStop());
     return rc;
 }
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "attention.h"
 #include "clock.h"
 #include "device.h"
@@ -136,11 +137,11 @@ static double time_step(const options *o, long long cycles, cudaStream_t stream,
         fprintf(stderr, "zz-host-pacing: %s\n", zz_kernel_error());
         exit(1);
     }
-    ZZ_CUDA_OR_DIE(cudaEventRecord(start, stream));
+    ZZ_CUDA_OR_EXIT(cudaEventRecord(start, stream));
     const double t0 = zz_wall_seconds();
     for (int k = 0; k < o->launches; k++) spin_or_die(cycles, stream);
     *enqueue_s = zz_wall_seconds() - t0;
-    ZZ_CUDA_OR_DIE(cudaEventRecord(stop, stream));
+    ZZ_CUDA_OR_EXIT(cudaEventRecord(stop, stream));
     if (release) {
         if (*release == -1) {
             fprintf(stderr, "zz-host-pacing: the stream blocker timed out: the queued time is not held\n");
@@ -148,16 +149,16 @@ static double time_step(const options *o, long long cycles, cudaStream_t stream,
         }
         *release = 1;
     }
-    ZZ_CUDA_OR_DIE(cudaEventSynchronize(stop));
+    ZZ_CUDA_OR_EXIT(cudaEventSynchronize(stop));
     float ms;
-    ZZ_CUDA_OR_DIE(cudaEventElapsedTime(&ms, start, stop));
+    ZZ_CUDA_OR_EXIT(cudaEventElapsedTime(&ms, start, stop));
     return ms * 1e-3;
 }
 
 static duration_result measure(const options *o, long long cycles, cudaStream_t stream, volatile int *release) {
     cudaEvent_t start, stop;
-    ZZ_CUDA_OR_DIE(cudaEventCreate(&start));
-    ZZ_CUDA_OR_DIE(cudaEventCreate(&stop));
+    ZZ_CUDA_OR_EXIT(cudaEventCreate(&start));
+    ZZ_CUDA_OR_EXIT(cudaEventCreate(&stop));
     double *free_s = malloc(o->samples * sizeof *free_s), *queued_s = malloc(o->samples * sizeof *queued_s),
            *enqueue_s = malloc(o->samples * sizeof *enqueue_s), ignored;
     if (!free_s || !queued_s || !enqueue_s) {
@@ -175,8 +176,8 @@ static duration_result measure(const options *o, long long cycles, cudaStream_t 
     free(free_s);
     free(queued_s);
     free(enqueue_s);
-    ZZ_CUDA_OR_DIE(cudaEventDestroy(start));
-    ZZ_CUDA_OR_DIE(cudaEventDestroy(stop));
+    ZZ_CUDA_OR_EXIT(cudaEventDestroy(start));
+    ZZ_CUDA_OR_EXIT(cudaEventDestroy(stop));
     return r;
 }
 
@@ -191,13 +192,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "zz-host-pacing: no NVIDIA GPU visible here; run it on a GPU machine\n");
         return EXIT_USAGE;
     }
-    ZZ_CUDA_OR_DIE(cudaSetDevice(0));
+    ZZ_CUDA_OR_EXIT(cudaSetDevice(0));
     zz_device device;
     if (zz_device_query(0, &device, &err)) return fprintf(stderr, "zz-host-pacing: %s\n", err.msg), 1;
     cudaStream_t stream;
-    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     volatile int *release;
-    ZZ_CUDA_OR_DIE(cudaHostAlloc((void **)&release, sizeof *release, cudaHostAllocMapped));
+    ZZ_CUDA_OR_EXIT(cudaHostAlloc((void **)&release, sizeof *release, cudaHostAllocMapped));
 
     zz_csv csv = {0};
     static const char *const columns[] = {"kernel_us", "launches",   "free_us",    "queued_us",
@@ -234,7 +235,7 @@ int main(int argc, char **argv) {
         status = 1;
     }
     zz_csv_free(&csv);
-    ZZ_CUDA_OR_DIE(cudaFreeHost((void *)release));
-    ZZ_CUDA_OR_DIE(cudaStreamDestroy(stream));
+    ZZ_CUDA_OR_EXIT(cudaFreeHost((void *)release));
+    ZZ_CUDA_OR_EXIT(cudaStreamDestroy(stream));
     return status;
 }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "device.h"
 #include "kernel_cases.h"
 #include "output.h"
@@ -219,7 +220,7 @@ int main(int argc, char **argv) {
     print_case_header();
     printf(" %10s %9s %9s %8s %6s %6s %5s\n", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil", "batch");
     cudaStream_t stream;
-    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     zz_launch_timer timer;
     if (zz_launch_timer_init(&timer, stream, &err)) die("timer", &err);
     for (int i = 0; i < n_selected; i++) {

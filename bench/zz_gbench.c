@@ -47,6 +47,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "device.h"
 #include "gbench.h"
 #include "kernel_cases.h"
@@ -298,7 +299,7 @@ static int setup_device(int hot, double batch_us) {
         fprintf(stderr, "zz-gbench: measuring the ceilings: %s\n", err.msg);
         return 1;
     }
-    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking));
+    ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking));
     if (zz_launch_timer_init(&g.timer, g.stream, &err)) {
         fprintf(stderr, "zz-gbench: %s\n", err.msg);
         return 1;

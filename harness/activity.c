@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "attention.h"
 
 /* Record layouts by CUPTI version: the newest each kind has in that release. */
@@ -48,16 +49,6 @@ static int running;
  * step of 92 us read 629 us). */
 static uint8_t *pool[POOL_BUFFERS];
 static int pooled;
-
-#define CUPTI_OR_FAIL(call)                                                                     \
-    do {                                                                                        \
-        CUptiResult r_ = (call);                                                                \
-        if (r_ != CUPTI_SUCCESS) {                                                              \
-            const char *msg_ = "?";                                                             \
-            cuptiGetResultString(r_, &msg_);                                                    \
-            return zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, msg_);            \
-        }                                                                                       \
-    } while (0)
 
 static const char *intern(zz_cupti *c, const char *name) {
     for (int i = 0; i < c->n_names; i++)
@@ -135,9 +126,9 @@ static int attached;
  * between attribution passes it is detached (cuptiFinalize) and the process
  * runs with no CUPTI at all; the next recording attaches it again. */
 static int attach(zz_error *err) {
-    CUPTI_OR_FAIL(cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed));
+    ZZ_CUPTI_OR_RETURN(cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed));
     for (size_t i = 0; i < sizeof recorded_kinds / sizeof recorded_kinds[0]; i++)
-        CUPTI_OR_FAIL(cuptiActivityEnable(recorded_kinds[i]));
+        ZZ_CUPTI_OR_RETURN(cuptiActivityEnable(recorded_kinds[i]));
     attached = 1;
     return 0;
 }
@@ -148,9 +139,9 @@ static int detach(zz_error *err) {
     if (rc != cudaSuccess)
         return zz_errorf(err, "%s:%d: cudaDeviceSynchronize: %s", __FILE__, __LINE__, cudaGetErrorString(rc));
     for (size_t i = 0; i < sizeof recorded_kinds / sizeof recorded_kinds[0]; i++)
-        CUPTI_OR_FAIL(cuptiActivityDisable(recorded_kinds[i]));
-    CUPTI_OR_FAIL(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
-    CUPTI_OR_FAIL(cuptiFinalize());
+        ZZ_CUPTI_OR_RETURN(cuptiActivityDisable(recorded_kinds[i]));
+    ZZ_CUPTI_OR_RETURN(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
+    ZZ_CUPTI_OR_RETURN(cuptiFinalize());
     attached = 0;
     return 0;
 }
@@ -200,7 +191,7 @@ void zz_cupti_versions(int *built, unsigned *runtime) {
 
 int zz_cupti_collect(zz_cupti *c, uint32_t stream, const zz_kernel_record **records, size_t *n,
                      unsigned long long *dropped, zz_error *err) {
-    CUPTI_OR_FAIL(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
+    ZZ_CUPTI_OR_RETURN(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
     if (c->out_of_memory) return zz_errorf(err, "out of memory storing CUPTI records");
     /* Keep this stream's records; swap buffers so the caller's stay valid
      * while the next ones gather. */
@@ -234,7 +225,7 @@ int zz_cupti_stream_id(zz_cupti *c, void *cuda_stream, uint32_t *id, zz_error *e
     cudaFree(probe);
     if (failed) return zz_errorf(err, "%s", zz_kernel_error());
     if (rc != cudaSuccess) return zz_errorf(err, "%s:%d: cudaStreamSynchronize: %s", __FILE__, __LINE__, cudaGetErrorString(rc));
-    CUPTI_OR_FAIL(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
+    ZZ_CUPTI_OR_RETURN(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
     for (size_t i = 0; i < c->n_pending; i++)
         if (strstr(c->pending[i].name, "fill_uniform_kernel")) {
             *id = c->pending[i].stream;

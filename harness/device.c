@@ -4,17 +4,9 @@
 #include <cublas_v2.h>
 #include <string.h>
 
+#include "check.h"
 #include "attention.h"
 #include "stats.h"
-
-#define CUBLAS_OR_FAIL(call)                                                                    \
-    do {                                                                                        \
-        cublasStatus_t st_ = (call);                                                            \
-        if (st_ != CUBLAS_STATUS_SUCCESS) {                                                     \
-            zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasGetStatusString(st_)); \
-            goto fail;                                                                          \
-        }                                                                                       \
-    } while (0)
 
 #define ELSEWHERE "run it on a machine with an NVIDIA GPU"
 
@@ -44,20 +36,20 @@ int zz_device_check(int ordinal, zz_error *err) {
 int zz_device_query(int ordinal, zz_device *out, zz_error *err) {
     struct cudaDeviceProp p;
     memset(out, 0, sizeof *out);
-    ZZ_CUDA_OR_FAIL(cudaGetDeviceProperties(&p, ordinal));
+    ZZ_CUDA_OR_GOTO(cudaGetDeviceProperties(&p, ordinal), fail);
     snprintf(out->name, sizeof out->name, "%s", p.name);
     out->sm_count = p.multiProcessorCount;
     out->cc_major = p.major;
     out->cc_minor = p.minor;
-    ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->sm_clock_mhz, cudaDevAttrClockRate, ordinal));
-    ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_clock_mhz, cudaDevAttrMemoryClockRate, ordinal));
-    ZZ_CUDA_OR_FAIL(cudaDeviceGetAttribute(&out->mem_bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal));
+    ZZ_CUDA_OR_GOTO(cudaDeviceGetAttribute(&out->sm_clock_mhz, cudaDevAttrClockRate, ordinal), fail);
+    ZZ_CUDA_OR_GOTO(cudaDeviceGetAttribute(&out->mem_clock_mhz, cudaDevAttrMemoryClockRate, ordinal), fail);
+    ZZ_CUDA_OR_GOTO(cudaDeviceGetAttribute(&out->mem_bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal), fail);
     out->sm_clock_mhz /= 1000;  /* attributes are in kHz */
     out->mem_clock_mhz /= 1000;
     out->global_mem_bytes = (long long)p.totalGlobalMem;
     out->l2_bytes = p.l2CacheSize;
-    ZZ_CUDA_OR_FAIL(cudaDriverGetVersion(&out->driver_version));
-    ZZ_CUDA_OR_FAIL(cudaRuntimeGetVersion(&out->runtime_version));
+    ZZ_CUDA_OR_GOTO(cudaDriverGetVersion(&out->driver_version), fail);
+    ZZ_CUDA_OR_GOTO(cudaRuntimeGetVersion(&out->runtime_version), fail);
     return 0;
 fail:
     return -1;
@@ -76,37 +68,37 @@ int zz_measure_ceilings(cudaStream_t stream, int samples, zz_ceilings *out, zz_e
     int rc = -1;
     if (samples < 1 || samples > 64) return zz_errorf(err, "ceilings: %d samples (1..64)", samples);
     memset(out, 0, sizeof *out);
-    ZZ_CUDA_OR_FAIL(cudaMalloc(&src, copy_bytes));
-    ZZ_CUDA_OR_FAIL(cudaMalloc(&dst, copy_bytes));
-    ZZ_CUDA_OR_FAIL(cudaMalloc((void **)&a, (size_t)n * n * 2));
-    ZZ_CUDA_OR_FAIL(cudaMalloc((void **)&b, (size_t)n * n * 2));
-    ZZ_CUDA_OR_FAIL(cudaMalloc(&c, (size_t)n * n * 2));
+    ZZ_CUDA_OR_GOTO(cudaMalloc(&src, copy_bytes), fail);
+    ZZ_CUDA_OR_GOTO(cudaMalloc(&dst, copy_bytes), fail);
+    ZZ_CUDA_OR_GOTO(cudaMalloc((void **)&a, (size_t)n * n * 2), fail);
+    ZZ_CUDA_OR_GOTO(cudaMalloc((void **)&b, (size_t)n * n * 2), fail);
+    ZZ_CUDA_OR_GOTO(cudaMalloc(&c, (size_t)n * n * 2), fail);
     /* Random data: tensor cores run measurably faster on zeros or on one
      * repeated value (less switching), which would inflate the ceiling. */
-    ZZ_CUDA_OR_FAIL(cudaMemsetAsync(src, 0x3c, copy_bytes, stream));
+    ZZ_CUDA_OR_GOTO(cudaMemsetAsync(src, 0x3c, copy_bytes, stream), fail);
     if (zz_fill_uniform(a, (long long)n * n, 11, 1.f, stream) || zz_fill_uniform(b, (long long)n * n, 12, 1.f, stream)) {
         zz_errorf(err, "%s", zz_kernel_error());
         goto fail;
     }
-    ZZ_CUDA_OR_FAIL(cudaEventCreate(&start));
-    ZZ_CUDA_OR_FAIL(cudaEventCreate(&stop));
-    CUBLAS_OR_FAIL(cublasCreate(&blas));
-    CUBLAS_OR_FAIL(cublasSetStream(blas, stream));
+    ZZ_CUDA_OR_GOTO(cudaEventCreate(&start), fail);
+    ZZ_CUDA_OR_GOTO(cudaEventCreate(&stop), fail);
+    ZZ_CUBLAS_OR_GOTO(cublasCreate(&blas), fail);
+    ZZ_CUBLAS_OR_GOTO(cublasSetStream(blas, stream), fail);
 
     for (int what = COPY; what <= GEMM; what++) {
         const float one = 1.f, zero = 0.f;
         for (int i = -3; i < samples; i++) {  /* three warm-up runs */
-            ZZ_CUDA_OR_FAIL(cudaEventRecord(start, stream));
+            ZZ_CUDA_OR_GOTO(cudaEventRecord(start, stream), fail);
             if (what == COPY)
-                ZZ_CUDA_OR_FAIL(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice, stream));
+                ZZ_CUDA_OR_GOTO(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice, stream), fail);
             else
-                CUBLAS_OR_FAIL(cublasGemmEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF, n, b,
+                ZZ_CUBLAS_OR_GOTO(cublasGemmEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF, n, b,
                                             CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F,
-                                            CUBLAS_GEMM_DEFAULT));
-            ZZ_CUDA_OR_FAIL(cudaEventRecord(stop, stream));
-            ZZ_CUDA_OR_FAIL(cudaEventSynchronize(stop));
+                                            CUBLAS_GEMM_DEFAULT), fail);
+            ZZ_CUDA_OR_GOTO(cudaEventRecord(stop, stream), fail);
+            ZZ_CUDA_OR_GOTO(cudaEventSynchronize(stop), fail);
             float ms;
-            ZZ_CUDA_OR_FAIL(cudaEventElapsedTime(&ms, start, stop));
+            ZZ_CUDA_OR_GOTO(cudaEventElapsedTime(&ms, start, stop), fail);
             if (i >= 0) seconds[i] = ms * 1e-3;
         }
         zz_stats st;

@@ -11,36 +11,6 @@
 #include <cuda_runtime_api.h>
 #include "error.h"
 
-/* For executables and tests: a failed CUDA call ends the program with
- * file:line and the CUDA error. Library code returns errors instead. */
-#define ZZ_CUDA_OR_DIE(call)                                                              \
-    do {                                                                                  \
-        cudaError_t err_ = (call);                                                        \
-        if (err_ != cudaSuccess) {                                                        \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-/* For library code, whose functions take a `zz_error *err`: a failed CUDA
- * call writes file:line and the CUDA error into err, then returns -1
- * (ZZ_CUDA_OR_RETURN) or jumps to the function's `fail:` label to clean up
- * (ZZ_CUDA_OR_FAIL). */
-#define ZZ_CUDA_MESSAGE(e, call) zz_errorf(err, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e))
-#define ZZ_CUDA_OR_RETURN(call)                                 \
-    do {                                                        \
-        cudaError_t e_ = (call);                                \
-        if (e_ != cudaSuccess) return ZZ_CUDA_MESSAGE(e_, call); \
-    } while (0)
-#define ZZ_CUDA_OR_FAIL(call)                                   \
-    do {                                                        \
-        cudaError_t e_ = (call);                                \
-        if (e_ != cudaSuccess) {                                \
-            ZZ_CUDA_MESSAGE(e_, call);                          \
-            goto fail;                                          \
-        }                                                       \
-    } while (0)
-
 typedef struct {
     char name[256];
     int sm_count, cc_major, cc_minor;

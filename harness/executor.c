@@ -1,6 +1,7 @@
 /* The executor (executor.h): buffers sized like a model's, one step = every
  * layer's ops of the plan, eager or as a replayed CUDA graph. */
 #include "executor.h"
+#include "check.h"
 #include "device.h"
 #include "executor_internal.h"
 
@@ -87,18 +88,13 @@ double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
 
 /* ---- allocation ---- */
 
-#define KERNEL_OR_FAIL(call)                                                                    \
-    do {                                                                                        \
-        if ((call) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());                    \
-    } while (0)
-
 /* Random bf16 in [-1, 1]: never zeros, which run faster than real data. */
 static int alloc_random(zz_executor *ex, bf16 **x, long long n, zz_error *err) {
     *x = NULL;
     if (n == 0) return 0;
     static unsigned long long seed = 1;
     ZZ_CUDA_OR_RETURN(cudaMalloc((void **)x, (size_t)n * sizeof(bf16)));
-    KERNEL_OR_FAIL(zz_fill_uniform(*x, n, seed++ * 0x9E3779B97F4A7C15ULL, 1.0f, ex->stream));
+    ZZ_KERNEL_OR_RETURN(zz_fill_uniform(*x, n, seed++ * 0x9E3779B97F4A7C15ULL, 1.0f, ex->stream));
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* One kernel alone, timed in batches replayed as a CUDA graph (kernel_cases.h). */
 #include "kernel_cases.h"
+#include "check.h"
 #include "device.h"
 
 #include <limits.h>
@@ -130,7 +131,7 @@ static int alloc_random(bf16 **out, long long elems, int sets, unsigned long lon
                         zz_error *err) {
     if (elems == 0) return 0;
     ZZ_CUDA_OR_RETURN(cudaMalloc((void **)out, (size_t)(elems * sets) * sizeof(bf16)));
-    if (zz_fill_uniform(*out, elems * sets, seed, 1.0f, stream) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
+    ZZ_KERNEL_OR_RETURN(zz_fill_uniform(*out, elems * sets, seed, 1.0f, stream));
     return 0;
 }
 
@@ -261,7 +262,7 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
         zz_decode_args a = decode_args(r, 0);
         r->splits = zz_work_decode_splits(&a, sm_count);
         size_t ws = zz_decode_workspace_bytes(&a, sm_count);
-        if (ws) ZZ_CUDA_OR_FAIL(cudaMalloc(&r->workspace, ws));
+        if (ws) ZZ_CUDA_OR_GOTO(cudaMalloc(&r->workspace, ws), fail);
     }
 
     /* Sets: enough for the bytes the launches touch to span rotate_bytes,
@@ -269,7 +270,7 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
      * of a large cache) and half the free memory. The combine reads the
      * shared workspace only: one set. */
     size_t free_bytes = 0, total_bytes = 0;
-    ZZ_CUDA_OR_FAIL(cudaMemGetInfo(&free_bytes, &total_bytes));
+    ZZ_CUDA_OR_GOTO(cudaMemGetInfo(&free_bytes, &total_bytes), fail);
     long long sets = 1;
     if (rotate_bytes > 0 && r->work.bytes > 0 && c->kind != ZZ_KC_DECODE_COMBINE) {
         sets = (long long)((double)rotate_bytes / r->work.bytes) + 1;
@@ -290,15 +291,15 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
             goto fail;
         }
         for (int i = 0; i < c->q_heads; i++) index[i] = i < half ? 2 * i : 2 * (i - half) + 1;
-        ZZ_CUDA_OR_FAIL(cudaMalloc((void **)&r->index, sizeof(int) * (size_t)c->q_heads));
-        ZZ_CUDA_OR_FAIL(cudaMemcpy(r->index, index, sizeof(int) * (size_t)c->q_heads, cudaMemcpyHostToDevice));
+        ZZ_CUDA_OR_GOTO(cudaMalloc((void **)&r->index, sizeof(int) * (size_t)c->q_heads), fail);
+        ZZ_CUDA_OR_GOTO(cudaMemcpy(r->index, index, sizeof(int) * (size_t)c->q_heads, cudaMemcpyHostToDevice), fail);
     }
 
     /* First launches, unblocked (module loading); a decode launch leaves
      * the partial results a combine alone reads. */
     for (int s = 0; s < r->sets; s++)
         if (launch_set(r, s, stream, err)) goto fail;
-    ZZ_CUDA_OR_FAIL(cudaStreamSynchronize(stream));
+    ZZ_CUDA_OR_GOTO(cudaStreamSynchronize(stream), fail);
     return 0;
 fail:
     zz_kernel_run_free(r);
@@ -309,9 +310,9 @@ int zz_launch_timer_init(zz_launch_timer *t, cudaStream_t stream, zz_error *err)
     memset(t, 0, sizeof *t);
     if (!stream) return zz_errorf(err, "launch timer: the legacy default stream cannot be captured; create a stream");
     t->stream = stream;
-    ZZ_CUDA_OR_FAIL(cudaEventCreate(&t->start));
-    ZZ_CUDA_OR_FAIL(cudaEventCreate(&t->stop));
-    ZZ_CUDA_OR_FAIL(cudaHostAlloc((void **)&t->release, sizeof *t->release, cudaHostAllocMapped));
+    ZZ_CUDA_OR_GOTO(cudaEventCreate(&t->start), fail);
+    ZZ_CUDA_OR_GOTO(cudaEventCreate(&t->stop), fail);
+    ZZ_CUDA_OR_GOTO(cudaHostAlloc((void **)&t->release, sizeof *t->release, cudaHostAllocMapped), fail);
     *t->release = 1;
     return 0;
 fail:
@@ -335,9 +336,9 @@ int zz_kernel_run_time(zz_kernel_run *r, zz_launch_timer *t, int blocked, int la
     cudaGraphExec_t graph = r->batch[r->next_batch];
     r->next_batch = (r->next_batch + 1) % r->batch_graphs;
     if (blocked && zz_block_stream(t->release, t->stream) != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
-    ZZ_CUDA_OR_FAIL(cudaEventRecord(t->start, t->stream));
-    ZZ_CUDA_OR_FAIL(cudaGraphLaunch(graph, t->stream));
-    ZZ_CUDA_OR_FAIL(cudaEventRecord(t->stop, t->stream));
+    ZZ_CUDA_OR_GOTO(cudaEventRecord(t->start, t->stream), fail);
+    ZZ_CUDA_OR_GOTO(cudaGraphLaunch(graph, t->stream), fail);
+    ZZ_CUDA_OR_GOTO(cudaEventRecord(t->stop, t->stream), fail);
     int held = !blocked || *t->release == 0;
     *t->release = 1;
     ZZ_CUDA_OR_RETURN(cudaEventSynchronize(t->stop));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "clock.h"
 #include "device.h"
 #include "executor.h"
@@ -204,7 +205,7 @@ static int next_group(zz_runner *r, int point, const int *wanted, int from, int 
     while (from < n && !wanted[from]) from++;
     if (from == n) return 0;
     size_t free_bytes, total_bytes;
-    ZZ_CUDA_OR_DIE(cudaMemGetInfo(&free_bytes, &total_bytes));
+    ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_bytes, &total_bytes));
     double room = (double)free_bytes - flush_bytes(r) - layout_bytes(r, job_of(r, point, from));
     *first = from;
     for (*end = from + 1; *end < n; (*end)++) {
@@ -293,7 +294,7 @@ static void latency_done(void *context, int j, const zz_measurement *m) {
  * interleaved, with no CUPTI in the process yet. */
 static int measure_config(zz_runner *r, int point, int config, const char *label, zz_error *err) {
     size_t free_bytes, total_bytes;
-    ZZ_CUDA_OR_DIE(cudaMemGetInfo(&free_bytes, &total_bytes));
+    ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_bytes, &total_bytes));
     int wanted[MAX_LAYOUTS];
     for (int l = 0; l < r->spec.n_layouts; l++) {
         layout_job *lj = job_of(r, point, l);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "attention.h"
 #include "device.h"
 #include "executor.h"
@@ -260,8 +261,8 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
 
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
-    ZZ_CUDA_OR_DIE(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
-    ZZ_CUDA_OR_DIE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    ZZ_CUDA_OR_EXIT(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+    ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layouts_match_reference),
         cmocka_unit_test(test_graph_equals_eager),

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "attention.h"
 #include "device.h"
 
@@ -60,24 +61,24 @@ static bf16 *host_random(long long n) {
 
 static bf16 *to_device(const bf16 *h, long long n) {
     bf16 *d;
-    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
-    ZZ_CUDA_OR_DIE(cudaMemcpy(d, h, (size_t)n * sizeof *d, cudaMemcpyHostToDevice));
+    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
+    ZZ_CUDA_OR_EXIT(cudaMemcpy(d, h, (size_t)n * sizeof *d, cudaMemcpyHostToDevice));
     return d;
 }
 
 /* All bytes 0xff: bf16 0xffff is a NaN. */
 static bf16 *device_poisoned(long long n) {
     bf16 *d;
-    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
-    ZZ_CUDA_OR_DIE(cudaMemset(d, 0xff, (size_t)n * sizeof *d));
+    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
+    ZZ_CUDA_OR_EXIT(cudaMemset(d, 0xff, (size_t)n * sizeof *d));
     return d;
 }
 
 static float *to_host_floats(const bf16 *d, long long n) {
     bf16 *h = malloc((size_t)n * sizeof *h);
     float *f = malloc((size_t)n * sizeof *f);
-    ZZ_CUDA_OR_DIE(cudaDeviceSynchronize());
-    ZZ_CUDA_OR_DIE(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
+    ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
+    ZZ_CUDA_OR_EXIT(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
     for (long long i = 0; i < n; i++) f[i] = bf16_to_float(h[i]);
     free(h);
     return f;
@@ -262,7 +263,7 @@ static void expect_decode(const zz_heads *h, int slots, int pos, zz_mask mask, i
     zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D),
                         zz_view_dense(dout, 1, Hq, D), B, D, pos, mask, splits};
     void *ws = NULL;
-    ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
+    ZZ_CUDA_OR_EXIT(cudaMalloc(&ws, zz_decode_workspace_bytes(&a, sm_count) + 16));
     KERNEL_OK(zz_decode_attention(&a, ws, sm_count, 0));
     float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
     if (mask.kind == ZZ_MASK_FULL)
@@ -396,13 +397,13 @@ static void test_decode_equals_last_prefill_row(void **state) {
          * (a streaming cache is built by the GPU's cache update). */
         bf16 *dqd = device_poisoned(B * row), *dod = device_poisoned(B * row);
         for (int b = 0; b < B; b++)
-            ZZ_CUDA_OR_DIE(cudaMemcpy(dqd + b * row, dq + ((long long)b * S + S - 1) * row, (size_t)row * 2,
+            ZZ_CUDA_OR_EXIT(cudaMemcpy(dqd + b * row, dq + ((long long)b * S + S - 1) * row, (size_t)row * 2,
                                       cudaMemcpyDeviceToDevice));
         int slots = m ? masks[m].sink + masks[m].recent : S;
         bf16 *ck = device_poisoned((long long)B * slots * Hkv * D), *cv = device_poisoned((long long)B * slots * Hkv * D);
         if (m == 0) {
-            ZZ_CUDA_OR_DIE(cudaMemcpy(ck, dk, (size_t)nkv * 2, cudaMemcpyDeviceToDevice));
-            ZZ_CUDA_OR_DIE(cudaMemcpy(cv, dv, (size_t)nkv * 2, cudaMemcpyDeviceToDevice));
+            ZZ_CUDA_OR_EXIT(cudaMemcpy(ck, dk, (size_t)nkv * 2, cudaMemcpyDeviceToDevice));
+            ZZ_CUDA_OR_EXIT(cudaMemcpy(cv, dv, (size_t)nkv * 2, cudaMemcpyDeviceToDevice));
         } else {
             for (int p = 0; p < S; p++) {
                 zz_view nk = zz_view_dense(dk, S, Hkv, D), nv = zz_view_dense(dv, S, Hkv, D);
@@ -415,7 +416,7 @@ static void test_decode_equals_last_prefill_row(void **state) {
         zz_decode_args da = {zz_view_dense(dqd, 1, Hq, D), zz_view_dense(ck, slots, Hkv, D),
                              zz_view_dense(cv, slots, Hkv, D), zz_view_dense(dod, 1, Hq, D), B, D, S - 1, masks[m], 0};
         void *ws = NULL;
-        ZZ_CUDA_OR_DIE(cudaMalloc(&ws, zz_decode_workspace_bytes(&da, sm_count) + 16));
+        ZZ_CUDA_OR_EXIT(cudaMalloc(&ws, zz_decode_workspace_bytes(&da, sm_count) + 16));
         KERNEL_OK(zz_decode_attention(&da, ws, sm_count, 0));
         float *decode = to_host_floats(dod, B * row), *last = malloc((size_t)B * row * sizeof *last);
         for (int b = 0; b < B; b++)
@@ -432,8 +433,8 @@ static void test_decode_equals_last_prefill_row(void **state) {
 /* The device caches hold exactly the reference's bits. */
 static void expect_caches_equal(const bf16 *dk, const bf16 *dv, const bf16 *k, const bf16 *v, long long n) {
     bf16 *gk = malloc((size_t)n * 2), *gv = malloc((size_t)n * 2);
-    ZZ_CUDA_OR_DIE(cudaMemcpy(gk, dk, (size_t)n * 2, cudaMemcpyDeviceToHost));
-    ZZ_CUDA_OR_DIE(cudaMemcpy(gv, dv, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    ZZ_CUDA_OR_EXIT(cudaMemcpy(gk, dk, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    ZZ_CUDA_OR_EXIT(cudaMemcpy(gv, dv, (size_t)n * 2, cudaMemcpyDeviceToHost));
     assert_memory_equal(gk, k, (size_t)n * 2);
     assert_memory_equal(gv, v, (size_t)n * 2);
     free(gk), free(gv);
@@ -614,7 +615,7 @@ static void test_layouts_agree(void **state) {
 
     /* duo-cat: separate outputs per group, then the join copy. */
     bf16 *o_r = device_poisoned((long long)B * S * Qr * D), *o_s = device_poisoned((long long)B * S * Qs * D);
-    ZZ_CUDA_OR_DIE(cudaMemset(dout, 0xff, (size_t)nq * 2));
+    ZZ_CUDA_OR_EXIT(cudaMemset(dout, 0xff, (size_t)nq * 2));
     ra.o = zz_view_dense(o_r, S, Qr, D);
     sa.o = zz_view_dense(o_s, S, Qs, D);
     KERNEL_OK(zz_prefill_attention(&ra, 0));
@@ -627,14 +628,14 @@ static void test_layouts_agree(void **state) {
     /* duo-gather: model order kept; gather each group's heads by index, run,
      * scatter the outputs back. */
     int *d_qidx, *d_kvidx;
-    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d_qidx, sizeof q_order));
-    ZZ_CUDA_OR_DIE(cudaMalloc((void **)&d_kvidx, sizeof kv_order));
-    ZZ_CUDA_OR_DIE(cudaMemcpy(d_qidx, q_order, sizeof q_order, cudaMemcpyHostToDevice));
-    ZZ_CUDA_OR_DIE(cudaMemcpy(d_kvidx, kv_order, sizeof kv_order, cudaMemcpyHostToDevice));
+    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&d_qidx, sizeof q_order));
+    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&d_kvidx, sizeof kv_order));
+    ZZ_CUDA_OR_EXIT(cudaMemcpy(d_qidx, q_order, sizeof q_order, cudaMemcpyHostToDevice));
+    ZZ_CUDA_OR_EXIT(cudaMemcpy(d_kvidx, kv_order, sizeof kv_order, cudaMemcpyHostToDevice));
     bf16 *gq = device_poisoned(nq), *gk = device_poisoned(nkv), *gv = device_poisoned(nkv), *go = device_poisoned(nq);
     zz_view GQ = zz_view_dense(gq, S, Hq, D), GK = zz_view_dense(gk, S, Hkv, D), GV = zz_view_dense(gv, S, Hkv, D),
             GO = zz_view_dense(go, S, Hq, D), MO = zz_view_dense(dout, S, Hq, D);
-    ZZ_CUDA_OR_DIE(cudaMemset(dout, 0xff, (size_t)nq * 2));
+    ZZ_CUDA_OR_EXIT(cudaMemset(dout, 0xff, (size_t)nq * 2));
     for (int grp = 0; grp < 2; grp++) {
         int q0 = grp ? Qr : 0, nqh = grp ? Qs : Qr, k0 = grp ? Kr : 0, nkh = grp ? Ks : Kr;
         zz_view gq_v = zz_view_heads(GQ, 0, nqh, D), gk_v = zz_view_heads(GK, 0, nkh, D),
@@ -655,7 +656,7 @@ static void test_layouts_agree(void **state) {
         zz_mask all[6];
         for (int g = 0; g < Hkv; g++) all[g] = kind ? stream : full;
         ref_attention_prefill_mixed(&h, S, 0, all, q, k, v, ref);
-        ZZ_CUDA_OR_DIE(cudaMemset(dout, 0xff, (size_t)nq * 2));
+        ZZ_CUDA_OR_EXIT(cudaMemset(dout, 0xff, (size_t)nq * 2));
         zz_prefill_args za = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D),
                               MO, B, D, S, 0, all[0]};
         KERNEL_OK(zz_prefill_attention(&za, 0));
@@ -693,7 +694,7 @@ static void test_bad_arguments(void **state) {
     assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
     a.q.data -= 1;
     assert_int_equal(zz_prefill_attention(&a, 0), ZZ_OK);
-    ZZ_CUDA_OR_DIE(cudaDeviceSynchronize());
+    ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
     cudaFree(d);
 }
 
@@ -701,7 +702,7 @@ static void test_bad_arguments(void **state) {
  * e.g. to run a subset under compute-sanitizer's slower tools. */
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
-    ZZ_CUDA_OR_DIE(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+    ZZ_CUDA_OR_EXIT(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_cache_update),
