@@ -13,6 +13,10 @@ set ylabel 'KV cache, all layers (GiB, log scale)'
 set format y '%g'
 set autoscale yfix
 set offsets 0, 0, graph 0.08, graph 0.08
+# Every row the same size (one context, one budget): autoscaling has no
+# range to make, and warns.
+stats file using (column('kv_gib')) name 'kv' nooutput
+if (kv_min == kv_max) { set yrange [kv_min / 2 : kv_max * 2] }
 eval 'set xrange '.logx(xmin, xmax)
 n = words(layouts)
 set label 1 'where lines coincide, the layouts hold the same cache: the symbols nest' at graph 0.98, graph 0.3 right font ',9' tc rgb '#555555'

@@ -151,7 +151,7 @@ FNR == 1 {
     for (c in col) if (c ~ /^attn_.*_us$/) kind[c] = "number or empty"
     for (c in col) has_fused += c ~ /^attn_.*_us$/ && c != "attn_full_us" && c != "attn_streaming_us"
     host_rule = "host_paced" in col ? "host-paced" \
-        : sprintf("host-paced: host enqueue >= %g %% of the step", 100 * host_paced_fraction())
+        : sprintf("host-paced (enqueue ≥ %g %% of step)", 100 * host_paced_fraction())
     next
 }
 {

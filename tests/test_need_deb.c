@@ -62,13 +62,14 @@ typedef struct {
     char *err;
 } run_result;
 
-/* [env] need-deb ARGS, run in dir with the stand-ins first on the PATH. */
+/* [env] need-deb ARGS, run in dir with the stand-ins first on the PATH,
+ * without the caller's ZZ_DEBS_ONLY (make test may run with it). */
 static run_result need_deb(const char *dir, const char *env, const char *args) {
     char cmd[4096], cwd[1024], err_path[256];
     assert_non_null(getcwd(cwd, sizeof cwd));
     snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    snprintf(cmd, sizeof cmd, "cd '%s' && PATH='%s/bin':\"$PATH\" %s '%s/scripts/need-deb' %s 2>'%s'", dir, dir, env,
-             cwd, args, err_path);
+    snprintf(cmd, sizeof cmd, "cd '%s' && unset ZZ_DEBS_ONLY && PATH='%s/bin':\"$PATH\" %s '%s/scripts/need-deb' %s 2>'%s'",
+             dir, dir, env, cwd, args, err_path);
     int status = system(cmd);
     run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err_path, NULL)};
     assert_non_null(r.err);
@@ -170,7 +171,7 @@ static void concurrent_runs_wait_their_turn(void **state) {
     stand_ins(dir);
     assert_non_null(getcwd(cwd, sizeof cwd));
     snprintf(cmd, sizeof cmd,
-             "cd '%s' && export PATH='%s/bin':\"$PATH\"; for i in 1 2 3; do '%s/scripts/need-deb' "
+             "cd '%s' && unset ZZ_DEBS_ONLY && export PATH='%s/bin':\"$PATH\"; for i in 1 2 3; do '%s/scripts/need-deb' "
              "'%s/files/zz-a'=zz-a 2>/dev/null & done; wait",
              dir, dir, cwd, dir);
     assert_int_equal(system(cmd), 0);

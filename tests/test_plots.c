@@ -188,7 +188,7 @@ static void renders_a_run_written_before_the_new_columns(void **state) {
     expect_in(csv, "decode,duo-cat,8192,67.884,66.526,72.636,0\n");  /* 40 of 67.9: 59 % */
     free(csv);
     char *svg = text_of(out, "latency-eager.svg");
-    snprintf(want, sizeof want, "hollow: host-paced: host enqueue >= %g %% of the step", 100 * ZZ_HOST_PACED_FRACTION);
+    snprintf(want, sizeof want, "hollow: host-paced (enqueue ≥ %g %% of step)", 100 * ZZ_HOST_PACED_FRACTION);
     expect_in(svg, want);
     free(svg);
     svg = text_of(out, "breakdown-decode-32K-graph.svg");
@@ -268,6 +268,20 @@ static void the_breakdown_has_the_span_outside_and_every_attention_column(void *
     svg = text_of(out, "breakdown-decode-32K-graph.svg");
     expect_in(svg, "attn-fused");
     free(svg);
+}
+
+/* One context and only layouts of one budget (duo-cat, zigzag): every line
+ * plot has a single x, the KV cache a single size, which gnuplot cannot
+ * autoscale around (and warns). */
+static void a_run_at_one_context_renders(void **state) {
+    char run[128], out[128], *err;
+    make_run(*state, "sed -e '/,8192,/d;/,full,/d;/,streaming,/d'", run, sizeof run);
+    snprintf(out, sizeof out, "%s/plots", (const char *)*state);
+    assert_int_equal(render(run, out, &err), 0);
+    expect_only_plots_lines(err);
+    expect_png(out, "kvcache");
+    expect_png(out, "latency-graph");
+    free(err);
 }
 
 static void without_kernels_csv_skips_that_plot(void **state) {
@@ -414,6 +428,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(host_paced_rows_are_marked_by_their_column, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(the_breakdown_has_the_span_outside_and_every_attention_column, make_dir,
                                         remove_dir),
+        cmocka_unit_test_setup_teardown(a_run_at_one_context_renders, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(without_kernels_csv_skips_that_plot, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_missing_column_or_no_rows_is_one_clear_error, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_torn_results_csv_is_one_clear_error, make_dir, remove_dir),
