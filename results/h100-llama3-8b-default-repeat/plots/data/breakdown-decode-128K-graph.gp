@@ -1,4 +1,6 @@
-config = 'decode S=128K B=1 sparsity 0.5, graph mode'; phase = 'decode'
+config = 'decode S=128K B=1 sparsity 0.5, graph mode'; phase = 'decode'; has_outside = 0; has_fused = 0
 panels = ""
 xmin = 268.3840096
 xmax = 6090.911865
+host_paced_rows = 0
+paced_layouts = ""

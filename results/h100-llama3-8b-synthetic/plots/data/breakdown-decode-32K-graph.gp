@@ -1,4 +1,6 @@
-config = 'decode S=32K B=1 sparsity 0.5, graph mode'; phase = 'decode'
+config = 'decode S=32K B=1 sparsity 0.5, graph mode'; phase = 'decode'; has_outside = 0; has_fused = 0
 panels = ""
 xmin = 265.7600045
 xmax = 1753.615975
+host_paced_rows = 0
+paced_layouts = ""
