@@ -330,46 +330,39 @@ static void a_torn_or_corrupt_row_is_refused(void **state) {
     expect_refused(&r, want);
 }
 
+/* file edited by sed as B, compared with file as A, is refused with
+ * "B<rest>". */
+static void expect_edit_refused(const char *dir, const char *file, const char *sed, const char *rest) {
+    char b[256], want[512];
+    edited_file(dir, "b.csv", file, sed, b, sizeof b);
+    run_result r = compare(dir, file, b, NULL);
+    snprintf(want, sizeof want, "%s%s", b, rest);
+    expect_refused(&r, want);
+}
+
 /* A median that is empty, zero, negative, NaN or text would otherwise make
  * its row host-paced, which no limit holds. */
 static void a_median_that_is_not_a_positive_number_is_refused(void **state) {
     static const char *const medians[] = {"", "0", "-500", "nan", "NaN", "inf", "abc", "5OO"};
-    char sed[128], b[256], want[512];
     for (size_t i = 0; i < sizeof medians / sizeof medians[0]; i++) {
+        char sed[128], rest[128];
         snprintf(sed, sizeof sed, "/zigzag,graph/s/,500,490,/,%s,490,/", medians[i]);
-        edited(*state, "b.csv", sed, b, sizeof b);
-        run_result r = compare(*state, FIXTURE, b, NULL);
-        snprintf(want, sizeof want, "%s:5: median_us is '%s', expected a positive number", b, medians[i]);
-        expect_refused(&r, want);
+        snprintf(rest, sizeof rest, ":5: median_us is '%s', expected a positive number", medians[i]);
+        expect_edit_refused(*state, FIXTURE, sed, rest);
     }
-    edited(*state, "b.csv", "/zigzag,graph/s/,500,490,/,500,0,/", b, sizeof b);
-    run_result r = compare(*state, FIXTURE, b, NULL);
-    snprintf(want, sizeof want, "%s:5: min_us is '0', expected a positive number", b);
-    expect_refused(&r, want);
+    expect_edit_refused(*state, FIXTURE, "/zigzag,graph/s/,500,490,/,500,0,/", ":5: min_us is '0', expected a positive number");
 }
 
 static void a_host_enqueue_or_verdict_that_is_not_a_number_is_refused(void **state) {
-    char b[256], want[512];
-    edited(*state, "b.csv", "/zigzag,graph/s/,3\\.5,/,fast,/", b, sizeof b);
-    run_result r = compare(*state, FIXTURE, b, NULL);
-    snprintf(want, sizeof want, "%s:5: host_enqueue_us is 'fast', expected a number", b);
-    expect_refused(&r, want);
-    edited_file(*state, "b.csv", NEW_FORMAT, "/zigzag,graph/s/,3.5,0.007,0,/,,0.007,0,/", b, sizeof b);
-    r = compare(*state, NEW_FORMAT, b, NULL);
-    snprintf(want, sizeof want, "%s:4: host_enqueue_us is '', expected a number", b);
-    expect_refused(&r, want);
-    edited_file(*state, "b.csv", NEW_FORMAT, "/zigzag,graph/s/,3.5,0.007,0,/,3.5,0.007,yes,/", b, sizeof b);
-    r = compare(*state, NEW_FORMAT, b, NULL);
-    snprintf(want, sizeof want, "%s:4: host_paced is 'yes', expected 0 or 1", b);
-    expect_refused(&r, want);
+    expect_edit_refused(*state, FIXTURE, "/zigzag,graph/s/,3\\.5,/,fast,/", ":5: host_enqueue_us is 'fast', expected a number");
+    expect_edit_refused(*state, NEW_FORMAT, "/zigzag,graph/s/,3.5,0.007,0,/,,0.007,0,/",
+                        ":4: host_enqueue_us is '', expected a number");
+    expect_edit_refused(*state, NEW_FORMAT, "/zigzag,graph/s/,3.5,0.007,0,/,3.5,0.007,yes,/",
+                        ":4: host_paced is 'yes', expected 0 or 1");
 }
 
 static void a_repeated_configuration_is_refused(void **state) {
-    char b[256], want[512];
-    edited(*state, "b.csv", "3p", b, sizeof b);
-    run_result r = compare(*state, FIXTURE, b, NULL);
-    snprintf(want, sizeof want, "%s:4: a second row for tiny,decode,1,8192,0,4,8,0.5,streaming,graph,hot", b);
-    expect_refused(&r, want);
+    expect_edit_refused(*state, FIXTURE, "3p", ":4: a second row for tiny,decode,1,8192,0,4,8,0.5,streaming,graph,hot");
 }
 
 /* ---- the decomposition ---- */
