@@ -18,7 +18,11 @@ CC        ?= cc
 PREFIX    := build/prefix/usr
 MULTIARCH := $(PREFIX)/lib/x86_64-linux-gnu
 
-CPPFLAGS  := -Ikernels -Iharness -Ibench -I$(CUDA_HOME)/include -I$(PREFIX)/include
+# The harness is grouped by the data flow (docs/DESIGN.md): plan (shapes,
+# patterns, plans, work), run (executor, runner, verify), measure (events,
+# CUPTI, statistics, ceilings), output (the run's files, written and read).
+HARNESS_DIRS := harness harness/plan harness/run harness/measure harness/output
+CPPFLAGS  := -Ikernels $(addprefix -I,$(HARNESS_DIRS)) -Ibench -I$(CUDA_HOME)/include -I$(PREFIX)/include
 CFLAGS    := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wno-missing-field-initializers -D_GNU_SOURCE
 NVCCFLAGS := -O3 -std=c++17 -lineinfo -Ikernels $(KERNEL_DEFS) \
              $(foreach a,$(GPU_ARCHS),-gencode=arch=compute_$(a),code=sm_$(a)) \
@@ -31,10 +35,10 @@ CUDA_LIBS := -lcupti -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
 
 KERNEL_CU   := $(wildcard kernels/*.cu)
 KERNEL_C    := $(wildcard kernels/*.c)
-HARNESS_C   := $(wildcard harness/*.c)
+HARNESS_C   := $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c))
 KERNEL_OBJ  := $(KERNEL_CU:%.cu=build/%.o) $(KERNEL_C:%.c=build/%.o)
 HARNESS_OBJ := $(HARNESS_C:%.c=build/%.o)
-HEADERS     := $(wildcard kernels/*.h harness/*.h bench/*.h)
+HEADERS     := $(wildcard kernels/*.h bench/*.h) $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.h))
 
 CPU_TESTS := $(patsubst tests/%.c,bin/tests/%,$(wildcard tests/test_*.c))
 GPU_TESTS := $(patsubst tests/gpu/%.c,bin/tests/gpu/%,$(wildcard tests/gpu/test_*.c))

@@ -3,7 +3,7 @@
  *                  directly by tests/test_cli_options.c
  *   cmd_plan.c     zz-bench plan: a layout's plan and the equal-budget summary
  *   cmd_run.c      zz-bench run: device set-up and the run folder around the
- *                  harness's runner (harness/runner.h), which owns the protocol
+ *                  harness's runner (harness/run/runner.h), which owns the protocol
  *   cmd_summary.c  zz-bench summary: a run folder's summary.md rebuilt
  * Every argument is checked before anything is printed or any CUDA call is
  * made: a bad one gives one line "zz-bench: <msg>" and exit status 2.

@@ -2,7 +2,7 @@
  * (env.json, results.csv, kernels.csv, summary.md), summary.md printed at
  * the end. This file sets up the device, the run folder and the signals;
  * the protocol (job list, interleaved latency pass, attribution pass) is the
- * harness's runner (harness/runner.h). */
+ * harness's runner (harness/run/runner.h). */
 #include "check.h"
 #include "cli.h"
 
@@ -145,7 +145,7 @@ static void git_commit(char *out, int size) {
 /* Device, run folder, ceilings and env.json; then the runner's sweep. */
 static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info, cudaStream_t *stream,
                       zz_report *report, char *out_dir, size_t out_size, zz_error *err) {
-    /* CUPTI starts after every latency is sampled (harness/runner.h). */
+    /* CUPTI starts after every latency is sampled (harness/run/runner.h). */
     if (o->no_cupti) snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
     info->cupti = !o->no_cupti;
     zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);

@@ -1,6 +1,6 @@
 /* zz-host-pacing: where does an eager step's latency start to follow the
  * host's launch rate? The calibration behind ZZ_HOST_PACED_FRACTION
- * (harness/report.h), measured once on a GPU machine and independent of any
+ * (harness/output/report.h), measured once on a GPU machine and independent of any
  * sweep.
  *
  * A synthetic step of K launches of a one-thread spin kernel of duration d

@@ -5,12 +5,12 @@
  * warms up, then takes `--samples` samples with CUDA events and reports the
  * median, min and max time per launch. A sample is a batch of launches back
  * to back, as many as take --batch-us of GPU time, replayed as one CUDA
- * graph (harness/kernel_cases.h): one launch alone between two events
+ * graph (harness/run/kernel_cases.h): one launch alone between two events
  * carries 2-3 us of event and dispatch overhead, a batch pays it once. As in
  * nvbench, a blocking kernel holds the stream until the events and the graph
  * are enqueued, so the host's launch latency is not in the time. Every
  * launch of a case reuses the same buffers (L2 hot). Rates (work as
- * harness/kernel_cases.h counts it, shared with zz-gbench):
+ * harness/run/kernel_cases.h counts it, shared with zz-gbench):
  *   prefill  TFLOP/s of the attended query-key pairs (4·B·Hq·D per pair) and
  *            of the pairs on the tiles the kernel computes (streaming skips
  *            tiles, so the two differ)

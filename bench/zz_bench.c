@@ -16,7 +16,7 @@
  * a machine without a GPU (run) and a standard output that cannot be
  * written. Failures on the GPU exit with status 1, after writing the rows
  * finished so far. Each command lives in its own file (cli.h); the run
- * protocol itself is the harness's (harness/runner.h).
+ * protocol itself is the harness's (harness/run/runner.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -61,7 +61,7 @@ function csv_number(s, name, where, positive) {
 
 # Host-paced rows of results.csv files without a host_paced column (written
 # before it existed): the CPU needs this fraction of the median step or more
-# to enqueue the step. A copy of ZZ_HOST_PACED_FRACTION in harness/report.h,
+# to enqueue the step. A copy of ZZ_HOST_PACED_FRACTION in harness/output/report.h,
 # which decides the host_paced column of newer files; tests/test_compare_runs.c
 # fails when the two differ.
 function host_paced_fraction() { return 0.9 }

@@ -1,4 +1,4 @@
-/* The runner's GPU-free half (harness/runner.h): the enumeration of a
+/* The runner's GPU-free half (harness/run/runner.h): the enumeration of a
  * sweep's configurations and the job list made before any CUDA call. */
 #include <stdarg.h>
 #include <stddef.h>
