@@ -1,4 +1,4 @@
-/* The files of a run (DESIGN.md, "Outputs"), built from finished
+/* The files of a run (docs/DESIGN.md, "Outputs"), built from finished
  * measurements; nothing here touches the GPU, so tests feed it synthetic
  * measurements.
  *

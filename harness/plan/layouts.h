@@ -1,4 +1,4 @@
-/* Head layouts: how one layer's heads are executed (DESIGN.md), one table.
+/* Head layouts: how one layer's heads are executed (docs/DESIGN.md, "Layout"), one table.
  *
  * Everything that differs between layouts is a field of its entry: the
  * labels it runs on, whether its mixed layers are reordered at load, the

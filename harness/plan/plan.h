@@ -32,7 +32,7 @@
 typedef enum { ZZ_LAYER_FULL, ZZ_LAYER_STREAMING, ZZ_LAYER_MIXED } zz_layer_kind;
 const char *zz_layer_kind_name(zz_layer_kind kind);
 
-/* Timing categories (DESIGN.md). */
+/* Timing categories (docs/DESIGN.md, "Op, launch, category"). */
 typedef enum {
     ZZ_CAT_ATTN_FULL,
     ZZ_CAT_ATTN_STREAMING,

@@ -4,7 +4,7 @@
  * GB/s and TFLOP/s) and the kernel microbenchmarks all count through these
  * functions, so a rate means the same wherever it is printed.
  *
- * Conventions (DESIGN.md), for the heads a launch covers, whole batch:
+ * Conventions (docs/DESIGN.md, "Ceilings and work"), for the heads a launch covers, whole batch:
  *   bytes       every element read or written, once each, bf16 unless said
  *   flops       4·D per attended query–key pair per query head: QK^T and PV
  *               only (softmax and masking are not counted)
