@@ -27,6 +27,7 @@
 #include "device.h"
 #include "kernel_cases.h"
 #include "output.h"
+#include "stats.h"
 
 typedef struct {
     const char *name;
@@ -57,11 +58,6 @@ typedef struct {
     zz_kernel_work work;
 } bench_result;
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void die(const char *name, const zz_error *err) {
     fprintf(stderr, "zz-kernel-bench: %s: %s\n", name, err->msg);
     exit(1);
@@ -84,10 +80,10 @@ static bench_result run_case(const bench_case *bc, int samples, double batch_s, 
     /* Three more warm-ups, unblocked; then each sample behind the blocker. */
     for (int i = -3; i < samples; i++)
         if (zz_kernel_run_time(&run, timer, i >= 0, launches, i >= 0 ? &s[i] : &warm, &err)) die(bc->name, &err);
-    qsort(s, (size_t)samples, sizeof *s, compare_doubles);
+    zz_stats st;
+    if (zz_stats_of(s, (size_t)samples, &st, &err)) die(bc->name, &err);
     const double us_per_launch = 1e6 / launches;
-    bench_result r = {s[samples / 2] * us_per_launch, s[0] * us_per_launch, s[samples - 1] * us_per_launch,
-                      launches, run.work};
+    bench_result r = {st.median * us_per_launch, st.min * us_per_launch, st.max * us_per_launch, launches, run.work};
     free(s);
     zz_kernel_run_free(&run);
     return r;

@@ -2,13 +2,13 @@
  * layer's ops of the plan, eager or as a replayed CUDA graph. */
 #include "executor.h"
 #include "check.h"
+#include "clock.h"
 #include "device.h"
 #include "executor_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "attention.h"
 #include "nvtx.h"
@@ -272,14 +272,8 @@ static int run_step(zz_executor *ex, zz_error *err) {
     return 0;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int zz_executor_enqueue(zz_executor *ex, zz_mode mode, double *host_seconds, zz_error *err) {
-    double t0 = now_seconds();
+    double t0 = zz_wall_seconds();
     if (mode == ZZ_MODE_EAGER) {
         if (run_step(ex, err)) return -1;
     } else {
@@ -295,11 +289,11 @@ int zz_executor_enqueue(zz_executor *ex, zz_mode mode, double *host_seconds, zz_
             cudaGraphDestroy(graph);
             if (rc != cudaSuccess)
                 return zz_errorf(err, "%s:%d: cudaGraphInstantiate: %s", __FILE__, __LINE__, cudaGetErrorString(rc));
-            t0 = now_seconds();  /* capture is set-up, not the step's enqueue cost */
+            t0 = zz_wall_seconds();  /* capture is set-up, not the step's enqueue cost */
         }
         ZZ_CUDA_OR_RETURN(cudaGraphLaunch(ex->graph, ex->stream));
     }
-    if (host_seconds) *host_seconds = now_seconds() - t0;
+    if (host_seconds) *host_seconds = zz_wall_seconds() - t0;
     return 0;
 }
 
