@@ -35,8 +35,10 @@ static const char run_usage[] =
     "batch, CUDA events around it, sampled until its latency is stable; CUPTI\n"
     "attributes the step's kernels to layers and categories. Writes env.json,\n"
     "results.csv, kernels.csv and summary.md into the run folder, rewritten\n"
-    "after every configuration (Ctrl-C stops after the current measurement and\n"
-    "keeps what is done), then prints summary.md. Progress goes to stderr.\n"
+    "after every configuration (Ctrl-C stops after the current turn of samples\n"
+    "and keeps every finished measurement), then prints summary.md. Progress\n"
+    "goes to stderr. The layouts and modes of a configuration are sampled\n"
+    "interleaved, in turns of about 50 ms.\n"
     "A layout whose buffers do not fit in free device memory is skipped with\n"
     "a line saying what it needs. Lists are comma-separated without spaces;\n"
     "token counts take a k = 1024 or m = 1048576 suffix.\n"
@@ -82,8 +84,8 @@ static volatile sig_atomic_t interrupted;
 static void on_interrupt(int sig) {
     (void)sig;
     interrupted = 1;
-    static const char msg[] = "\nzz-bench: interrupted: finishing the current measurement, then writing what is "
-                              "done (again to quit at once)\n";
+    static const char msg[] = "\nzz-bench: interrupted: stopping after the current turn of samples, then writing "
+                              "every finished measurement (again to quit at once)\n";
     ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
 }
