@@ -77,6 +77,31 @@ typedef struct {
 
 /* Keys the decode attends per sequence and head. */
 int zz_decode_keys(const zz_decode_args *args);
+
+/* Decode kernels stream K/V through shared memory in tiles of this many
+ * keys; a split covers whole tiles (the last one may be partial). */
+#define ZZ_DECODE_TILE 64
+/* Keys per split (a multiple of ZZ_DECODE_TILE) when `keys` keys are cut
+ * into `splits` splits; ceil(keys / that) splits are then really needed,
+ * which can be fewer than asked. */
+int zz_decode_split_keys(int keys, int splits);
+
+/* The split rule in whole waves (issue 14). A decode grid has one block per
+ * (sequence, KV head, split): `pairs` = batch × KV heads. sm_count SMs each
+ * hold `resident` blocks of the kernel at once (the caller asks
+ * cudaOccupancyMaxActiveBlocksPerMultiprocessor, for the kernel and its
+ * shared memory), so one wave is sm_count × resident blocks. A memory-bound
+ * grid runs as long as its busiest block slot; the rule returns the fewest
+ * splits (each of whole tiles, at least one) whose grid keeps the slots
+ * busy at least 95 % of the time:
+ *     pairs · keys / (waves · sm_count · resident · keys per split) >= 0.95,
+ *     waves = ceil(pairs · splits / (sm_count · resident)),
+ * so the grid fills whole waves (blocks = k · sm_count · resident, within
+ * the tile granularity) and every SM keeps `resident` blocks' bytes in
+ * flight. When no split count reaches 0.95 (too few tiles to fill a wave)
+ * it returns the one with the highest such fraction, the fewest splits on a
+ * tie. Pure: callable without a GPU (tests/test_split_rule.c). */
+int zz_decode_wave_splits(int sm_count, int resident, long long pairs, int keys);
 /* Split count that spreads the blocks evenly over sm_count SMs, with splits
  * of 512 to 8192 keys (a short streaming cache gets one split: no combine). */
 int zz_decode_default_splits(const zz_decode_args *args, int sm_count);

@@ -27,7 +27,7 @@
 #include "common.cuh"
 
 #define DECODE_WARPS 4
-#define DECODE_TILE 64   /* keys per pipeline stage: 16 per warp */
+#define DECODE_TILE ZZ_DECODE_TILE   /* keys per pipeline stage: 16 per warp */
 #define DECODE_STAGES 3
 
 struct DecodeParams {
@@ -272,7 +272,7 @@ extern "C" int zz_decode_keys(const zz_decode_args *a) {
 }
 
 /* Keys per split, rounded to whole tiles, for a requested split count. */
-static int split_keys_for(int kv_len, int splits) {
+extern "C" int zz_decode_split_keys(int kv_len, int splits) {
     int keys = (kv_len + splits - 1) / splits;
     return (keys + DECODE_TILE - 1) / DECODE_TILE * DECODE_TILE;
 }
@@ -280,7 +280,7 @@ static int split_keys_for(int kv_len, int splits) {
 /* The splits a request for `want` really gives: whole-tile splits can
  * cover the keys in fewer. */
 static int splits_for(int kv_len, int want) {
-    int keys = split_keys_for(kv_len, want);
+    int keys = zz_decode_split_keys(kv_len, want);
     return (kv_len + keys - 1) / keys;
 }
 
@@ -319,6 +319,26 @@ extern "C" int zz_decode_default_splits(const zz_decode_args *a, int sm_count) {
     return best;
 }
 
+/* attention.h. A request for `want` splits that tile rounding turns into
+ * fewer is the same grid as that smaller request: only counts that survive
+ * the rounding are tried. */
+#define WAVE_BUSY 0.95
+extern "C" int zz_decode_wave_splits(int sm_count, int resident, long long pairs, int keys) {
+    if (sm_count < 1 || resident < 1 || pairs < 1 || keys < 1) return 1;
+    const double slots = (double)sm_count * resident;
+    const int tiles = (keys + DECODE_TILE - 1) / DECODE_TILE;
+    int best = 1;
+    double best_busy = -1.0;
+    for (int splits = 1; splits <= tiles; splits++) {
+        if (splits_for(keys, splits) != splits) continue;
+        const double waves = ceil((double)pairs * splits / slots);
+        const double busy = (double)pairs * keys / (waves * slots * zz_decode_split_keys(keys, splits));
+        if (busy >= WAVE_BUSY) return splits;
+        if (busy > best_busy) best = splits, best_busy = busy;
+    }
+    return best;
+}
+
 extern "C" size_t zz_decode_workspace_bytes(const zz_decode_args *a, int sm_count) {
     int splits = effective_splits(a, sm_count);
     if (splits == 1) return 0;
@@ -338,7 +358,7 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
     p.q_heads = a->q.heads;
     p.kv_len = zz_decode_keys(a);
     p.splits = effective_splits(a, sm_count);
-    p.split_keys = split_keys_for(p.kv_len, p.splits);
+    p.split_keys = zz_decode_split_keys(p.kv_len, p.splits);
     p.part_o = static_cast<float *>(workspace);
     p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * D;
     p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
