@@ -479,19 +479,38 @@ static void test_unwritable_stdout_fails_with_one_line(void **state) {
     }
 }
 
+/* The cases --list prints: the lines under the case table's header, which
+ * follows the table of kernel variants. */
+static int cases_listed(const char *out) {
+    const char *table = strstr(out, "\nkernel ");
+    if (!table) fail_msg("no case table in:\n%s", out);
+    return count_lines(table + 1) - 1;
+}
+
 static void test_kernel_bench_list_and_bad_input(void **state) {
     run_program(KERNEL_BENCH, "--list", NULL);
     assert_int_equal(run.status, 0);
     assert_string_equal(run.err, "");
-    assert_int_equal(strncmp(run.out, "kernel ", 7), 0);
-    assert_non_null(strstr(run.out, "\nprefill-full "));
-    assert_non_null(strstr(run.out, "\ndecode-streaming    8  32   8  128  131072  128+256\n"));
-    const int all = count_lines(run.out);
+    assert_int_equal(strncmp(run.out, "variant ", 8), 0);
+    assert_non_null(strstr(run.out, "\nsplit-combine  decode   cache_write_kernel, decode_split_kernel,"));
+    assert_non_null(strstr(run.out, "\nfa2            prefill  prefill_kernel"));
+    assert_non_null(strstr(run.out, "\nprefill-full       fa2 "));
+    assert_non_null(strstr(run.out, "\ndecode-streaming   split-combine   8  32   8  128  131072  128+256\n"));
+    assert_non_null(strstr(run.out, "\nconcat             -               1 "));
+    const int all = cases_listed(run.out);
     run_program(KERNEL_BENCH, "--list", "--filter", "decode-", NULL);
     assert_int_equal(run.status, 0);
-    assert_int_equal(count_lines(run.out), 1 + 5);
-    assert_null(strstr(run.out, "prefill"));
-    assert_true(all > count_lines(run.out));
+    assert_int_equal(cases_listed(run.out), 5);
+    assert_null(strstr(strstr(run.out, "\nkernel "), "prefill"));
+    assert_true(all > cases_listed(run.out));
+    /* --kernel: the attention cases of one variant, nothing else */
+    run_program(KERNEL_BENCH, "--list", "--kernel", "fa2", NULL);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(cases_listed(run.out), 6);
+    assert_null(strstr(strstr(run.out, "\nkernel "), "decode"));
+    assert_null(strstr(run.out, "\nconcat"));
+    run_program(KERNEL_BENCH, "--list", "--kernel", "split-combine", "--filter", "streaming", NULL);
+    assert_int_equal(cases_listed(run.out), 2);
 
     char csv[512], missing[600];
     snprintf(missing, sizeof missing, "%s/no-such-folder/kernels.csv", (const char *)*state);
@@ -504,6 +523,9 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
         {{"--filter", "decode_full"},
          "--filter 'decode_full' matches no kernel case (zz-kernel-bench --list names them)"},
         {{"--list", "--samples", "5"}, "--list and --samples exclude each other: --list measures nothing"},
+        {{"--kernel", "bogus"}, "--kernel bogus: no such kernel variant (decode: split-combine; prefill: fa2)"},
+        {{"--kernel", "fa2", "--filter", "decode"},
+         "--filter 'decode' and --kernel fa2 match no kernel case together (zz-kernel-bench --list names them)"},
         {{"--samples", "0"}, "--samples 0: need a whole number 1..100000"},
         {{"--bogus"}, "unknown option '--bogus' (see zz-kernel-bench --help)"},
         {{"--list=yes"}, "option '--list=yes' takes no value"},

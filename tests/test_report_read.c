@@ -361,7 +361,9 @@ static void test_bad_folders_one_line_exit_2_summary_untouched(void **state) {
         {"results.csv", "median 0", "results.csv line 2: median_us: expected a positive step latency in µs"},
         {"results.csv", "no verdict column", "results.csv: no column verdict"},
         {"env.json", "torn", "env.json line 5: a string never closes"},
-        {"env.json", "trailing comma", "env.json line 47: expected a key in quotes"},
+        {"results.csv", "decode kernel bogus",
+         "results.csv line 2: decode_kernel: expected a decode kernel variant (split-combine, ...), found 'bogus'"},
+        {"env.json", "trailing comma", "env.json line 51: expected a key in quotes"},
         {"env.json", "sm_count many", "env.json line 8: gpu.sm_count: expected a whole number from 0 to"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -382,6 +384,7 @@ static void test_bad_folders_one_line_exit_2_summary_untouched(void **state) {
         else if (!strcmp(change, "median abc")) bad = with_field(good_csv, "median_us", "abc");
         else if (!strcmp(change, "median 0")) bad = with_field(good_csv, "median_us", "0");
         else if (!strcmp(change, "no verdict column")) bad = replaced(good_csv, ",verdict,", ",verdikt,");
+        else if (!strcmp(change, "decode kernel bogus")) bad = with_field(good_csv, "decode_kernel", "bogus");
         else if (!strcmp(change, "trailing comma")) {
             bad = malloc(env_len + 2);
             snprintf(bad, env_len + 2, "%.*s,\n}\n", (int)(strrchr(good_env, '}') - good_env - 1), good_env);

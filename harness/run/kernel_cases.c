@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "variants.h"
 #include "work.h"
 
 const char *zz_kc_kind_name(zz_kc_kind kind) {
@@ -26,6 +27,11 @@ const char *zz_kc_kind_name(zz_kc_kind kind) {
 
 static int is_decode(zz_kc_kind k) { return k == ZZ_KC_DECODE || k == ZZ_KC_DECODE_SPLIT || k == ZZ_KC_DECODE_COMBINE; }
 static int is_copy(zz_kc_kind k) { return k == ZZ_KC_CONCAT || k == ZZ_KC_GATHER || k == ZZ_KC_SCATTER; }
+
+const char *zz_kc_variant_name(const zz_kernel_case *c) {
+    if (c->kind != ZZ_KC_PREFILL && !is_decode(c->kind)) return NULL;
+    return zz_kernel_variant_name(c->kind == ZZ_KC_PREFILL ? ZZ_PREFILL : ZZ_DECODE, c->variant);
+}
 
 static zz_mask mask_of(const zz_kernel_case *c) { return (zz_mask){c->mask, c->sink, c->recent, 0}; }
 
@@ -77,6 +83,9 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
         ((c->kind == ZZ_KC_CACHE_WRITE || is_copy(c->kind)) && (c->tokens < 1 || c->tokens > max_tokens - c->ctx)))
         return zz_errorf(err, "%s: S %lld, %lld new tokens out of range", name, c->ctx, c->tokens);
     if (c->kind == ZZ_KC_CONCAT && c->q_heads < 2) return zz_errorf(err, "concat: needs 2 query heads or more");
+    const int attention = c->kind == ZZ_KC_PREFILL || is_decode(c->kind);
+    if (attention ? !zz_kernel_variant_of(c->kind == ZZ_KC_PREFILL ? ZZ_PREFILL : ZZ_DECODE, c->variant) : c->variant)
+        return zz_errorf(err, "%s: kernel variant %d: not one of its kind's", name, c->variant);
     if (sm_count < 1) return zz_errorf(err, "%s: %d SMs", name, sm_count);
 
     out->compute_bound = c->kind == ZZ_KC_PREFILL;

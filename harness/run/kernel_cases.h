@@ -47,7 +47,8 @@ typedef struct {
     long long tokens;   /* cache write, copies: new tokens per sequence (1 for decode, S for prefill) */
     zz_mask_kind mask;  /* attention, cache write: full, or streaming (sink + recent ring) */
     int sink, recent;
-    int splits;         /* decode: 0 = zz_decode_default_splits */
+    int splits;         /* decode: 0 = the variant's split rule */
+    int variant;        /* attention kinds: the phase's kernel variant (variants.h), 0 the default */
 } zz_kernel_case;
 
 typedef struct {
@@ -57,6 +58,8 @@ typedef struct {
 
 /* Kind names, as zz-gbench and zz-kernel-bench print them ("prefill", "decode-combine", ...). */
 const char *zz_kc_kind_name(zz_kc_kind kind);
+/* The kernel variant's name of an attention case ("split-combine", "fa2", ...); NULL for the other kinds. */
+const char *zz_kc_variant_name(const zz_kernel_case *c);
 
 /* Checks the shape and computes the work of one launch (CPU only). sm_count
  * picks the decode split count (the combine's bytes depend on it). */

@@ -37,22 +37,32 @@ long long zz_effective_chunk(zz_phase phase, long long ctx, long long chunk) {
     return phase == ZZ_PREFILL && chunk < ctx ? chunk : 0;
 }
 
+/* The phase's variants listed; none: the default alone (*list NULL). */
+static int kernels_of(const zz_sweep_lists *l, zz_phase phase, const int **list) {
+    const int n = phase == ZZ_DECODE ? l->n_decode_kernels : l->n_prefill_kernels;
+    *list = n ? (phase == ZZ_DECODE ? l->decode_kernels : l->prefill_kernels) : NULL;
+    return n ? n : 1;
+}
+
 int zz_sweep_enumerate(const zz_sweep_lists *l, zz_sweep_point **out, int *n, zz_error *err) {
     const int n_ctx = l->n_ctx > l->n_prefill_ctx ? l->n_ctx : l->n_prefill_ctx;
-    const int counts[] = {l->n_sparsity, l->n_phases, n_ctx, l->n_batch, l->n_chunk};
+    const int *unused, n_decode = kernels_of(l, ZZ_DECODE, &unused), n_prefill = kernels_of(l, ZZ_PREFILL, &unused);
+    const int counts[] = {l->n_sparsity, l->n_phases, n_ctx, l->n_batch, l->n_chunk,
+                          n_decode > n_prefill ? n_decode : n_prefill};
     zz_sweep sweep;
-    if (zz_sweep_init(&sweep, counts, 5, err)) return -1;
+    if (zz_sweep_init(&sweep, counts, 6, err)) return -1;
     zz_sweep_point *points = malloc((size_t)(sweep.size ? sweep.size : 1) * sizeof *points);
     if (!points) return zz_errorf(err, "run: out of memory for %lld configurations", sweep.size);
     int count = 0;
     for (long long i = 0; i < sweep.size; i++) {
-        int at[5];
+        int at[6];
         zz_sweep_coords(&sweep, i, at);
         const zz_phase phase = (zz_phase)l->phases[at[1]];
         const long long *ctx = phase == ZZ_DECODE ? l->ctx : l->prefill_ctx;
-        if (at[2] >= (phase == ZZ_DECODE ? l->n_ctx : l->n_prefill_ctx)) continue;
+        const int *kernels, n_kernels = kernels_of(l, phase, &kernels);
+        if (at[2] >= (phase == ZZ_DECODE ? l->n_ctx : l->n_prefill_ctx) || at[5] >= n_kernels) continue;
         zz_workload w = {.phase = phase, .batch = (int)l->batch[at[3]], .ctx = ctx[at[2]],
-                         .sink = l->sink, .recent = l->recent};
+                         .sink = l->sink, .recent = l->recent, .kernel = kernels ? kernels[at[5]] : 0};
         w.chunk = zz_effective_chunk(phase, w.ctx, l->chunk[at[4]]);
         int repeat = phase == ZZ_DECODE && at[4] > 0;
         for (int k = 0; k < at[4] && !repeat; k++) repeat = zz_effective_chunk(phase, w.ctx, l->chunk[k]) == w.chunk;
