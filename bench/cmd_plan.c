@@ -29,7 +29,8 @@ static const char plan_usage[] =
     "  --phase P               decode or prefill (default decode)\n"
     "  --chunk C               prefill chunk tokens; 0 = single shot (default 0); needs\n"
     "                          --phase prefill\n" WINDOW_HELP
-    "  --decode-kernel NAME    decode kernel variant: split-combine (default " DEFAULT_DECODE_KERNEL ")\n"
+    "  --decode-kernel NAME    decode kernel variant: split-combine, one-launch (default\n"
+    "                          " DEFAULT_DECODE_KERNEL "); one-launch has no cache op\n"
     "  --prefill-kernel NAME   prefill kernel variant: fa2 (default " DEFAULT_PREFILL_KERNEL ")\n"
     "output:\n"
     "  --format F              text or csv (default text); csv header:\n"

@@ -60,8 +60,9 @@ static const char run_usage[] =
     "  --chunk LIST            prefill chunk tokens, 0 = single shot (default " DEFAULT_CHUNK "); a chunk\n"
     "                          >= S is the single shot; not with --phase decode\n" WINDOW_HELP
     "  --mode LIST             eager, graph (default " DEFAULT_MODES ")\n"
-    "  --decode-kernel LIST    decode kernel variants, or all: split-combine (default\n"
-    "                          " DEFAULT_DECODE_KERNEL "); each a configuration of its own; not with --phase prefill\n"
+    "  --decode-kernel LIST    decode kernel variants, or all: split-combine, one-launch\n"
+    "                          (default " DEFAULT_DECODE_KERNEL "); each variant its own configurations;\n"
+    "                          not with --phase prefill\n"
     "  --prefill-kernel LIST   prefill kernel variants, or all: fa2 (default " DEFAULT_PREFILL_KERNEL ");\n"
     "                          not with --phase decode\n"
     "timing:\n"

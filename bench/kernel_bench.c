@@ -1,7 +1,8 @@
 /* zz-kernel-bench: every kernel alone, on the shapes the speed targets name,
  * against the ceilings measured on the card at the start of the run.
  *
- * Each case launches one kernel (decode: split + combine) on random data,
+ * Each case launches one kernel (decode: as its variant runs it, split +
+ * combine, or the one launch that also appends the token) on random data,
  * warms up, then takes `--samples` samples with CUDA events and reports the
  * median, min and max time per launch. A sample is a batch of launches back
  * to back, as many as take --batch-us of GPU time, replayed as one CUDA
@@ -44,11 +45,19 @@ static const bench_case default_cases[] = {
     {"prefill-full", {ZZ_KC_PREFILL, 1, 32, 32, 128, 16384, 0, ZZ_MASK_FULL, 0, 0, 0}},
     {"prefill-full", {ZZ_KC_PREFILL, 1, 32, 8, 64, 16384, 0, ZZ_MASK_FULL, 0, 0, 0}},
     {"prefill-streaming", {ZZ_KC_PREFILL, 1, L3, 16384, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
-    {"decode-full", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_FULL, 0, 0, 0}},
-    {"decode-full", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0}},
-    {"decode-full", {ZZ_KC_DECODE, 1, 32, 32, 128, 32768, 0, ZZ_MASK_FULL, 0, 0, 0}},
-    {"decode-streaming", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
-    {"decode-streaming", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
+    /* decode, each variant (variants.h) on the same shapes: Llama-3-8B's 8 KV
+     * heads, duo's 4-head retrieval slice of them (issue 14), MHA */
+#define DECODE_CASES(V)                                                                        \
+    {"decode-full", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},                \
+    {"decode-full", {ZZ_KC_DECODE, 1, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},               \
+    {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},       \
+    {"decode-full", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},               \
+    {"decode-full", {ZZ_KC_DECODE, 1, 32, 32, 128, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},       \
+    {"decode-streaming", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_STREAMING, 128, 256, 0, V}},  \
+    {"decode-streaming", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_STREAMING, 128, 256, 0, V}}
+    DECODE_CASES(ZZ_DECODE_SPLIT_COMBINE),
+    DECODE_CASES(ZZ_DECODE_ONE_LAUNCH),
+#undef DECODE_CASES
     {"cache-update", {ZZ_KC_CACHE_WRITE, 8, L3, 32768, 1, ZZ_MASK_FULL, 0, 0, 0}},
     {"concat", {ZZ_KC_CONCAT, 1, L3, 0, 16384, ZZ_MASK_FULL, 0, 0, 0}},
 };
@@ -99,7 +108,7 @@ static void usage(void) {
            "                  most 128); 0: one launch (adds 2-3 us of event overhead)\n"
            "  --filter TEXT   only cases whose name contains TEXT; one must match\n"
            "  --kernel NAME   only the attention cases of kernel variant NAME (--list names\n"
-           "                  them: decode split-combine, prefill fa2); one must match\n"
+           "                  them: decode split-combine, one-launch; prefill fa2); one must match\n"
            "  --list          print the kernel variants and the cases (name, variant, shape)\n"
            "                  --filter and --kernel select, and exit; no GPU needed\n"
            "  --csv FILE      also write the table as CSV, whole: rewritten after each case\n"

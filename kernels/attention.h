@@ -60,6 +60,7 @@ int zz_prefill_attention(const zz_prefill_args *args, cudaStream_t stream);
 long long zz_prefill_computed_pairs(const zz_prefill_args *args);
 
 /* ---- Decode: split-KV (flash-decoding) + log-sum-exp combine ----
+ * Variant split-combine (harness/plan/variants.h; one-launch below).
  * One query token per sequence at position pos, attending the cache after
  * the new token was written (zz_cache_write). The cache holds
  *   full:      slots 0..pos                         (mask.kind == ZZ_MASK_FULL)
@@ -110,6 +111,27 @@ size_t zz_decode_workspace_bytes(const zz_decode_args *args, int sm_count);
 /* Launches the split kernel and, if needed, the combine kernel. workspace
  * must hold zz_decode_workspace_bytes(args, sm_count) bytes. */
 int zz_decode_attention(const zz_decode_args *args, void *workspace, int sm_count, cudaStream_t stream);
+
+/* ---- Decode in one launch: split-KV, combine and cache append ----
+ * One kernel per head group: appends the token at position pos (new_k,
+ * new_v: one token, k.heads heads) to the cache (args->k, args->v: a full
+ * cache gets it at slot pos, a streaming one at ref_cache_slot(sink,
+ * recent, pos)) and attends the cache with it, as zz_cache_write followed
+ * by zz_decode_attention would; the cache holds positions before pos (the
+ * newest key comes from new_k / new_v). With several splits the last split
+ * block of each (sequence, KV head) combines them.
+ *   splits     args->num_splits when > 0; else a streaming window runs as one
+ *              split and a full cache by the wave rule (zz_decode_wave_splits)
+ *              with `resident` blocks per SM, from zz_decode_one_launch_resident
+ *   workspace  zz_decode_one_launch_workspace_bytes(args, sm_count, resident)
+ *              bytes (none for one split)
+ *   tickets    batch × k.heads ints, all 0 before the first launch (cudaMemset):
+ *              every launch leaves them 0; one launch at a time per array */
+int zz_decode_one_launch_resident(int head_dim, int *resident); /* occupancy API: blocks per SM */
+int zz_decode_one_launch_splits(const zz_decode_args *args, int sm_count, int resident);
+size_t zz_decode_one_launch_workspace_bytes(const zz_decode_args *args, int sm_count, int resident);
+int zz_decode_one_launch(const zz_decode_args *args, zz_view new_k, zz_view new_v, void *workspace, int *tickets,
+                         int sm_count, int resident, cudaStream_t stream);
 
 /* ---- KV-cache writes ----
  * Store `tokens` new tokens (positions pos0 .. pos0+tokens-1; new_k, new_v

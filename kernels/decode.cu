@@ -1,4 +1,11 @@
-/* Decode attention: split-KV ("flash-decoding", Dao et al. 2023) + combine.
+/* Decode attention: split-KV ("flash-decoding", Dao et al. 2023) + combine,
+ * in two variants (harness/plan/variants.c):
+ *
+ *   split-combine  decode_split_kernel, then combine_kernel when split; the
+ *                  new token's K/V written before by cache_write_kernel
+ *                  (cache.cu). Three launches per head group and layer.
+ *   one-launch     decode_one_launch_kernel: the same split kernel, with the
+ *                  combine and the cache append folded in. One launch.
  *
  * One new query token per sequence reads a cache of up to hundreds of
  * thousands of keys: the work is all memory traffic (K and V once), so the
@@ -15,10 +22,11 @@
  *     softmax, and the warps' partial results merge in shared memory at the
  *     end.
  *   - With one split the block writes the bf16 output itself; otherwise it
- *     writes a float partial output and its log-sum-exp, and combine_kernel
- *     reduces the splits.
+ *     writes a float partial output and its log-sum-exp, and the splits are
+ *     reduced by combine_kernel (split-combine) or by the last split block
+ *     of each (batch, KV head) to finish (one-launch).
  *
- * The same kernel serves the full cache (slots 0..pos) and the streaming
+ * The same kernels serve the full cache (slots 0..pos) and the streaming
  * cache (sink slots + a ring of recent slots): decode attends every valid
  * slot, and softmax does not care about the ring's order.
  * CPU reference: ref_attention_decode_full / _streaming in reference.c.
@@ -48,6 +56,107 @@ __device__ __forceinline__ void load_decode_tile(__nv_bfloat16 *sK, __nv_bfloat1
         cp_async16(sK + swizzle(row, chunk, D), ok ? k + row * k_ts + chunk * 8 : k, ok ? 16 : 0);
         cp_async16(sV + swizzle(row, chunk, D), ok ? v + row * v_ts + chunk * 8 : v, ok ? 16 : 0);
     }
+}
+
+/* One warp's 16 keys of a landed tile (tK, tV: one pipeline stage): the
+ * group's scores on tensor cores, keys past `valid` (those of the warp's 16
+ * that exist) masked, the online softmax state (row_max, row_sum, acc)
+ * updated and P·V accumulated. */
+template <int D>
+__device__ __forceinline__ void attend_tile(const __nv_bfloat16 *tK, const __nv_bfloat16 *tV,
+                                            const uint32_t (&qf)[D / 16][4], float (&acc)[D / 8][4],
+                                            float (&row_max)[2], float (&row_sum)[2], int valid, float scale_log2,
+                                            int warp, int lane) {
+    const int key0 = warp * 16;  /* this warp's 16 keys of the tile */
+    float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        uint32_t bk[4];
+        ldmatrix_x4(bk, tK + swizzle(key0 + (lane % 8) + (lane / 16) * 8, kk * 2 + (lane / 8) % 2, D));
+        mma_bf16_16816(s[0], qf[kk], bk[0], bk[1]);
+        mma_bf16_16816(s[1], qf[kk], bk[2], bk[3]);
+    }
+    if (valid < 16) {
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                if (j * 8 + (lane % 4) * 2 + (e & 1) >= valid) s[j][e] = -INFINITY;
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float mx = quad_max(fmaxf(fmaxf(row_max[r], fmaxf(s[0][2 * r], s[0][2 * r + 1])),
+                                  fmaxf(s[1][2 * r], s[1][2 * r + 1])));
+        float base = softmax_base(mx, scale_log2);
+        float correction = fast_exp2(row_max[r] * scale_log2 - base);
+        row_max[r] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            s[j][2 * r] = fast_exp2(fmaf(s[j][2 * r], scale_log2, -base));
+            s[j][2 * r + 1] = fast_exp2(fmaf(s[j][2 * r + 1], scale_log2, -base));
+            sum += s[j][2 * r] + s[j][2 * r + 1];
+        }
+        row_sum[r] = row_sum[r] * correction + sum;
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) {
+            acc[j][2 * r] *= correction;
+            acc[j][2 * r + 1] *= correction;
+        }
+    }
+    uint32_t pa[4] = {pack_bf16x2(s[0][0], s[0][1]), pack_bf16x2(s[0][2], s[0][3]),
+                      pack_bf16x2(s[1][0], s[1][1]), pack_bf16x2(s[1][2], s[1][3])};
+#pragma unroll
+    for (int dn = 0; dn < D / 16; dn++) {
+        uint32_t bv[4];
+        ldmatrix_x4_trans(bv, tV + swizzle(key0 + (lane % 8) + ((lane / 8) % 2) * 8, dn * 2 + lane / 16, D));
+        mma_bf16_16816(acc[2 * dn], pa, bv[0], bv[1]);
+        mma_bf16_16816(acc[2 * dn + 1], pa, bv[2], bv[3]);
+    }
+}
+
+/* Merge the four warps, first half: each publishes its max, sum and
+ * accumulator for the group's rows into shared memory (the K/V stages,
+ * free once the pipeline has drained): wO [warp][row][D], wMax and wSum
+ * [warp][row]. The block must then synchronise. */
+template <int D>
+__device__ __forceinline__ void publish_warp(float *wO, float *wMax, float *wSum, const float (&acc)[D / 8][4],
+                                             const float (&row_max)[2], const float (&row_sum)[2], int warp,
+                                             int lane) {
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int row = lane / 4 + 8 * r;
+        float l = quad_sum(row_sum[r]);
+        if (lane % 4 == 0) {
+            wMax[warp * 16 + row] = row_max[r];
+            wSum[warp * 16 + row] = l;
+        }
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) {
+            float *dst = wO + (warp * 16 + row) * D + j * 8 + (lane % 4) * 2;
+            dst[0] = acc[j][2 * r];
+            dst[1] = acc[j][2 * r + 1];
+        }
+    }
+}
+
+/* Merge the four warps, second half: element d of row `row` of the
+ * block's output, unnormalised (*o), with its row's softmax sum (*l);
+ * returns the row's exponent offset (softmax_base), so that the block's
+ * log-sum-exp is base + log2(l) and its output o / l. */
+template <int D>
+__device__ __forceinline__ float merge_warps(const float *wO, const float *wMax, const float *wSum, int row, int d,
+                                             float scale_log2, float *o, float *l) {
+    float mx = -INFINITY;
+    for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
+    float base = softmax_base(mx, scale_log2);
+    *o = 0.f, *l = 0.f;
+    for (int w = 0; w < DECODE_WARPS; w++) {
+        float scale = fast_exp2(wMax[w * 16 + row] * scale_log2 - base);
+        *o += scale * wO[(w * 16 + row) * D + d];
+        *l += scale * wSum[w * 16 + row];
+    }
+    return base;
 }
 
 template <int D>
@@ -107,56 +216,9 @@ decode_split_kernel(DecodeParams p) {
             for (int kk = 0; kk < D / 16; kk++)
                 ldmatrix_x4(qf[kk], sQ + swizzle((lane % 8) + ((lane / 8) % 2) * 8, kk * 2 + lane / 16, D));
         }
-        const __nv_bfloat16 *tK = sK + (t % DECODE_STAGES) * DECODE_TILE * D;
-        const __nv_bfloat16 *tV = sV + (t % DECODE_STAGES) * DECODE_TILE * D;
-        const int key0 = warp * 16;  /* this warp's 16 keys of the tile */
-
-        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++) {
-            uint32_t bk[4];
-            ldmatrix_x4(bk, tK + swizzle(key0 + (lane % 8) + (lane / 16) * 8, kk * 2 + (lane / 8) % 2, D));
-            mma_bf16_16816(s[0], qf[kk], bk[0], bk[1]);
-            mma_bf16_16816(s[1], qf[kk], bk[2], bk[3]);
-        }
-        const int valid = key_end - key_begin - t * DECODE_TILE - key0;  /* keys of this warp's 16 that exist */
-        if (valid < 16) {
-#pragma unroll
-            for (int j = 0; j < 2; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++)
-                    if (j * 8 + (lane % 4) * 2 + (e & 1) >= valid) s[j][e] = -INFINITY;
-        }
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            float mx = quad_max(fmaxf(fmaxf(row_max[r], fmaxf(s[0][2 * r], s[0][2 * r + 1])),
-                                      fmaxf(s[1][2 * r], s[1][2 * r + 1])));
-            float base = softmax_base(mx, p.scale_log2);
-            float correction = fast_exp2(row_max[r] * p.scale_log2 - base);
-            row_max[r] = mx;
-            float sum = 0.f;
-#pragma unroll
-            for (int j = 0; j < 2; j++) {
-                s[j][2 * r] = fast_exp2(fmaf(s[j][2 * r], p.scale_log2, -base));
-                s[j][2 * r + 1] = fast_exp2(fmaf(s[j][2 * r + 1], p.scale_log2, -base));
-                sum += s[j][2 * r] + s[j][2 * r + 1];
-            }
-            row_sum[r] = row_sum[r] * correction + sum;
-#pragma unroll
-            for (int j = 0; j < D / 8; j++) {
-                acc[j][2 * r] *= correction;
-                acc[j][2 * r + 1] *= correction;
-            }
-        }
-        uint32_t pa[4] = {pack_bf16x2(s[0][0], s[0][1]), pack_bf16x2(s[0][2], s[0][3]),
-                          pack_bf16x2(s[1][0], s[1][1]), pack_bf16x2(s[1][2], s[1][3])};
-#pragma unroll
-        for (int dn = 0; dn < D / 16; dn++) {
-            uint32_t bv[4];
-            ldmatrix_x4_trans(bv, tV + swizzle(key0 + (lane % 8) + ((lane / 8) % 2) * 8, dn * 2 + lane / 16, D));
-            mma_bf16_16816(acc[2 * dn], pa, bv[0], bv[1]);
-            mma_bf16_16816(acc[2 * dn + 1], pa, bv[2], bv[3]);
-        }
+        attend_tile<D>(sK + (t % DECODE_STAGES) * DECODE_TILE * D, sV + (t % DECODE_STAGES) * DECODE_TILE * D, qf,
+                       acc, row_max, row_sum, key_end - key_begin - t * DECODE_TILE - warp * 16, p.scale_log2, warp,
+                       lane);
     }
     cp_async_wait<0>();
 #if __CUDA_ARCH__ >= 900
@@ -165,37 +227,15 @@ decode_split_kernel(DecodeParams p) {
 #endif
     __syncthreads();
 
-    /* Merge the four warps: each publishes its max, sum and accumulator for
-     * the group's rows (the K/V stages are free now). */
     float *wO = reinterpret_cast<float *>(sK);             /* [warp][row][D] */
     float *wMax = wO + DECODE_WARPS * 16 * D;              /* [warp][row] */
     float *wSum = wMax + DECODE_WARPS * 16;
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        int row = lane / 4 + 8 * r;
-        float l = quad_sum(row_sum[r]);
-        if (lane % 4 == 0) {
-            wMax[warp * 16 + row] = row_max[r];
-            wSum[warp * 16 + row] = l;
-        }
-#pragma unroll
-        for (int j = 0; j < D / 8; j++) {
-            float *dst = wO + (warp * 16 + row) * D + j * 8 + (lane % 4) * 2;
-            dst[0] = acc[j][2 * r];
-            dst[1] = acc[j][2 * r + 1];
-        }
-    }
+    publish_warp<D>(wO, wMax, wSum, acc, row_max, row_sum, warp, lane);
     __syncthreads();
     for (int i = threadIdx.x; i < p.t.group * D; i += blockDim.x) {
         int row = i / D, d = i % D;
-        float mx = -INFINITY;
-        for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
-        float base = softmax_base(mx, p.scale_log2), o = 0.f, l = 0.f;
-        for (int w = 0; w < DECODE_WARPS; w++) {
-            float scale = fast_exp2(wMax[w * 16 + row] * p.scale_log2 - base);
-            o += scale * wO[(w * 16 + row) * D + d];
-            l += scale * wSum[w * 16 + row];
-        }
+        float o, l;
+        float base = merge_warps<D>(wO, wMax, wSum, row, d, p.scale_log2, &o, &l);
         int head = head0 + row;
         if (p.splits == 1) {
             p.t.o[b * p.t.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
@@ -207,43 +247,33 @@ decode_split_kernel(DecodeParams p) {
     }
 }
 
-/* out = sum_s w_s o_s / sum_s w_s, w_s = 2^(lse_s - max lse). One warp per
- * (batch, head): the lanes first share the splits' lse (max and weights by
+/* One (batch, query head)'s splits reduced by one warp: out = sum_s w_s o_s
+ * / sum_s w_s, w_s = 2^(lse_s - max lse), the partials at slots slot0 ..
+ * slot0 + splits - 1 of part_o / part_lse, the bf16 result at dst (D
+ * elements). The lanes first share the splits' lse (max and weights by
  * shuffles), then each lane owns D/32 adjacent elements and reads them as
- * one vector per split, so a split costs one load per lane, not D/32.
- * Launched as a programmatic dependent of the split kernel: it starts while
- * the split kernel drains and waits for its results at griddepcontrol.wait,
- * which hides most of the second launch. */
-#define COMBINE_WARPS 4
+ * one vector per split, so a split costs one load per lane, not D/32. */
 template <int D>
-__global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParams p, int batch) {
+__device__ __forceinline__ void combine_head(const float *part_o, const float *part_lse, int splits, long long slot0,
+                                             __nv_bfloat16 *dst, int lane) {
     constexpr int PER_LANE = D / 32;
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;\n" ::: "memory");
-#endif
-    const int lane = threadIdx.x % 32;
-    const int pair = blockIdx.x * COMBINE_WARPS + threadIdx.x / 32;  /* b * q_heads + head */
-    if (pair >= batch * p.q_heads) return;
-    const int b = pair / p.q_heads, head = pair % p.q_heads;
-    const long long slot0 = (long long)pair * p.splits;
-
     float mx = -INFINITY;
-    for (int s = lane; s < p.splits; s += 32) mx = fmaxf(mx, p.part_lse[slot0 + s]);
+    for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, part_lse[slot0 + s]);
 #pragma unroll
     for (int off = 16; off; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, off));
 
     float o[PER_LANE] = {}, total = 0.f;
-    for (int s0 = 0; s0 < p.splits; s0 += 32) {
+    for (int s0 = 0; s0 < splits; s0 += 32) {
         int s = s0 + lane;
-        float w_mine = s < p.splits ? fast_exp2(p.part_lse[slot0 + s] - mx) : 0.f;
-        int n = min(32, p.splits - s0);
+        float w_mine = s < splits ? fast_exp2(part_lse[slot0 + s] - mx) : 0.f;
+        int n = min(32, splits - s0);
         /* Unrolled so that eight splits' loads are in flight at once: the
          * loop is latency-bound otherwise (one L2 round trip per split). */
 #pragma unroll 8
         for (int i = 0; i < 32; i++) {
             float w = __shfl_sync(0xffffffff, w_mine, i);
             if (i < n) {
-                const float *src = p.part_o + (slot0 + s0 + i) * D + lane * PER_LANE;
+                const float *src = part_o + (slot0 + s0 + i) * D + lane * PER_LANE;
                 float vals[PER_LANE];
                 if constexpr (PER_LANE == 4) {
                     float4 v4 = *reinterpret_cast<const float4 *>(src);
@@ -258,10 +288,205 @@ __global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParam
             }
         }
     }
-    __nv_bfloat16 *dst = p.t.o + b * p.t.o_bs + (long long)head * D + lane * PER_LANE;
 #pragma unroll
     for (int e = 0; e < PER_LANE; e += 2)
         *reinterpret_cast<uint32_t *>(dst + e) = pack_bf16x2(o[e] / total, o[e + 1] / total);
+}
+
+/* One warp per (batch, head), combine_head. Launched as a programmatic
+ * dependent of the split kernel: it starts while the split kernel drains
+ * and waits for its results at griddepcontrol.wait, which hides most of the
+ * second launch. */
+#define COMBINE_WARPS 4
+template <int D>
+__global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParams p, int batch) {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+    const int lane = threadIdx.x % 32;
+    const int pair = blockIdx.x * COMBINE_WARPS + threadIdx.x / 32;  /* b * q_heads + head */
+    if (pair >= batch * p.q_heads) return;
+    const int b = pair / p.q_heads, head = pair % p.q_heads;
+    combine_head<D>(p.part_o, p.part_lse, p.splits, (long long)pair * p.splits,
+                    p.t.o + b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
+}
+
+/* ---- one-launch (issue 14): split, combine and cache append in one kernel ----
+ *
+ * What it changes against split-combine, and why. A decode step of a head
+ * group was three launches: the cache write (~2 us, pure latency), the
+ * split kernel and the combine (4.7-6.9 us on the H200 at B 1, mostly its
+ * launch and its wait on the split kernel); duo's mixed layers run two head
+ * groups, so six. Here one launch does all three:
+ *   - the split blocks are decode_split_kernel's (same tiles, pipeline,
+ *     mma and online softmax: attend_tile, publish_warp, merge_warps);
+ *   - the new token's K/V reach the attention from the new-token input, not
+ *     from the cache: the loader takes the row of the newest position from
+ *     new_k / new_v (load_append_tile), so no block reads a cache slot this
+ *     launch writes, and no block depends on another's write; the one
+ *     block whose split holds that slot also stores the token there (full
+ *     cache: slot pos; streaming: its ring slot, ref_cache_slot's), as
+ *     cache_write_kernel did;
+ *   - the combine is the last split block of each (batch, KV head) to
+ *     finish: every split block writes its partials, fences them
+ *     (__threadfence) and takes a ticket from a per-(batch, KV head)
+ *     counter; the block that draws splits - 1 has seen every partial, so
+ *     it reduces them (combine_head, one warp per query head of the group)
+ *     and resets the counter to 0 for the next launch;
+ *   - the splits come from the wave rule (zz_decode_wave_splits) with the
+ *     blocks this kernel really keeps resident per SM (the occupancy API):
+ *     the default rule of split-combine counts every block as resident.
+ *     A streaming window (sink + recent, a few hundred keys) runs as one
+ *     split: no partials, no ticket.
+ * Prediction (kernels/NOTES.md, "one-launch"): at S 128K, B 1, 4 KV heads,
+ * 268 MB of K/V at the H200's copy ceiling (4.2 TB/s) take 64 us, where
+ * split-combine took 95 us + a combine + a cache write. */
+
+/* load_decode_tile, except that row `fresh` of the tile (if 0 <= fresh <
+ * DECODE_TILE) comes from fresh_k / fresh_v: the token this launch
+ * appends, whose cache slot holds an older token until the launch writes
+ * it. */
+template <int D>
+__device__ __forceinline__ void load_append_tile(__nv_bfloat16 *sK, __nv_bfloat16 *sV, const __nv_bfloat16 *k,
+                                                 const __nv_bfloat16 *v, long long k_ts, long long v_ts, int valid,
+                                                 int fresh, const __nv_bfloat16 *fresh_k,
+                                                 const __nv_bfloat16 *fresh_v) {
+    constexpr int CHUNKS = D / 8;
+    for (int c = threadIdx.x; c < DECODE_TILE * CHUNKS; c += blockDim.x) {
+        int row = c / CHUNKS, chunk = c % CHUNKS;
+        bool ok = row < valid;
+        const __nv_bfloat16 *kr = row == fresh ? fresh_k : k + row * k_ts;
+        const __nv_bfloat16 *vr = row == fresh ? fresh_v : v + row * v_ts;
+        cp_async16(sK + swizzle(row, chunk, D), ok ? kr + chunk * 8 : k, ok ? 16 : 0);
+        cp_async16(sV + swizzle(row, chunk, D), ok ? vr + chunk * 8 : v, ok ? 16 : 0);
+    }
+}
+
+struct AppendParams {
+    DecodeParams d;                        /* d.t.k, d.t.v: the cache, read */
+    __nv_bfloat16 *cache_k, *cache_v;      /* the same cache, where the new token is written */
+    const __nv_bfloat16 *new_k, *new_v;    /* the new token: (b, kv head h) at new_k + b * new_k_bs + h * D */
+    long long new_k_bs, new_v_bs;
+    int new_slot;                          /* its cache slot */
+    int *tickets;                          /* [batch][kv heads] splits done, 0 between launches */
+};
+
+template <int D>
+__global__ void __launch_bounds__(DECODE_WARPS * 32)
+decode_one_launch_kernel(AppendParams a) {
+    const DecodeParams &p = a.d;
+    constexpr int CHUNKS = D / 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    __shared__ int last_block;
+    __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);   /* 16 rows */
+    __nv_bfloat16 *sK = sQ + 16 * D;
+    __nv_bfloat16 *sV = sK + DECODE_STAGES * DECODE_TILE * D;
+
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int split = blockIdx.x, kv_head = blockIdx.y, b = blockIdx.z;
+    const int head0 = kv_head * p.t.group;
+    const int key_begin = split * p.split_keys;
+    const int key_end = min(key_begin + p.split_keys, p.kv_len);
+    const int ntiles = (key_end - key_begin + DECODE_TILE - 1) / DECODE_TILE;
+    const int fresh = a.new_slot - key_begin;  /* the new token's key in this split, if in [0, keys) */
+
+    const __nv_bfloat16 *q = p.t.q + b * p.t.q_bs + (long long)head0 * D;
+    const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D + key_begin * p.t.k_ts;
+    const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D + key_begin * p.t.v_ts;
+    const __nv_bfloat16 *new_k = a.new_k + b * a.new_k_bs + (long long)kv_head * D;
+    const __nv_bfloat16 *new_v = a.new_v + b * a.new_v_bs + (long long)kv_head * D;
+
+    /* The append: 16 bytes a thread, by the block that holds the slot. */
+    if (fresh >= 0 && fresh < key_end - key_begin && threadIdx.x < 2 * CHUNKS) {
+        const int chunk = threadIdx.x % CHUNKS, is_v = threadIdx.x >= CHUNKS;
+        __nv_bfloat16 *dst = is_v ? a.cache_v + b * p.t.v_bs + a.new_slot * p.t.v_ts
+                                  : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
+        *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
+            *reinterpret_cast<const uint4 *>((is_v ? new_v : new_k) + chunk * 8);
+    }
+
+    for (int c = threadIdx.x; c < 16 * CHUNKS; c += blockDim.x) {
+        int row = c / CHUNKS, chunk = c % CHUNKS;
+        bool ok = row < p.t.group;
+        cp_async16(sQ + swizzle(row, chunk, D), ok ? q + row * D + chunk * 8 : q, ok ? 16 : 0);
+    }
+    /* Prologue: the first STAGES-1 tiles, one commit group each. */
+#pragma unroll
+    for (int s = 0; s < DECODE_STAGES - 1; s++) {
+        if (s < ntiles)
+            load_append_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + s * DECODE_TILE * p.t.k_ts,
+                                v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts, p.t.v_ts,
+                                key_end - key_begin - s * DECODE_TILE, fresh - s * DECODE_TILE, new_k, new_v);
+        cp_async_commit();
+    }
+
+    uint32_t qf[D / 16][4];
+    float acc[D / 8][4];
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+
+    for (int t = 0; t < ntiles; t++) {
+        cp_async_wait<DECODE_STAGES - 2>();
+        __syncthreads();  /* tile t landed; every warp is done with tile t-1's stage */
+        int next = t + DECODE_STAGES - 1;
+        if (next < ntiles) {
+            int s = next % DECODE_STAGES;
+            load_append_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D,
+                                k + next * DECODE_TILE * p.t.k_ts, v + next * DECODE_TILE * p.t.v_ts, p.t.k_ts,
+                                p.t.v_ts, key_end - key_begin - next * DECODE_TILE, fresh - next * DECODE_TILE,
+                                new_k, new_v);
+        }
+        cp_async_commit();
+        if (t == 0) {
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++)
+                ldmatrix_x4(qf[kk], sQ + swizzle((lane % 8) + ((lane / 8) % 2) * 8, kk * 2 + lane / 16, D));
+        }
+        attend_tile<D>(sK + (t % DECODE_STAGES) * DECODE_TILE * D, sV + (t % DECODE_STAGES) * DECODE_TILE * D, qf,
+                       acc, row_max, row_sum, key_end - key_begin - t * DECODE_TILE - warp * 16, p.scale_log2, warp,
+                       lane);
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    float *wO = reinterpret_cast<float *>(sK);             /* [warp][row][D] */
+    float *wMax = wO + DECODE_WARPS * 16 * D;              /* [warp][row] */
+    float *wSum = wMax + DECODE_WARPS * 16;
+    publish_warp<D>(wO, wMax, wSum, acc, row_max, row_sum, warp, lane);
+    __syncthreads();
+    for (int i = threadIdx.x; i < p.t.group * D; i += blockDim.x) {
+        int row = i / D, d = i % D;
+        float o, l;
+        float base = merge_warps<D>(wO, wMax, wSum, row, d, p.scale_log2, &o, &l);
+        int head = head0 + row;
+        if (p.splits == 1) {
+            p.t.o[b * p.t.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
+        } else {
+            long long slot = ((long long)b * p.q_heads + head) * p.splits + split;
+            p.part_o[slot * D + d] = o / l;
+            if (d == 0) p.part_lse[slot] = base + log2f(l);
+        }
+    }
+    if (p.splits == 1) return;
+
+    /* Every thread's partials are visible GPU-wide before the block takes
+     * its ticket; the block that takes the last one sees every split's. */
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int *ticket = a.tickets + (long long)b * gridDim.y + kv_head;
+        last_block = atomicAdd(ticket, 1) == p.splits - 1;
+        if (last_block) *ticket = 0;  /* every split has drawn: ready for the next launch */
+        __threadfence();              /* the other splits' partials, after their tickets */
+    }
+    __syncthreads();
+    if (!last_block) return;
+    for (int row = warp; row < p.t.group; row += DECODE_WARPS) {
+        const int head = head0 + row;
+        combine_head<D>(p.part_o, p.part_lse, p.splits, ((long long)b * p.q_heads + head) * p.splits,
+                        p.t.o + b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
+    }
 }
 
 extern "C" int zz_decode_keys(const zz_decode_args *a) {
@@ -391,4 +616,99 @@ extern "C" int zz_decode_attention(const zz_decode_args *a, void *workspace, int
                a->q.heads / a->k.heads);
     return a->head_dim == 128 ? launch_decode<128>(a, workspace, sm_count, stream)
                               : launch_decode<64>(a, workspace, sm_count, stream);
+}
+
+/* ---- one-launch ---- */
+
+/* Shared memory of a decode block: Q's 16 rows and the K/V stages. */
+static size_t decode_smem(int head_dim) {
+    return (size_t)(16 + 2 * DECODE_STAGES * DECODE_TILE) * head_dim * sizeof(__nv_bfloat16);
+}
+
+/* The kernel may use decode_smem of dynamic shared memory: set once, before
+ * its first launch and before the occupancy API is asked about it. */
+template <int D>
+static int allow_one_launch_smem(void) {
+    static bool set = false;
+    if (!set)
+        ZZ_CUDA(cudaFuncSetAttribute(decode_one_launch_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)decode_smem(D)));
+    set = true;
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_one_launch_resident(int head_dim, int *resident) {
+    ZZ_REQUIRE(head_dim == 64 || head_dim == 128, "head_dim %d (need 64 or 128)", head_dim);
+    int rc = head_dim == 128 ? allow_one_launch_smem<128>() : allow_one_launch_smem<64>();
+    if (rc) return rc;
+    const void *kernel = head_dim == 128 ? (const void *)decode_one_launch_kernel<128>
+                                         : (const void *)decode_one_launch_kernel<64>;
+    ZZ_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(resident, kernel, DECODE_WARPS * 32, decode_smem(head_dim)));
+    ZZ_REQUIRE(*resident >= 1, "decode_one_launch_kernel: no block fits on an SM (%zu bytes of shared memory)",
+               decode_smem(head_dim));
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_one_launch_splits(const zz_decode_args *a, int sm_count, int resident) {
+    const int keys = zz_decode_keys(a);
+    if (a->num_splits > 0) return splits_for(keys, a->num_splits);
+    if (a->mask.kind == ZZ_MASK_STREAMING) return 1;
+    return zz_decode_wave_splits(sm_count, resident, (long long)a->batch * a->k.heads, keys);
+}
+
+extern "C" size_t zz_decode_one_launch_workspace_bytes(const zz_decode_args *a, int sm_count, int resident) {
+    const int splits = zz_decode_one_launch_splits(a, sm_count, resident);
+    if (splits == 1) return 0;
+    return (size_t)a->batch * a->q.heads * splits * (a->head_dim + 1) * sizeof(float);
+}
+
+template <int D>
+static int launch_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new_v, void *workspace, int *tickets,
+                             int sm_count, int resident, cudaStream_t stream) {
+    int rc = allow_one_launch_smem<D>();
+    if (rc) return rc;
+    AppendParams ap;
+    DecodeParams &p = ap.d;
+    p.t = attn_tensors(a->q, a->k, a->v, a->o);
+    p.q_heads = a->q.heads;
+    p.kv_len = zz_decode_keys(a);
+    p.splits = zz_decode_one_launch_splits(a, sm_count, resident);
+    p.split_keys = zz_decode_split_keys(p.kv_len, p.splits);
+    p.part_o = static_cast<float *>(workspace);
+    p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * D;
+    p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
+    ZZ_REQUIRE(p.splits == 1 || (workspace != NULL && tickets != NULL),
+               "one-launch decode with %d splits needs a workspace and tickets", p.splits);
+    ZZ_REQUIRE(p.splits <= 65535, "%d splits", p.splits);
+    ap.cache_k = reinterpret_cast<__nv_bfloat16 *>(a->k.data);
+    ap.cache_v = reinterpret_cast<__nv_bfloat16 *>(a->v.data);
+    ap.new_k = reinterpret_cast<const __nv_bfloat16 *>(new_k.data);
+    ap.new_v = reinterpret_cast<const __nv_bfloat16 *>(new_v.data);
+    ap.new_k_bs = new_k.batch_stride, ap.new_v_bs = new_v.batch_stride;
+    ap.new_slot = a->mask.kind == ZZ_MASK_STREAMING && a->pos >= a->mask.sink
+                      ? a->mask.sink + (a->pos - a->mask.sink) % a->mask.recent
+                      : a->pos;
+    ap.tickets = tickets;
+
+    dim3 grid(p.splits, a->k.heads, a->batch);
+    decode_one_launch_kernel<D><<<grid, DECODE_WARPS * 32, decode_smem(D), stream>>>(ap);
+    ZZ_CHECK_LAUNCH();
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new_v, void *workspace,
+                                    int *tickets, int sm_count, int resident, cudaStream_t stream) {
+    ZZ_REQUIRE(a->pos >= 0 && sm_count >= 1 && resident >= 1, "pos %d, sm_count %d, resident %d", a->pos, sm_count,
+               resident);
+    int rc = zz_check_attention(a->q, a->k, a->v, a->o, a->batch, a->head_dim, 1, zz_decode_keys(a), a->mask);
+    if (rc) return rc;
+    ZZ_REQUIRE(a->q.heads / a->k.heads <= 16, "GQA group %d: decode packs at most 16 query heads per KV head",
+               a->q.heads / a->k.heads);
+    ZZ_REQUIRE(new_k.heads == a->k.heads && new_v.heads == a->k.heads, "new token: %d and %d heads, cache %d",
+               new_k.heads, new_v.heads, a->k.heads);
+    if ((rc = zz_check_view("new_k", new_k, a->batch, 1, a->head_dim)) ||
+        (rc = zz_check_view("new_v", new_v, a->batch, 1, a->head_dim)))
+        return rc;
+    return a->head_dim == 128 ? launch_one_launch<128>(a, new_k, new_v, workspace, tickets, sm_count, resident, stream)
+                              : launch_one_launch<64>(a, new_k, new_v, workspace, tickets, sm_count, resident, stream);
 }

@@ -60,6 +60,10 @@ static void test_run_kernel_variants(void **state) {
     assert_int_equal(RUN(&o, &err, "--decode-kernel", "split-combine", "--phase", "decode"), 0);
     assert_int_equal(o.n_decode_kernels, 1);
     assert_int_equal(o.decode_kernels[0], ZZ_DECODE_SPLIT_COMBINE);
+    assert_int_equal(RUN(&o, &err, "--decode-kernel", "one-launch,split-combine"), 0);
+    assert_int_equal(o.n_decode_kernels, 2);
+    assert_int_equal(o.decode_kernels[0], ZZ_DECODE_ONE_LAUNCH);
+    assert_int_equal(o.decode_kernels[1], ZZ_DECODE_SPLIT_COMBINE);
     assert_int_equal(RUN(&o, &err, "--prefill-kernel", "fa2", "--phase", "prefill"), 0);
     assert_int_equal(o.prefill_kernels[0], ZZ_PREFILL_FA2);
     assert_int_equal(RUN(&o, &err, "--decode-kernel", "fa2"), -1);
@@ -151,8 +155,8 @@ static void test_plan_options(void **state) {
     assert_int_equal(cli_parse_plan_options(1, ARGS("plan"), &p, &err), 0);
     assert_int_equal(p.decode_kernel, 0);
     assert_int_equal(p.prefill_kernel, 0);
-    assert_int_equal(PLAN(&p, &err, "--decode-kernel", "split-combine"), 0);
-    assert_int_equal(p.decode_kernel, ZZ_DECODE_SPLIT_COMBINE);
+    assert_int_equal(PLAN(&p, &err, "--decode-kernel", "one-launch"), 0);
+    assert_int_equal(p.decode_kernel, ZZ_DECODE_ONE_LAUNCH);
     assert_int_equal(PLAN(&p, &err, "--decode-kernel", "all"), -1);
     expect_message(&err, "--decode-kernel: expected one of split-combine");
     assert_int_equal(PLAN(&p, &err, "--phase", "prefill", "--decode-kernel", "split-combine"), -1);

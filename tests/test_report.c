@@ -470,6 +470,10 @@ static void test_labels_and_units(void **state) {
     c = config_of(ZZ_PREFILL, 1, 1 << 20, 1 << 20, 0.5, "");  /* a chunk >= S is the single shot */
     zz_report_config_label(&c, label, sizeof label);
     assert_string_equal(label, "prefill B=1 S=1M sparsity 0.5");
+    c = config_of(ZZ_DECODE, 1, 32768, 0, 0.5, "");  /* a variant but the default is named */
+    c.workload.kernel = ZZ_DECODE_ONE_LAUNCH;
+    zz_report_config_label(&c, label, sizeof label);
+    assert_string_equal(label, "decode B=1 S=32K sparsity 0.5 kernel one-launch");
     zz_human_bytes(2.02 * 1024 * 1024 * 1024, text, sizeof text);
     assert_string_equal(text, "2.02 GiB");
     zz_human_bytes(512, text, sizeof text);

@@ -10,13 +10,19 @@ static const zz_kernel_variant variants[] = {
      "v3 of kernels/NOTES.md: flash-decoding split-KV kernel (GQA group as mma rows, 3-stage cp.async), a "
      "log-sum-exp combine kernel launched as its programmatic dependent, the new token's K/V written by a cache "
      "kernel before; splits by zz_decode_default_splits (blocks spread within 5 % over the SMs)"},
+    {ZZ_DECODE, ZZ_DECODE_ONE_LAUNCH, "one-launch", "decode_one_launch_kernel",
+     "issue 14: one launch per head group instead of three. The cache write and the combine were launches of "
+     "2-7 us each, 126 per duo step at B 1: the new token's K/V now come from the new-token input and are stored "
+     "by the block whose split holds their slot, and the last split block of each (batch, KV head) to finish "
+     "(an atomic ticket) combines the partials. Splits by the wave rule (zz_decode_wave_splits) with the blocks "
+     "really resident per SM, so 4 KV heads fill the GPU as 8 do; a streaming window runs as one split"},
     {ZZ_PREFILL, ZZ_PREFILL_FA2, "fa2", "prefill_kernel (chunked streaming heads: streaming_window_kernel first)",
      "v3 of kernels/NOTES.md: FlashAttention-2-style, 4 warps of 32 query rows, 64-key tiles, 2-stage cp.async, "
      "one barrier per tile; the streaming band skips whole tiles"},
 };
 #define VARIANTS (int)(sizeof variants / sizeof variants[0])
 
-const char zz_decode_kernel_names[] = "split-combine";
+const char zz_decode_kernel_names[] = "split-combine, one-launch";
 const char zz_prefill_kernel_names[] = "fa2";
 
 const zz_kernel_variant *zz_kernel_variants(int *count) {

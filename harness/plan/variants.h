@@ -23,8 +23,9 @@
 
 typedef enum {
     ZZ_DECODE_SPLIT_COMBINE,  /* split-KV kernel, combine kernel, separate cache write */
+    ZZ_DECODE_ONE_LAUNCH,     /* one kernel: split-KV, combine by the last split, cache append */
 } zz_decode_kernel;
-#define ZZ_DECODE_KERNELS (ZZ_DECODE_SPLIT_COMBINE + 1)
+#define ZZ_DECODE_KERNELS (ZZ_DECODE_ONE_LAUNCH + 1)
 
 typedef enum {
     ZZ_PREFILL_FA2,  /* FlashAttention-2-style mma.sync kernel */

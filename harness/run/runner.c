@@ -96,6 +96,7 @@ struct zz_runner {
     /* during zz_runner_run */
     cudaStream_t stream;
     const zz_device *device;
+    int decode_resident;  /* blocks of the one-launch decode kernel per SM, for the memory estimate */
     zz_report *report;
     volatile sig_atomic_t *stop;
 };
@@ -203,7 +204,7 @@ static int verify_layout(zz_runner *r, const zz_sweep_point *pt, zz_layout layou
 static double flush_bytes(const zz_runner *r) { return r->spec.measure.cold ? 2.0 * r->device->l2_bytes : 0; }
 
 static double layout_bytes(const zz_runner *r, const layout_job *job) {
-    return zz_executor_device_bytes(&job->plan, r->device->sm_count) + MEMORY_HEADROOM;
+    return zz_executor_device_bytes(&job->plan, r->device->sm_count, r->decode_resident) + MEMORY_HEADROOM;
 }
 
 /* The next group [*first, *end) of layouts to measure together: from
@@ -414,6 +415,7 @@ int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const ch
     r->report = report;
     r->stop = stop ? stop : &never;
     r->start_s = zz_wall_seconds();
+    ZZ_KERNEL_OR_RETURN(zz_decode_one_launch_resident(r->spec.model.head_dim, &r->decode_resident));
     int *config = malloc((size_t)(r->n_points ? r->n_points : 1) * sizeof *config);
     if (!config) return zz_errorf(err, "run: out of memory");
     int rc = -1;
