@@ -289,7 +289,7 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
         size_t ws = zz_decode_one_launch_workspace_bytes(&a, sm_count, r->resident);
         if (ws) ZZ_CUDA_OR_GOTO(cudaMalloc(&r->workspace, ws), fail);
         ZZ_CUDA_OR_GOTO(cudaMalloc((void **)&r->tickets, sizeof(int) * (size_t)(B * Hkv)), fail);
-        ZZ_CUDA_OR_GOTO(cudaMemset(r->tickets, 0, sizeof(int) * (size_t)(B * Hkv)), fail);
+        ZZ_CUDA_OR_GOTO(cudaMemsetAsync(r->tickets, 0, sizeof(int) * (size_t)(B * Hkv), stream), fail);
     } else if (is_decode(c->kind)) {
         zz_decode_args a = decode_args(r, 0);
         r->splits = zz_work_decode_splits(&a, sm_count);
