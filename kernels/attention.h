@@ -78,7 +78,7 @@ typedef struct {
 /* Keys the decode attends per sequence and head. */
 int zz_decode_keys(const zz_decode_args *args);
 /* Split count that spreads the blocks evenly over sm_count SMs, with splits
- * of 512 to 8192 keys (a short streaming cache gets one split: no combine). */
+ * of one 64-key tile to 8192 keys; one split needs no combine. */
 int zz_decode_default_splits(const zz_decode_args *args, int sm_count);
 /* Workspace bytes for the partial outputs (0 when one split is enough). */
 size_t zz_decode_workspace_bytes(const zz_decode_args *args, int sm_count);
