@@ -134,8 +134,7 @@ static void slug(const char *name, char *out, size_t size) {
 }
 
 /* The commit the code came from: ZZ_GIT_COMMIT when set (a copy of the
- * working tree on a lent GPU machine carried a stale .git whose HEAD was an
- * older commit), else the checkout's HEAD. */
+ * working tree may carry a stale .git), else the checkout's HEAD. */
 static void git_commit(char *out, int size) {
     const char *named = getenv("ZZ_GIT_COMMIT");
     if (named && *named) {

@@ -15,10 +15,12 @@
  * where L exceeds P by more than the tolerance (default 2 %); printed last:
  * the highest host share still GPU-paced (the threshold the suite uses) and
  * the lowest one already host-paced.
- * Every kernel of this step is short alike; a real step mixes long
+ * By default every kernel of the step is alike. A real step mixes long
  * attention kernels with short ones, and a stretch of short ones can wait
- * on the host while the step's share is lower, so the threshold is an upper
- * bound of where pacing begins (kernels/NOTES.md, "Host pacing").
+ * on the host while the step's share is lower (kernels/NOTES.md, "Host
+ * pacing"): --shape repeats a pattern of relative durations over the
+ * launches, e.g. 1,1,8 for layers of two short kernels and a long one, and
+ * each duration of the list is then the pattern's shortest kernel.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -45,6 +47,9 @@ static const char usage[] =
     "                      32 layers × 3 launches)\n"
     "  --durations LIST    kernel durations in µs (default\n"
     "                      1,1.5,2,2.5,3,3.5,4,5,6,8,10,15,20,40)\n"
+    "  --shape LIST        relative kernel durations repeated over the launches\n"
+    "                      (default 1: all alike); each --durations value is\n"
+    "                      then the duration of the pattern's shortest kernel\n"
     "  --samples N         steps timed per duration and way (default 51)\n"
     "  --tolerance F       host-paced beyond free/queued - 1 > F (default 0.02)\n"
     "  --csv PATH          also write the table as CSV (whole, at the end)\n"
@@ -54,18 +59,42 @@ typedef struct {
     int launches, samples;
     double durations_us[ZZ_MAX_LIST];
     int n_durations;
+    double shape[ZZ_MAX_LIST];  /* relative durations, smallest 1 */
+    int n_shape;
     double tolerance;
     const char *csv;
 } options;
+
+/* --shape: positive numbers, repeats allowed (zz_parse_fractions refuses
+ * them), scaled so the smallest is 1. */
+static int parse_shape(const char *list, options *o, zz_error *err) {
+    o->n_shape = 0;
+    double smallest = 0;
+    for (const char *item = list;;) {
+        char *end;
+        const double v = strtod(item, &end);
+        if (end == item || !(v > 0 && v <= 1e4) || (*end && *end != ','))
+            return zz_errorf(err, "--shape: expected positive numbers up to 10000 separated by commas, found '%s'",
+                             list);
+        if (o->n_shape == ZZ_MAX_LIST) return zz_errorf(err, "--shape: more than %d items", ZZ_MAX_LIST);
+        o->shape[o->n_shape++] = v;
+        if (smallest == 0 || v < smallest) smallest = v;
+        if (!*end) break;
+        item = end + 1;
+    }
+    for (int i = 0; i < o->n_shape; i++) o->shape[i] /= smallest;
+    return 0;
+}
 
 static int parse_options(int argc, char **argv, options *o, zz_error *err) {
     static const struct option flags[] = {
         {"launches", required_argument, 0, 'k'}, {"durations", required_argument, 0, 'd'},
         {"samples", required_argument, 0, 'n'},  {"tolerance", required_argument, 0, 't'},
         {"csv", required_argument, 0, 'c'},      {"help", no_argument, 0, 'h'},
+        {"shape", required_argument, 0, 's'},
         {0, 0, 0, 0},
     };
-    *o = (options){.launches = 96, .samples = 51, .tolerance = 0.02};
+    *o = (options){.launches = 96, .samples = 51, .tolerance = 0.02, .shape = {1}, .n_shape = 1};
     if (zz_parse_fractions("--durations", "1,1.5,2,2.5,3,3.5,4,5,6,8,10,15,20,40", 0.1, 1e4, o->durations_us,
                            &o->n_durations, err))
         return -1;
@@ -93,6 +122,9 @@ static int parse_options(int argc, char **argv, options *o, zz_error *err) {
             if (zz_parse_fractions("--tolerance", optarg, 0.001, 1, fraction, &n, err)) return -1;
             if (n != 1) return zz_errorf(err, "--tolerance: one number, got %s", optarg);
             o->tolerance = fraction[0];
+            break;
+        case 's':
+            if (parse_shape(optarg, o, err)) return -1;
             break;
         case 'c':
             if (!*optarg) return zz_errorf(err, "--csv: empty path");
@@ -130,7 +162,8 @@ static double median_of(double *x, int n) {
 }
 
 /* One step: K spins between two events, behind the blocker when release is
- * not NULL. Returns the event time; *enqueue_s the CPU time of the K launches. */
+ * not NULL; launch k spins shape[k % n_shape] times `cycles`. Returns the
+ * event time; *enqueue_s the CPU time of the K launches. */
 static double time_step(const options *o, long long cycles, cudaStream_t stream, cudaEvent_t start, cudaEvent_t stop,
                         volatile int *release, double *enqueue_s) {
     if (release && zz_block_stream(release, stream) != ZZ_OK) {
@@ -139,7 +172,7 @@ static double time_step(const options *o, long long cycles, cudaStream_t stream,
     }
     ZZ_CUDA_OR_EXIT(cudaEventRecord(start, stream));
     const double t0 = zz_wall_seconds();
-    for (int k = 0; k < o->launches; k++) spin_or_die(cycles, stream);
+    for (int k = 0; k < o->launches; k++) spin_or_die((long long)(cycles * o->shape[k % o->n_shape]), stream);
     *enqueue_s = zz_wall_seconds() - t0;
     ZZ_CUDA_OR_EXIT(cudaEventRecord(stop, stream));
     if (release) {
@@ -187,11 +220,7 @@ int main(int argc, char **argv) {
     int rc = parse_options(argc, argv, &o, &err);
     if (rc > 0) return fputs(usage, stdout), 0;
     if (rc < 0) return fprintf(stderr, "zz-host-pacing: %s\n", err.msg), EXIT_USAGE;
-    int devices = 0;
-    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-        fprintf(stderr, "zz-host-pacing: no NVIDIA GPU visible here; run it on a GPU machine\n");
-        return EXIT_USAGE;
-    }
+    if (zz_device_check(0, &err)) return fprintf(stderr, "zz-host-pacing: %s\n", err.msg), EXIT_USAGE;
     ZZ_CUDA_OR_EXIT(cudaSetDevice(0));
     zz_device device;
     if (zz_device_query(0, &device, &err)) return fprintf(stderr, "zz-host-pacing: %s\n", err.msg), 1;
@@ -201,14 +230,15 @@ int main(int argc, char **argv) {
     ZZ_CUDA_OR_EXIT(cudaHostAlloc((void **)&release, sizeof *release, cudaHostAllocMapped));
 
     zz_csv csv = {0};
-    static const char *const columns[] = {"kernel_us", "launches",   "free_us",    "queued_us",
-                                          "enqueue_us", "host_share", "free_over_queued", "host_paced"};
+    static const char *const columns[] = {"shortest_us", "kernel_us",  "launches",         "free_us",   "queued_us",
+                                          "enqueue_us",  "host_share", "free_over_queued", "host_paced"};
     for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++) zz_csv_str(&csv, columns[i]);
     zz_csv_end_row(&csv);
-    printf("%s, SM clock %d MHz: eager steps of %d spin kernels, %d samples each way\n", device.name,
+    printf("%s, SM clock %d MHz: eager steps of %d spin kernels, %d samples each way, shape", device.name,
            device.sm_clock_mhz, o.launches, o.samples);
-    printf("%10s %10s %10s %10s %10s %10s  %s\n", "kernel µs", "free µs", "queued µs", "enqueue µs", "host share",
-           "free/queued", "verdict");
+    for (int k = 0; k < o.n_shape; k++) printf("%s%g", k ? "," : " ", o.shape[k]);
+    printf("\n%10s %10s %10s %10s %10s %10s %10s  %s\n", "shortest", "mean µs", "free µs", "queued µs", "enqueue µs",
+           "host share", "free/queued", "verdict");
     double lowest_paced = 2, highest_gpu_paced = -1;  /* out of range: none seen */
     for (int i = 0; i < o.n_durations; i++) {
         const long long cycles = (long long)(o.durations_us[i] * device.sm_clock_mhz);
@@ -217,9 +247,11 @@ int main(int argc, char **argv) {
         const int paced = ratio - 1 > o.tolerance;
         if (paced && share < lowest_paced) lowest_paced = share;
         if (!paced && share > highest_gpu_paced) highest_gpu_paced = share;
-        printf("%10.2f %10.1f %10.1f %10.1f %9.0f %% %10.3f  %s\n", r.queued_us / o.launches, r.free_us,
-               r.queued_us, r.enqueue_us, 100 * share, ratio, paced ? "host-paced" : "GPU-paced");
-        const double row[] = {r.queued_us / o.launches, o.launches, r.free_us, r.queued_us, r.enqueue_us, share, ratio};
+        printf("%10.2f %10.2f %10.1f %10.1f %10.1f %9.0f %% %10.3f  %s\n", o.durations_us[i],
+               r.queued_us / o.launches, r.free_us, r.queued_us, r.enqueue_us, 100 * share, ratio,
+               paced ? "host-paced" : "GPU-paced");
+        const double row[] = {o.durations_us[i], r.queued_us / o.launches, o.launches, r.free_us, r.queued_us,
+                              r.enqueue_us, share, ratio};
         for (size_t k = 0; k < sizeof row / sizeof row[0]; k++) zz_csv_num(&csv, row[k]);
         zz_csv_int(&csv, paced);
         zz_csv_end_row(&csv);

@@ -7,7 +7,8 @@
  * median, min and max time per launch. A sample is a batch of launches back
  * to back, as many as take --batch-us of GPU time, replayed as one CUDA
  * graph (harness/run/kernel_cases.h): one launch alone between two events
- * carries 2-3 us of event and dispatch overhead, a batch pays it once. As in
+ * carries the events' and the dispatch's overhead, a batch pays it once
+ * (kernels/NOTES.md, "Timing method change"). As in
  * nvbench, a blocking kernel holds the stream until the events and the graph
  * are enqueued, so the host's launch latency is not in the time. Every
  * launch of a case reuses the same buffers (L2 hot). Rates (work as

@@ -23,12 +23,13 @@
  * batch of launches back to back, replayed as one CUDA graph, as many as
  * take --batch-us of GPU time (default 200 µs, at most 128; 0: one launch),
  * counted as that many iterations: an iteration is a launch, its time the
- * batch's per launch. One launch alone between the events carries some
- * 2-3 µs of event and dispatch overhead on an H100, which a 10 µs kernel
- * would report as its own. Launched one by one on a stream, two kernels sit
- * 1.5-2 µs apart; in a graph, as zz-bench's graph mode runs a step, the gap
- * is what CUPTI's kernel durations (zz-bench's kernels.csv) leave out, and
- * small enough for the two to agree (README: "Against kernels.csv").
+ * batch's per launch. One launch alone between the events carries the
+ * events' and the dispatch's overhead, which a short kernel would report as
+ * its own. Launched one by one on a stream, two kernels sit further apart
+ * than in a graph, as zz-bench's graph mode runs a step; the gap is what
+ * CUPTI's kernel durations (zz-bench's kernels.csv) leave out, and a
+ * graph's is small enough for the two to agree (kernels/NOTES.md, "Timing
+ * method change"; README: "Against kernels.csv").
  * Inputs rotate over buffer sets spanning 3 × L2 (--hot: one set), so a
  * launch finds its inputs in DRAM as a layer of a model step does.
  * Flags Google Benchmark would answer with its help and exit status 0 (an

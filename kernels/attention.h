@@ -104,7 +104,7 @@ int zz_decode_split_keys(int keys, int splits);
  * tie. Pure: callable without a GPU (tests/test_split_rule.c). */
 int zz_decode_wave_splits(int sm_count, int resident, long long pairs, int keys);
 /* Split count that spreads the blocks evenly over sm_count SMs, with splits
- * of 512 to 8192 keys (a short streaming cache gets one split: no combine). */
+ * of one 64-key tile to 8192 keys; one split needs no combine. */
 int zz_decode_default_splits(const zz_decode_args *args, int sm_count);
 /* Workspace bytes for the partial outputs (0 when one split is enough). */
 size_t zz_decode_workspace_bytes(const zz_decode_args *args, int sm_count);

@@ -515,16 +515,12 @@ static int effective_splits(const zz_decode_args *a, int sm_count) {
 }
 
 /* A memory-bound kernel is as fast as its busiest SM: choose the fewest
- * splits whose blocks spread evenly over the SMs (the SM with the most
- * blocks has at most 5 % more than the average), with splits of at most
- * MAX_SPLIT_KEYS keys so every SM has several blocks' worth of bytes in
- * flight, and at least one tile each. A short cache is bound by the bytes
- * one SM can keep in flight, not by the combine: the 384-slot streaming
- * cache, B 1, 8 KV heads, took 13.2 us as 1 split (8 blocks walking 6 tiles
- * each), 10.9 as 2, 9.9 as 3 and 9.2 as 6 splits plus the combine
- * (zz-kernel-bench, events); B 8: 13.4, 11.5, 11.1 and 14.9 us.
- * (H100, B 8, S 128K, 64 KV heads x splits: 5 splits = 320 blocks leave 56
- * SMs with 3 blocks and the rest with 2, 2.28 TB/s; 8 splits, 3.03 TB/s.) */
+ * splits whose blocks spread evenly over the SMs (the average SM holds at
+ * least 95 % of the busiest one's blocks; else the most even count), with
+ * splits of at most MAX_SPLIT_KEYS keys so every SM has several blocks'
+ * worth of bytes in flight, and at least one tile each. A short cache is
+ * bound by the bytes one SM can keep in flight, not by the combine, so it
+ * is split too (kernels/NOTES.md, "Decode": the split-count sweep, v3). */
 #define MAX_SPLIT_KEYS 8192
 extern "C" int zz_decode_default_splits(const zz_decode_args *a, int sm_count) {
     int keys = zz_decode_keys(a), pairs = a->batch * a->k.heads;

@@ -199,8 +199,9 @@ prefill_kernel(PrefillParams p) {
 
         /* Online softmax over the thread's 2*RT rows, written phase by phase
          * (all rows' maxima, then all exponentials, then all sums) with tree
-         * reductions: the rows are independent, and with two warps per
-         * scheduler the serial max/sum chains were the top stall. */
+         * reductions: the rows are independent, so their max/sum chains can
+         * overlap (ptxas already interleaved them: kernels/NOTES.md,
+         * "Prefill", v3b). */
         float correction[RT][2], base[RT][2];
 #pragma unroll
         for (int rt = 0; rt < RT; rt++)

@@ -262,6 +262,27 @@ static void test_bad_pattern_files_exit_2_with_one_line(void **state) {
     assert_refused(LLAMA3 "/full_attention_heads.tsv:1: expected 32 columns (kv heads of llama2-7b), found 8");
 }
 
+#define HOST_PACING "bin/zz-host-pacing"
+
+/* zz-host-pacing refuses bad flags before any GPU work, and says in one
+ * line when there is no GPU. */
+static void test_host_pacing_flags(void **state) {
+    (void)state;
+    run_program(HOST_PACING, "--help", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "--shape LIST"));
+    run_program(HOST_PACING, "--shape", "1,0,8", NULL);
+    assert_refused("--shape: expected positive numbers up to 10000 separated by commas, found '1,0,8'");
+    run_program(HOST_PACING, "--shape", "1,,8", NULL);
+    assert_refused_with("--shape: expected positive numbers");
+    run_program(HOST_PACING, "--launches", "1", NULL);
+    assert_refused_with("--launches: one count of at least 2");
+    run_program(HOST_PACING, "--bogus", NULL);
+    assert_refused_with("unknown or incomplete option '--bogus'");
+    run_program(HOST_PACING, "--shape", "1,1,8", NULL);  /* valid: no GPU is visible to the tests */
+    assert_refused_with("no NVIDIA GPU visible");
+}
+
 static void test_bad_flags_exit_2_with_one_line(void **state) {
     (void)state;
     zz_bench("plan", "--ctx", "abc", NULL);
@@ -626,6 +647,7 @@ int main(void) {
         cmocka_unit_test(test_uneven_budget_reports_both_choices),
         cmocka_unit_test(test_help_documents_every_flag),
         cmocka_unit_test(test_bad_pattern_files_exit_2_with_one_line),
+        cmocka_unit_test(test_host_pacing_flags),
         cmocka_unit_test(test_bad_flags_exit_2_with_one_line),
         cmocka_unit_test(test_run_help_documents_every_flag_with_its_default),
         cmocka_unit_test(test_run_bad_arguments_exit_2_before_any_gpu_work),

@@ -43,10 +43,10 @@ struct zz_cupti {
 static zz_cupti collector;
 static int running;
 
-/* Buffers are recycled: every sample's forced flush hands CUPTI's buffer
- * back, and the next launch asks for one. A fresh allocation there would
- * page-fault inside the timed step (measured on the H100: a 4-layer decode
- * step of 92 us read 629 us). */
+/* Buffers are recycled: every flush hands CUPTI's buffer back, and the
+ * next launch asks for one. A fresh allocation there would page-fault
+ * inside the timed step (kernels/NOTES.md, "Measurements behind design
+ * choices"). */
 static uint8_t *pool[POOL_BUFFERS];
 static int pooled;
 
@@ -121,10 +121,11 @@ static const CUpti_ActivityKind recorded_kinds[] = {CUPTI_ACTIVITY_KIND_CONCURRE
                                                     CUPTI_ACTIVITY_KIND_MEMSET};
 static int attached;
 
-/* CUPTI is attached only while recording: attached but idle it still slowed
- * graph replays by 2-6 % (H100, 32-layer decode steps of 0.4-4 ms), so
- * between attribution passes it is detached (cuptiFinalize) and the process
- * runs with no CUPTI at all; the next recording attaches it again. */
+/* CUPTI is attached only while recording: attached but idle it still slows
+ * graph replays (kernels/NOTES.md, "Measurements behind design choices").
+ * Between attribution turns it is detached (cuptiFinalize); the next
+ * recording attaches it again. Its first attach leaves hooks in the
+ * process for good, so the runner starts it after every latency. */
 static int attach(zz_error *err) {
     ZZ_CUPTI_OR_RETURN(cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed));
     for (size_t i = 0; i < sizeof recorded_kinds / sizeof recorded_kinds[0]; i++)

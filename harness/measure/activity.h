@@ -1,10 +1,11 @@
 /* Kernel timing through the CUPTI Activity API.
  *
  * Records CONCURRENT_KERNEL, MEMCPY and MEMSET activity into 8-byte-aligned
- * buffers while attached (zz_cupti_record); zz_cupti_collect flushes them and hands back plain records
- * (timeline.h) for one stream. Under Nsight Compute or Nsight Systems CUPTI
- * accepts no second subscriber: zz_cupti_start then fails with a reason and
- * the caller goes on with CUDA events alone.
+ * buffers while attached (zz_cupti_record); zz_cupti_collect flushes them
+ * and hands back plain records (timeline.h) for one stream. Under Nsight
+ * Compute or Nsight Systems CUPTI accepts no second subscriber:
+ * zz_cupti_start then fails with a reason and the caller goes on with CUDA
+ * events alone.
  */
 #ifndef ZZ_ACTIVITY_H
 #define ZZ_ACTIVITY_H

@@ -13,7 +13,7 @@
 
 #define WARMUP_SECONDS 0.2
 /* A turn of the round-robin: samples of one measurement for this long
- * (wall time), at least one. Decode steps of 0.3-5 ms take 10-150 samples a
+ * (wall time), at least one. A step of 0.3-5 ms takes 10-170 samples a
  * turn; the default 0.5 s of GPU time per measurement then spreads over 10
  * or more turns. */
 #define TURN_SECONDS 0.05
@@ -87,9 +87,9 @@ static int untimed_step(const zz_measure_job *job, cudaStream_t stream, zz_error
 
 /* The jobs share the stream, the L2 setting and the stopping rule's
  * meaning; each job's own warm-up count, and the group at least
- * WARMUP_SECONDS, so the clocks are up after the host-side set-up (a 0.7 ms
- * graph-mode decode step read 690 and 710 us in two runs after three
- * warm-up steps, H100). */
+ * WARMUP_SECONDS, so the GPU clocks are up after the host-side set-up
+ * (three warm-up steps alone were not enough: kernels/NOTES.md,
+ * "Measurements behind design choices"). */
 static int group_open(const zz_measure_job *jobs, int n, cudaStream_t stream, sampling *sm, zz_error *err) {
     if (n < 1) return zz_errorf(err, "no measurements to take");
     for (int j = 0; j < n; j++) {

@@ -2,24 +2,25 @@
  * stable (docs/DESIGN.md, "What is timed, and how").
  *
  * A group of measurements (the layouts × modes of one configuration) is
- * sampled interleaved: round-robin batches of samples, each batch preceded
- * by one untimed step of the same measurement (so its buffers are back in
- * L2 and, in graph mode, its graph is warm), until each measurement's
- * stopping rule says converged or timeout. Slow drift of clocks or
- * temperature then falls on every layout alike instead of on the later ones.
- * One step per sample, CUDA events around it on the executors' stream. With
- * --cold an L2 flush (a write of twice the L2 size, on another stream,
- * ordered before the sample and outside its events) precedes each sample.
+ * sampled interleaved, in round-robin turns, until each measurement's
+ * stopping rule says converged or timeout; a turn starts with an untimed
+ * step where the steps are shorter than a turn (its buffers back in L2, its
+ * graph warm). Slow drift of clocks or temperature then falls on every
+ * layout alike instead of on the later ones. One step per sample, CUDA
+ * events around it on the executors' stream. With --cold an L2 flush (a
+ * write of twice the L2 size, on another stream, ordered before the sample
+ * and outside its events) precedes each sample.
  *
- * Latency samples run with CUPTI detached: recording lengthens every launch
- * (on the H100, +16 % eager and +45 % graph on a small decode step), and
- * even attached but idle CUPTI slowed graph replays by 2-6 %. The
- * attribution pass is a second, interleaved pass of ZZ_ATTRIBUTION_STEPS
- * steps per measurement with recording on; each step's kernel records give
- * its own decomposition (timeline.h: span, categories, idle gaps, overlap,
- * outside), nothing rescaled to the clean latency. The clean median stays
- * the headline latency; the attributed span is reported beside it, with
- * its inflation over the clean median (report.h).
+ * Latency samples run with CUPTI detached: recording lengthens every
+ * launch, and even attached but idle CUPTI slows graph replays
+ * (kernels/NOTES.md, "Measurements behind design choices"). The
+ * attribution pass is a second, interleaved pass with recording on, of each
+ * measurement's minimum sample count of steps (3 to ZZ_ATTRIBUTION_STEPS);
+ * each step's kernel records give its own decomposition (timeline.h: span,
+ * categories, idle gaps, overlap, outside), nothing rescaled to the clean
+ * latency. The clean median stays the headline latency; the attributed span
+ * is reported beside it, with its inflation over the clean median
+ * (report.h).
  */
 #ifndef ZZ_MEASURE_H
 #define ZZ_MEASURE_H
@@ -31,8 +32,9 @@
 #include "stats.h"
 #include "timeline.h"
 
-/* Attributed steps per measurement, taken in ZZ_ATTRIBUTION_ROUNDS
- * interleaved batches (a CUPTI flush between batches, outside any step). */
+/* At most this many attributed steps per measurement, in
+ * ZZ_ATTRIBUTION_ROUNDS interleaved rounds (CUPTI attached, flushed and
+ * detached per round, outside any step). */
 #define ZZ_ATTRIBUTION_STEPS  20
 #define ZZ_ATTRIBUTION_ROUNDS 4
 

@@ -1,7 +1,8 @@
 /* NVTX ranges (nvtx.h). One domain handle for the whole process: a handle
  * kept per translation unit gave each file its own push/pop stack under
  * Nsight Compute, so a filter such as "zz-bench@duo-cat/sample/step/" never
- * matched a stack that crossed files (H100, ncu 2025). */
+ * matched a stack that crossed files (kernels/NOTES.md, "Measurements
+ * behind design choices"). */
 #include "nvtx.h"
 
 #include <nvtx3/nvToolsExt.h>

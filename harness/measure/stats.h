@@ -14,10 +14,10 @@
  * noise of ALL samples so far is <= max_noise, with at least min_samples
  * samples and min_time_s of GPU time (the samples summed); stop on timeout
  * once the wall time reaches timeout_s, whatever the noise. Convergence wins
- * when both hold. Why robust: on the H100 a 1.7 ms decode step converged in
- * 288 samples (0.27 %) in one run and timed out at 15 s with a relative
- * stdev of 27 % in the next, from a few stalled samples; the median did not
- * move. Relative spread is no stopping criterion: it only grows.
+ * when both hold. Why robust: a few stalled samples can keep a step's stdev
+ * far above the target while its median holds (kernels/NOTES.md,
+ * "Measurements behind design choices"). Relative spread is no stopping
+ * criterion: it only grows.
  */
 #ifndef ZZ_STATS_H
 #define ZZ_STATS_H

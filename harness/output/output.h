@@ -2,8 +2,7 @@
  *
  * Every file is written whole: to `path.tmp` in the same directory, flushed
  * to disk, then renamed over `path`, so a crash leaves the old file or the
- * new one, never a torn one. results.csv keeps its rows in a zz_csv and
- * rewrites the whole file after each finished configuration.
+ * new one, never a torn one.
  *
  * CSV (RFC 4180 quoting, LF line ends): a field holding a comma, a quote, CR
  * or LF is quoted, quotes doubled; other bytes (UTF-8 included) pass as they

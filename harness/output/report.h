@@ -98,11 +98,10 @@ typedef struct {
  * median step latency just to enqueue the step (both medians): its host
  * share. The GPU then waits on launches: the latency follows the host's
  * launch rate and moves with the CPU between runs. The value comes from a
- * calibration made before any sweep of this code was read, not from a
- * sweep: zz-host-pacing (bench/host_pacing.c) on the H200, a step of 96
- * spin kernels, ran within 0.5 % of its queue-fed latency up to a host
- * share of 90 % and followed the host from 98 % on (kernels/NOTES.md,
- * "Host pacing"); the threshold is the highest share still GPU-paced.
+ * calibration made before any sweep of this code was read: the highest
+ * host share at which zz-host-pacing's step of spin kernels
+ * (bench/host_pacing.c) still ran within tolerance of its queue-fed
+ * latency (kernels/NOTES.md, "Host pacing").
  * Steps that mix long and short kernels can wait on the host in stretches
  * below it: every table shows each row's host share. Scripts read the
  * verdict from results.csv's host_paced column. */
@@ -146,7 +145,7 @@ zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, in
  * row's index (for zz_report_add_kernels), or -1 out of memory. */
 int zz_report_add(zz_report *r, const zz_report_row *row, const zz_measurement *m);
 /* The kernel side of an earlier row, from a later attribution pass
- * (zz_measure_kernels): the median step and the kernel rows. */
+ * (zz_measure_attributions): the median step and the kernel rows. */
 void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m);
 /* A row that was not measured (row->skipped says why): summary.md only. */
 void zz_report_add_skipped(zz_report *r, const zz_report_row *row);

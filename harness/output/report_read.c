@@ -245,12 +245,11 @@ static int read_measurement(const csv_rows *c, const zz_model *m, zz_report_row 
 /* The attribution pass's side of a row whose idle_us is set (its latency
  * side is read). The attributed steps' enqueue time is kept as its share of
  * their latency. An older file has no span, attributed median, gaps or
- * attributed share; its
- * idle was the clean latency − busy kernel time, so its parts add up to the
- * clean median: checked, and the span taken as exactly that, so that the
- * file's rounding shows no "-0.0 %". A category column the file lacks was
- * added after it was written: no kernel of it ran. One-launch steps have no
- * gap. */
+ * attributed share; its idle was the clean latency − busy kernel time, so
+ * its parts add up to the clean median: checked, and the span taken as
+ * exactly that, so that the file's rounding shows no "-0.0 %". A category
+ * column the file lacks was added after it was written: no kernel of it
+ * ran. One-launch steps have no gap. */
 static int read_kernels(const csv_rows *c, int old_format, zz_report_row *row) {
     zz_step_time *st = &row->median_step;
     double span, dropped, attributed_share;

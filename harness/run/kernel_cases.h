@@ -107,16 +107,16 @@ void zz_kernel_run_free(zz_kernel_run *r);
 /* Times launches between two events on one stream. The launches of a timed
  * batch are one CUDA graph (captured once per batch size), replayed as
  * zz-bench's graph mode replays a step: a graph's kernels follow each other
- * with a smaller gap than launches of a stream (1.5-2 us apart on an H100),
- * and that gap is in the time, while CUPTI's kernel durations, zz-bench's
- * kernels.csv, leave it out. Behind the stream blocker (nvbench's), the
- * host enqueues the start event, the graph and the stop event while the
- * stream is held and then releases it, so the time is the GPU's alone,
- * without the host's launch latency. One launch between the events is
- * nvbench's "GPU time" and carries some 2-3 us of event and dispatch
- * overhead (H100), a lot for a 10 us kernel; a batch (nvbench's "batch GPU
- * time") pays it once. The stream must be one the program created: the
- * legacy default stream cannot be captured. */
+ * with a smaller gap than launches of a stream, and that gap is in the
+ * time, while CUPTI's kernel durations (zz-bench's kernels.csv) leave it
+ * out. Behind the stream blocker (nvbench's), the host enqueues the start
+ * event, the graph and the stop event while the stream is held and then
+ * releases it, so the time is the GPU's alone, without the host's launch
+ * latency. One launch between the events is nvbench's "GPU time" and
+ * carries the events' and the dispatch's overhead, large beside a short
+ * kernel; a batch (nvbench's "batch GPU time") pays it once
+ * (kernels/NOTES.md, "Timing method change"). The stream must be one the
+ * program created: the legacy default stream cannot be captured. */
 typedef struct {
     cudaStream_t stream;
     cudaEvent_t start, stop;

@@ -374,10 +374,11 @@ static int attribute_config(zz_runner *r, int point, const char *label, zz_error
     return rc;
 }
 
-/* CUPTI's first attach stays in the process (its hooks lengthened
- * host-bound eager steps by up to 2.6 % after a detach, H100), so it starts
- * only after every latency is sampled. Unavailable (a profiler holds it):
- * env.json says why and the run goes on with events alone. */
+/* CUPTI's first attach stays in the process (its hooks still lengthen
+ * host-bound eager steps after a detach: kernels/NOTES.md, "Measurements
+ * behind design choices"), so it starts only after every latency is
+ * sampled. Unavailable (a profiler holds it): env.json says why and the run
+ * goes on with events alone. */
 static int start_cupti(zz_runner *r, zz_run_info *info, const char *out_dir, zz_error *err) {
     if (zz_cupti_start(&r->cupti, err) == 0) return 0;
     fprintf(stderr, "note: CUPTI unavailable (%s): timing with CUDA events only\n", err->msg);

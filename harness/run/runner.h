@@ -16,8 +16,8 @@
  *      directly;
  *   4. the report (report.h) rewritten whole after each configuration of
  *      each pass; one progress line per measurement.
- * A stop flag (SIGINT) ends the run between measurements; the report keeps
- * every finished row.
+ * A stop flag (SIGINT) ends sampling after the current round of turns; the
+ * report keeps every finished row.
  */
 #ifndef ZZ_RUNNER_H
 #define ZZ_RUNNER_H
@@ -74,7 +74,7 @@ typedef struct {
 
 typedef struct zz_runner zz_runner;
 
-/* Steps 1: enumerates and plans every job; no GPU. */
+/* Step 1: enumerates and plans every job; no GPU. */
 int zz_runner_create(const zz_sweep_spec *spec, zz_runner **out, zz_error *err);
 void zz_runner_destroy(zz_runner *r);
 int zz_runner_measurements(const zz_runner *r);  /* configuration × layout × mode */
