@@ -130,20 +130,8 @@ static void turn_end(const zz_measure_job *job) {
     if (job->name) zz_nvtx_pop();
 }
 
-static int sample_turn(zz_measure_job *job, job_state *st, const sampling *sm, zz_error *err);
-
-/* One turn: an untimed step of the job first where its steps are short (its
- * buffers back in L2 after the other jobs' turns; a step longer than a turn
- * rewrites the L2 many times over by itself), then samples for TURN_SECONDS. */
-static int take_turn(zz_measure_job *job, job_state *st, const sampling *sm, zz_error *err) {
-    const double last = st->latency.n ? st->latency.samples[st->latency.n - 1] : 0;
-    if (last < TURN_SECONDS && untimed_step(job, sm->stream, err)) return -1;
-    turn_begin(job);
-    const int rc = sample_turn(job, st, sm, err);
-    turn_end(job);
-    return rc;
-}
-
+/* Samples of one job for TURN_SECONDS (at least one), until its stopping
+ * rule says final. */
 static int sample_turn(zz_measure_job *job, job_state *st, const sampling *sm, zz_error *err) {
     const double start = zz_wall_seconds();
     zz_verdict verdict = ZZ_CONTINUE;
@@ -158,6 +146,18 @@ static int sample_turn(zz_measure_job *job, job_state *st, const sampling *sm, z
     if (verdict == ZZ_CONTINUE) return 0;
     st->final = 1;
     return finish_latency(st, verdict, job->out, err);
+}
+
+/* One turn: an untimed step of the job first where its steps are short (its
+ * buffers back in L2 after the other jobs' turns; a step longer than a turn
+ * rewrites the L2 many times over by itself), then samples for TURN_SECONDS. */
+static int take_turn(zz_measure_job *job, job_state *st, const sampling *sm, zz_error *err) {
+    const double last = st->latency.n ? st->latency.samples[st->latency.n - 1] : 0;
+    if (last < TURN_SECONDS && untimed_step(job, sm->stream, err)) return -1;
+    turn_begin(job);
+    const int rc = sample_turn(job, st, sm, err);
+    turn_end(job);
+    return rc;
 }
 
 int zz_measure_latencies(zz_measure_job *jobs, int n, cudaStream_t stream, zz_measure_done done, void *context,

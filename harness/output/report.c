@@ -217,6 +217,9 @@ int zz_report_row_parts_host_paced(const zz_report_row *row) {
 /* The clean median latency in ns. */
 static double median_ns(const zz_report_row *row) { return row->latency.median * 1e9; }
 
+/* The attributed span over the clean median, - 1 (rows with kernels). */
+static double span_inflation(const zz_report_row *row) { return row->median_step.span_ns / median_ns(row) - 1; }
+
 /* The measured zigzag row of a configuration and mode, or NULL. */
 static const zz_report_row *zigzag_row(const zz_report *r, int config, zz_mode mode) {
     for (int i = 0; i < r->n_rows; i++) {
@@ -297,7 +300,7 @@ void zz_report_results_csv(const zz_report *r, zz_csv *c) {
         const int have = row->have_kernels;
         zz_csv_num(c, have ? st->span_ns / 1e3 : no);
         zz_csv_num(c, have ? (median_ns(row) - st->span_ns) / 1e3 : no);
-        zz_csv_num(c, have ? st->span_ns / median_ns(row) - 1 : no);
+        zz_csv_num(c, have ? span_inflation(row) : no);
         zz_csv_num(c, have ? row->attributed_median_ns / 1e3 : no);
         zz_csv_num(c, have ? row->gap_median_ns / 1e3 : no);
         zz_csv_num(c, zz_report_row_attributed_host_share(row));
@@ -414,7 +417,7 @@ static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mo
                                                       : "",
                 100 * zz_report_row_host_share(row));
         cell_us(f, have, st->span_ns);
-        if (have) fprintf(f, " %+.1f %% |", 100 * (st->span_ns / median_ns(row) - 1));
+        if (have) fprintf(f, " %+.1f %% |", 100 * span_inflation(row));
         else fprintf(f, " — |");
         for (int k = 0; k < ZZ_CATEGORIES; k++) cell_us(f, have, st->kernel_ns[k]);
         cell_us(f, have, st->idle_ns);
@@ -425,30 +428,32 @@ static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mo
 }
 
 /* The GPU-paced rows whose span strays from the clean median beyond SPAN_AGREEMENT. */
+/* A row whose span speaks for the GPU: attributed, and paced by the GPU
+ * both clean and while attributed. */
+static int span_comparable(const zz_report_row *row) {
+    return !row->skipped[0] && row->have_kernels && !zz_report_row_host_paced(row) &&
+           !zz_report_row_parts_host_paced(row);
+}
+
 static void summary_span_agreement(FILE *f, const zz_report *r) {
     int checked = 0, beyond = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < r->n_rows; i++) {
-            const zz_report_row *row = &r->rows[i];
-            if (row->skipped[0] || !row->have_kernels || zz_report_row_host_paced(row) ||
-                zz_report_row_parts_host_paced(row))
-                continue;
-            const double inflation = row->median_step.span_ns / median_ns(row) - 1;
-            if (pass == 0) {
-                checked++;
-                beyond += fabs(inflation) > SPAN_AGREEMENT;
-            } else if (fabs(inflation) > SPAN_AGREEMENT) {
-                char label[128];
-                zz_report_config_label(&r->configs[row->config], label, sizeof label);
-                fprintf(f, "- %s %s %s: span %.1f µs, %+.1f %% against the clean median %.1f µs\n", label,
-                        zz_layout_name(row->layout), zz_mode_name(row->mode), row->median_step.span_ns / 1e3,
-                        100 * inflation, median_ns(row) / 1e3);
-            }
-        }
-        if (pass == 0 && checked)
-            fprintf(f, "\nAttributed span against the clean median: %d of %d GPU-paced rows within %g %%%s\n",
-                    checked - beyond, checked, 100 * SPAN_AGREEMENT,
-                    beyond ? "; in these CUPTI recording (or drift between the passes) moved the step:\n" : ".");
+    for (int i = 0; i < r->n_rows; i++) {
+        if (!span_comparable(&r->rows[i])) continue;
+        checked++;
+        beyond += fabs(span_inflation(&r->rows[i])) > SPAN_AGREEMENT;
+    }
+    if (!checked) return;
+    fprintf(f, "\nAttributed span against the clean median: %d of %d GPU-paced rows within %g %%%s\n",
+            checked - beyond, checked, 100 * SPAN_AGREEMENT,
+            beyond ? "; in these CUPTI recording (or drift between the passes) moved the step:\n" : ".");
+    for (int i = 0; i < r->n_rows; i++) {
+        const zz_report_row *row = &r->rows[i];
+        if (!span_comparable(row) || !(fabs(span_inflation(row)) > SPAN_AGREEMENT)) continue;
+        char label[128];
+        zz_report_config_label(&r->configs[row->config], label, sizeof label);
+        fprintf(f, "- %s %s %s: span %.1f µs, %+.1f %% against the clean median %.1f µs\n", label,
+                zz_layout_name(row->layout), zz_mode_name(row->mode), row->median_step.span_ns / 1e3,
+                100 * span_inflation(row), median_ns(row) / 1e3);
     }
 }
 

@@ -276,6 +276,30 @@ static void make_jobs(zz_runner *r, int point, int first, int end, int pass, gro
     }
 }
 
+/* What a pass does with one group's jobs, made and freed by walk_groups. */
+typedef int (*group_pass)(zz_runner *r, int point, const char *label, group_jobs *g, zz_error *err);
+
+/* The configuration's wanted layouts, group by group (next_group): their
+ * executors created (pass 1 verifies each first), the group's jobs made,
+ * handed to `measure`, then freed with the executors. Returns the number of
+ * groups walked, or -1. */
+static int walk_groups(zz_runner *r, int point, const char *label, const int *wanted, int pass, group_pass measure,
+                       zz_error *err) {
+    static group_jobs g;
+    int first, end, groups = 0, rc = 0;
+    for (int from = 0; rc == 0 && !*r->stop && next_group(r, point, wanted, from, &first, &end); from = end) {
+        groups++;
+        if ((rc = create_group(r, point, label, wanted, first, end, pass == 1 && r->spec.verify, err)) == 0) {
+            make_jobs(r, point, first, end, pass, &g);
+            if ((rc = measure(r, point, label, &g, err)))
+                failed_in(err, label, layout_of(r, first), pass == 1 ? "(interleaved group)" : "(attribution group)");
+            for (int j = 0; j < g.n; j++) zz_measurement_free(&g.m[j]);
+        }
+        destroy_group(r, point, first, end);
+    }
+    return rc ? -1 : groups;
+}
+
 /* Pass 1's bookkeeping as each measurement's latency is final. */
 typedef struct {
     zz_runner *r;
@@ -301,6 +325,11 @@ static void latency_done(void *context, int j, const zz_measurement *m) {
     progress(r, c->label, layout_of(r, c->g->layout_index[j]), row.mode, m);
 }
 
+static int sample_group(zz_runner *r, int point, const char *label, group_jobs *g, zz_error *err) {
+    latency_context context = {r, point, job_of(r, point, g->layout_index[0])->row.config, label, g};
+    return zz_measure_latencies(g->job, g->n, r->stream, latency_done, &context, r->stop, err);
+}
+
 /* Pass 1 of one configuration: the skips, then each group sampled
  * interleaved, with no CUPTI in the process yet. */
 static int measure_config(zz_runner *r, int point, int config, const char *label, zz_error *err) {
@@ -323,21 +352,28 @@ static int measure_config(zz_runner *r, int point, int config, const char *label
         r->done += r->spec.n_modes;
         r->skipped += r->spec.n_modes;
     }
-    static group_jobs g;
-    int first, end, rc = 0;
-    r->report->configs[config].groups = 0;
-    for (int from = 0; rc == 0 && !*r->stop && next_group(r, point, wanted, from, &first, &end); from = end) {
-        r->report->configs[config].groups++;
-        if ((rc = create_group(r, point, label, wanted, first, end, r->spec.verify, err)) == 0) {
-            make_jobs(r, point, first, end, 1, &g);
-            latency_context context = {r, point, config, label, &g};
-            if ((rc = zz_measure_latencies(g.job, g.n, r->stream, latency_done, &context, r->stop, err)))
-                failed_in(err, label, layout_of(r, first), "(interleaved group)");
-            for (int j = 0; j < g.n; j++) zz_measurement_free(&g.m[j]);
-        }
-        destroy_group(r, point, first, end);
+    const int groups = walk_groups(r, point, label, wanted, 1, sample_group, err);
+    r->report->configs[config].groups = groups > 0 ? groups : 0;
+    return groups < 0 ? -1 : 0;
+}
+
+/* Pass 2 of one group: attributed against pass 1's latencies, the kernel
+ * side of each row added. */
+static int attribute_group(zz_runner *r, int point, const char *label, group_jobs *g, zz_error *err) {
+    for (int j = 0; j < g->n; j++) g->m[j].latency = job_of(r, point, g->layout_index[j])->latency[g->mode_index[j]];
+    if (zz_measure_attributions(g->job, g->n, r->stream, r->cupti, err)) return -1;
+    for (int j = 0; j < g->n; j++) {
+        const layout_job *lj = job_of(r, point, g->layout_index[j]);
+        zz_report_add_kernels(r->report, lj->report_row[g->mode_index[j]], &g->m[j]);
+        const zz_step_time *st = &g->m[j].timeline.median_step;
+        if (!r->spec.quiet)
+            fprintf(stderr, "kernels: %s %s %s: span %.1f us = %.1f us of kernels + %.1f us idle"
+                            " - %.1f us overlap (clean median %.1f us)\n",
+                    label, zz_layout_name(layout_of(r, g->layout_index[j])), zz_mode_name(g->job[j].opt.mode),
+                    st->span_ns / 1e3, st->kernel_total_ns / 1e3, st->idle_ns / 1e3, st->overlap_ns / 1e3,
+                    g->m[j].latency.median * 1e6);
     }
-    return rc;
+    return 0;
 }
 
 /* Pass 2 of one configuration: kernel attribution of its measured rows, on
@@ -348,30 +384,7 @@ static int attribute_config(zz_runner *r, int point, const char *label, zz_error
         wanted[l] = 0;
         for (int i = 0; i < r->spec.n_modes; i++) wanted[l] |= job_of(r, point, l)->report_row[i] >= 0;
     }
-    static group_jobs g;
-    int first, end, rc = 0;
-    for (int from = 0; rc == 0 && !*r->stop && next_group(r, point, wanted, from, &first, &end); from = end) {
-        if ((rc = create_group(r, point, label, wanted, first, end, 0, err)) == 0) {
-            make_jobs(r, point, first, end, 2, &g);
-            for (int j = 0; j < g.n; j++) g.m[j].latency = job_of(r, point, g.layout_index[j])->latency[g.mode_index[j]];
-            if ((rc = zz_measure_attributions(g.job, g.n, r->stream, r->cupti, err)))
-                failed_in(err, label, layout_of(r, first), "(attribution group)");
-            for (int j = 0; rc == 0 && j < g.n; j++) {
-                const layout_job *lj = job_of(r, point, g.layout_index[j]);
-                zz_report_add_kernels(r->report, lj->report_row[g.mode_index[j]], &g.m[j]);
-                const zz_step_time *st = &g.m[j].timeline.median_step;
-                if (!r->spec.quiet)
-                    fprintf(stderr, "kernels: %s %s %s: span %.1f us = %.1f us of kernels + %.1f us idle"
-                                    " - %.1f us overlap (clean median %.1f us)\n",
-                            label, zz_layout_name(layout_of(r, g.layout_index[j])), zz_mode_name(g.job[j].opt.mode),
-                            st->span_ns / 1e3, st->kernel_total_ns / 1e3, st->idle_ns / 1e3, st->overlap_ns / 1e3,
-                            g.m[j].latency.median * 1e6);
-            }
-            for (int j = 0; j < g.n; j++) zz_measurement_free(&g.m[j]);
-        }
-        destroy_group(r, point, first, end);
-    }
-    return rc;
+    return walk_groups(r, point, label, wanted, 2, attribute_group, err) < 0 ? -1 : 0;
 }
 
 /* CUPTI's first attach stays in the process (its hooks still lengthen
