@@ -47,9 +47,13 @@ static const bench_case default_cases[] = {
     {"prefill-full", {ZZ_KC_PREFILL, 1, 32, 8, 64, 16384, 0, ZZ_MASK_FULL, 0, 0, 0}},
     {"prefill-streaming", {ZZ_KC_PREFILL, 1, L3, 16384, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
     /* decode, each variant (variants.h) on the same shapes: Llama-3-8B's 8 KV
-     * heads, duo's 4-head retrieval slice of them (issue 14), MHA */
+     * heads, duo's 4-head retrieval slice of them (issue 14), MHA; 8K and 32K
+     * give issue 14's 16 MiB and 64 MiB launches with 4 KV heads */
 #define DECODE_CASES(V)                                                                        \
+    {"decode-full", {ZZ_KC_DECODE, 1, L3, 8192, 0, ZZ_MASK_FULL, 0, 0, 0, V}},                 \
+    {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 8192, 0, ZZ_MASK_FULL, 0, 0, 0, V}},         \
     {"decode-full", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},                \
+    {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},        \
     {"decode-full", {ZZ_KC_DECODE, 1, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},               \
     {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},       \
     {"decode-full", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},               \

@@ -252,20 +252,22 @@ decode_split_kernel(DecodeParams p) {
  * slot0 + splits - 1 of part_o / part_lse, the bf16 result at dst (D
  * elements). The lanes first share the splits' lse (max and weights by
  * shuffles), then each lane owns D/32 adjacent elements and reads them as
- * one vector per split, so a split costs one load per lane, not D/32. */
+ * one vector per split, so a split costs one load per lane, not D/32.
+ * Loads go to L2 (__ldcg), where the other blocks' fenced stores are: the
+ * one-launch combine reads partials written by other SMs in its launch. */
 template <int D>
 __device__ __forceinline__ void combine_head(const float *part_o, const float *part_lse, int splits, long long slot0,
                                              __nv_bfloat16 *dst, int lane) {
     constexpr int PER_LANE = D / 32;
     float mx = -INFINITY;
-    for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, part_lse[slot0 + s]);
+    for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, __ldcg(part_lse + slot0 + s));
 #pragma unroll
     for (int off = 16; off; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, off));
 
     float o[PER_LANE] = {}, total = 0.f;
     for (int s0 = 0; s0 < splits; s0 += 32) {
         int s = s0 + lane;
-        float w_mine = s < splits ? fast_exp2(part_lse[slot0 + s] - mx) : 0.f;
+        float w_mine = s < splits ? fast_exp2(__ldcg(part_lse + slot0 + s) - mx) : 0.f;
         int n = min(32, splits - s0);
         /* Unrolled so that eight splits' loads are in flight at once: the
          * loop is latency-bound otherwise (one L2 round trip per split). */
@@ -276,10 +278,10 @@ __device__ __forceinline__ void combine_head(const float *part_o, const float *p
                 const float *src = part_o + (slot0 + s0 + i) * D + lane * PER_LANE;
                 float vals[PER_LANE];
                 if constexpr (PER_LANE == 4) {
-                    float4 v4 = *reinterpret_cast<const float4 *>(src);
+                    float4 v4 = __ldcg(reinterpret_cast<const float4 *>(src));
                     vals[0] = v4.x, vals[1] = v4.y, vals[2] = v4.z, vals[3] = v4.w;
                 } else {
-                    float2 v2 = *reinterpret_cast<const float2 *>(src);
+                    float2 v2 = __ldcg(reinterpret_cast<const float2 *>(src));
                     vals[0] = v2.x, vals[1] = v2.y;
                 }
 #pragma unroll
