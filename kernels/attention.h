@@ -120,9 +120,10 @@ int zz_decode_attention(const zz_decode_args *args, void *workspace, int sm_coun
  * by zz_decode_attention would; the cache holds positions before pos (the
  * newest key comes from new_k / new_v). With several splits the last split
  * block of each (sequence, KV head) combines them.
- *   splits     args->num_splits when > 0; else a streaming window runs as one
- *              split and a full cache by the wave rule (zz_decode_wave_splits)
- *              with `resident` blocks per SM, from zz_decode_one_launch_resident
+ *   splits     args->num_splits when > 0; else the wave rule
+ *              (zz_decode_wave_splits) over the attended keys (a full cache or
+ *              a streaming window) with `resident` blocks per SM, from
+ *              zz_decode_one_launch_resident
  *   workspace  zz_decode_one_launch_workspace_bytes(args, sm_count, resident)
  *              bytes (none for one split)
  *   tickets    batch × k.heads ints, all 0 before the first launch (cudaMemset):

@@ -269,25 +269,27 @@ __device__ __forceinline__ void combine_head(const float *part_o, const float *p
         int s = s0 + lane;
         float w_mine = s < splits ? fast_exp2(__ldcg(part_lse + slot0 + s) - mx) : 0.f;
         int n = min(32, splits - s0);
-        /* Unrolled so that eight splits' loads are in flight at once: the
-         * loop is latency-bound otherwise (one L2 round trip per split). */
-#pragma unroll 8
-        for (int i = 0; i < 32; i++) {
-            float w = __shfl_sync(0xffffffff, w_mine, i);
-            if (i < n) {
-                const float *src = part_o + (slot0 + s0 + i) * D + lane * PER_LANE;
-                float vals[PER_LANE];
-                if constexpr (PER_LANE == 4) {
-                    float4 v4 = __ldcg(reinterpret_cast<const float4 *>(src));
-                    vals[0] = v4.x, vals[1] = v4.y, vals[2] = v4.z, vals[3] = v4.w;
-                } else {
-                    float2 v2 = __ldcg(reinterpret_cast<const float2 *>(src));
-                    vals[0] = v2.x, vals[1] = v2.y;
-                }
+        /* All 32 splits' loads are issued before the first is used: the
+         * loop is latency-bound otherwise (one L2 round trip per split),
+         * and in one-launch this loop is the kernel's tail. */
+        float vals[32][PER_LANE];
 #pragma unroll
-                for (int e = 0; e < PER_LANE; e++) o[e] += w * vals[e];
-                total += w;
+        for (int i = 0; i < 32; i++) {
+            const float *src = part_o + (slot0 + s0 + min(i, n - 1)) * D + lane * PER_LANE;
+            if constexpr (PER_LANE == 4) {
+                float4 v4 = __ldcg(reinterpret_cast<const float4 *>(src));
+                vals[i][0] = v4.x, vals[i][1] = v4.y, vals[i][2] = v4.z, vals[i][3] = v4.w;
+            } else {
+                float2 v2 = __ldcg(reinterpret_cast<const float2 *>(src));
+                vals[i][0] = v2.x, vals[i][1] = v2.y;
             }
+        }
+#pragma unroll
+        for (int i = 0; i < 32; i++) {
+            float w = i < n ? __shfl_sync(0xffffffff, w_mine, i) : 0.f;
+#pragma unroll
+            for (int e = 0; e < PER_LANE; e++) o[e] += w * vals[i][e];
+            total += w;
         }
     }
 #pragma unroll
@@ -338,8 +340,9 @@ __global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParam
  *   - the splits come from the wave rule (zz_decode_wave_splits) with the
  *     blocks this kernel really keeps resident per SM (the occupancy API):
  *     the default rule of split-combine counts every block as resident.
- *     A streaming window (sink + recent, a few hundred keys) runs as one
- *     split: no partials, no ticket.
+ *     A streaming window (sink + recent, a few hundred keys) is split by
+ *     the same rule: as one split it ran at 11.4 us against 7.2 with six
+ *     (H200, B 1, 8 KV heads; kernels/NOTES.md).
  * Prediction (kernels/NOTES.md, "one-launch"): at S 128K, B 1, 4 KV heads,
  * 268 MB of K/V at the H200's copy ceiling (4.2 TB/s) take 64 us, where
  * split-combine took 95 us + a combine + a cache write. */
@@ -650,7 +653,6 @@ extern "C" int zz_decode_one_launch_resident(int head_dim, int *resident) {
 extern "C" int zz_decode_one_launch_splits(const zz_decode_args *a, int sm_count, int resident) {
     const int keys = zz_decode_keys(a);
     if (a->num_splits > 0) return splits_for(keys, a->num_splits);
-    if (a->mask.kind == ZZ_MASK_STREAMING) return 1;
     return zz_decode_wave_splits(sm_count, resident, (long long)a->batch * a->k.heads, keys);
 }
 

@@ -727,9 +727,8 @@ static void test_one_launch_streaming(void **state) {
                                                    cases[c].pos, splits);
 }
 
-/* The rule's split counts as the kernel runs them: a streaming window in
- * one split, a long full cache in whole waves of the blocks it keeps
- * resident. */
+/* The rule's split counts as the kernel runs them: a streaming window and
+ * a long full cache in whole waves of the blocks it keeps resident. */
 static void test_one_launch_splits(void **state) {
     (void)state;
     for (int d = 64; d <= 128; d += 64) {
@@ -737,8 +736,11 @@ static void test_one_launch_splits(void **state) {
         zz_decode_args a = {0};
         a.batch = 1, a.head_dim = d, a.pos = 131072, a.q.heads = 16, a.k.heads = 4;
         a.mask = (zz_mask){ZZ_MASK_STREAMING, 128, 256, 0};
-        assert_int_equal(zz_decode_one_launch_splits(&a, sm_count, resident), 1);
-        assert_int_equal(zz_decode_one_launch_workspace_bytes(&a, sm_count, resident), 0);
+        const int window_splits = zz_decode_one_launch_splits(&a, sm_count, resident);
+        assert_int_equal(window_splits, zz_decode_wave_splits(sm_count, resident, 4, 384));
+        assert_int_equal(window_splits, 6); /* one 64-key tile each: 24 blocks leave the GPU idle anyway */
+        assert_int_equal(zz_decode_one_launch_workspace_bytes(&a, sm_count, resident),
+                         (size_t)16 * window_splits * (d + 1) * sizeof(float));
         a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
         const int splits = zz_decode_one_launch_splits(&a, sm_count, resident);
         assert_int_equal(splits, zz_decode_wave_splits(sm_count, resident, 4, 131073));
