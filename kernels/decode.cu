@@ -159,6 +159,20 @@ __device__ __forceinline__ float merge_warps(const float *wO, const float *wMax,
     return base;
 }
 
+/* Programmatic dependent launch (sm_90): the kernel after this one may be
+ * scheduled now; and this one waits here until the kernel before it has
+ * completed and its writes are visible (no-ops without a dependency). */
+__device__ __forceinline__ void dependents_may_launch() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wait_for_prerequisite_grid() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
 template <int D>
 __global__ void __launch_bounds__(DECODE_WARPS * 32)
 decode_split_kernel(DecodeParams p) {
@@ -221,10 +235,7 @@ decode_split_kernel(DecodeParams p) {
                        lane);
     }
     cp_async_wait<0>();
-#if __CUDA_ARCH__ >= 900
-    /* Let the combine kernel be scheduled now; it waits for our results. */
-    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
-#endif
+    dependents_may_launch();  /* the combine kernel: it waits for our results */
     __syncthreads();
 
     float *wO = reinterpret_cast<float *>(sK);             /* [warp][row][D] */
@@ -304,9 +315,7 @@ __device__ __forceinline__ void combine_head(const float *part_o, const float *p
 #define COMBINE_WARPS 4
 template <int D>
 __global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParams p, int batch) {
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;\n" ::: "memory");
-#endif
+    wait_for_prerequisite_grid();
     const int lane = threadIdx.x % 32;
     const int pair = blockIdx.x * COMBINE_WARPS + threadIdx.x / 32;  /* b * q_heads + head */
     if (pair >= batch * p.q_heads) return;
@@ -401,29 +410,45 @@ decode_one_launch_kernel(AppendParams a) {
     const __nv_bfloat16 *new_k = a.new_k + b * a.new_k_bs + (long long)kv_head * D;
     const __nv_bfloat16 *new_v = a.new_v + b * a.new_v_bs + (long long)kv_head * D;
 
-    /* The append: 16 bytes a thread, by the block that holds the slot. */
-    if (fresh >= 0 && fresh < key_end - key_begin && threadIdx.x < 2 * CHUNKS) {
-        const int chunk = threadIdx.x % CHUNKS, is_v = threadIdx.x >= CHUNKS;
-        __nv_bfloat16 *dst = is_v ? a.cache_v + b * p.t.v_bs + a.new_slot * p.t.v_ts
-                                  : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
-        *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
-            *reinterpret_cast<const uint4 *>((is_v ? new_v : new_k) + chunk * 8);
+    const bool holds_fresh = fresh >= 0 && fresh < key_end - key_begin;
+    /* Prologue: the first STAGES-1 tiles, one commit group each. */
+    auto prologue = [&]() {
+#pragma unroll
+        for (int s = 0; s < DECODE_STAGES - 1; s++) {
+            if (s < ntiles)
+                load_append_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D,
+                                    k + s * DECODE_TILE * p.t.k_ts, v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts,
+                                    p.t.v_ts, key_end - key_begin - s * DECODE_TILE, fresh - s * DECODE_TILE, new_k,
+                                    new_v);
+            cp_async_commit();
+        }
+    };
+    /* Launched as a programmatic dependent of the previous kernel: this
+     * block may run while that kernel drains. The cache is not that
+     * kernel's output, so the blocks stream it at once; Q and the new token
+     * are, so they, and every write of this launch, wait for it. */
+    dependents_may_launch();
+    if (!holds_fresh) prologue();
+    wait_for_prerequisite_grid();
+    if (holds_fresh) {
+        prologue();
+        /* The append: 16 bytes a thread. */
+        if (threadIdx.x < 2 * CHUNKS) {
+            const int chunk = threadIdx.x % CHUNKS, is_v = threadIdx.x >= CHUNKS;
+            __nv_bfloat16 *dst = is_v ? a.cache_v + b * p.t.v_bs + a.new_slot * p.t.v_ts
+                                      : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
+            *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
+                *reinterpret_cast<const uint4 *>((is_v ? new_v : new_k) + chunk * 8);
+        }
     }
-
+    /* Q in a commit group of its own, after the prologue's: the first
+     * iteration waits for every group. */
     for (int c = threadIdx.x; c < 16 * CHUNKS; c += blockDim.x) {
         int row = c / CHUNKS, chunk = c % CHUNKS;
         bool ok = row < p.t.group;
         cp_async16(sQ + swizzle(row, chunk, D), ok ? q + row * D + chunk * 8 : q, ok ? 16 : 0);
     }
-    /* Prologue: the first STAGES-1 tiles, one commit group each. */
-#pragma unroll
-    for (int s = 0; s < DECODE_STAGES - 1; s++) {
-        if (s < ntiles)
-            load_append_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + s * DECODE_TILE * p.t.k_ts,
-                                v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts, p.t.v_ts,
-                                key_end - key_begin - s * DECODE_TILE, fresh - s * DECODE_TILE, new_k, new_v);
-        cp_async_commit();
-    }
+    cp_async_commit();
 
     uint32_t qf[D / 16][4];
     float acc[D / 8][4];
@@ -432,7 +457,10 @@ decode_one_launch_kernel(AppendParams a) {
     for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 
     for (int t = 0; t < ntiles; t++) {
-        cp_async_wait<DECODE_STAGES - 2>();
+        if (t == 0)
+            cp_async_wait<0>();  /* Q too */
+        else
+            cp_async_wait<DECODE_STAGES - 2>();
         __syncthreads();  /* tile t landed; every warp is done with tile t-1's stage */
         int next = t + DECODE_STAGES - 1;
         if (next < ntiles) {
@@ -690,9 +718,17 @@ static int launch_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new
                       : a->pos;
     ap.tickets = tickets;
 
-    dim3 grid(p.splits, a->k.heads, a->batch);
-    decode_one_launch_kernel<D><<<grid, DECODE_WARPS * 32, decode_smem(D), stream>>>(ap);
-    ZZ_CHECK_LAUNCH();
+    cudaLaunchAttribute overlap;
+    overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    overlap.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(p.splits, a->k.heads, a->batch);
+    config.blockDim = dim3(DECODE_WARPS * 32);
+    config.dynamicSmemBytes = decode_smem(D);
+    config.stream = stream;
+    config.attrs = &overlap;
+    config.numAttrs = 1;
+    ZZ_CUDA(cudaLaunchKernelEx(&config, decode_one_launch_kernel<D>, ap));
     return ZZ_OK;
 }
 
