@@ -173,9 +173,29 @@ __device__ __forceinline__ void wait_for_prerequisite_grid() {
 #endif
 }
 
-template <int D>
-__global__ void __launch_bounds__(DECODE_WARPS * 32)
-decode_split_kernel(DecodeParams p) {
+struct AppendParams {
+    DecodeParams d;                        /* d.t.k, d.t.v: the cache, read */
+    __nv_bfloat16 *cache_k, *cache_v;      /* the same cache, where the new token is written */
+    const __nv_bfloat16 *new_k, *new_v;    /* the new token: (b, kv head h) at new_k + b * new_k_bs + h * D */
+    long long new_k_bs, new_v_bs;
+    int new_slot;                          /* its cache slot */
+    int *tickets;                          /* [batch][kv heads] splits done, 0 between launches */
+};
+
+/* One split block: its keys [split * split_keys, ...) of one (batch, KV
+ * head), through the tile pipeline, then its output (one split) or its
+ * partial output and log-sum-exp. APPEND (one-launch): a.new_k / a.new_v
+ * are the token of position a.new_slot, which this launch appends; the
+ * block whose split holds that slot writes it into the cache first and
+ * then reads it back with its tiles, so the loop is split-combine's,
+ * unchanged (a loader that picked the row from the new-token input ran
+ * 8-12 % slower on the H200). The kernel is a programmatic dependent of
+ * the one before: the cache is not that kernel's output, so the other
+ * blocks stream theirs at once; Q, the new token and every write of this
+ * launch wait for it (griddepcontrol.wait). */
+template <int D, bool APPEND>
+__device__ __forceinline__ void attend_split(const AppendParams &a) {
+    const DecodeParams &p = a.d;
     constexpr int CHUNKS = D / 8;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);   /* 16 rows */
@@ -193,20 +213,45 @@ decode_split_kernel(DecodeParams p) {
     const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D + key_begin * p.t.k_ts;
     const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D + key_begin * p.t.v_ts;
 
+    /* Prologue: the first STAGES-1 tiles, one commit group each. */
+    auto prologue = [&]() {
+#pragma unroll
+        for (int s = 0; s < DECODE_STAGES - 1; s++) {
+            if (s < ntiles)
+                load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D,
+                                    k + s * DECODE_TILE * p.t.k_ts, v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts,
+                                    p.t.v_ts, key_end - key_begin - s * DECODE_TILE);
+            cp_async_commit();
+        }
+    };
+    if constexpr (APPEND) {
+        const bool holds_new = a.new_slot >= key_begin && a.new_slot < key_end;
+        dependents_may_launch();
+        if (!holds_new) prologue();
+        wait_for_prerequisite_grid();
+        if (holds_new) {
+            if (threadIdx.x < 2 * CHUNKS) {  /* the append: 16 bytes a thread */
+                const int chunk = threadIdx.x % CHUNKS, is_v = threadIdx.x >= CHUNKS;
+                __nv_bfloat16 *dst = is_v ? a.cache_v + b * p.t.v_bs + a.new_slot * p.t.v_ts
+                                          : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
+                const __nv_bfloat16 *src = (is_v ? a.new_v + b * a.new_v_bs : a.new_k + b * a.new_k_bs);
+                *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
+                    *reinterpret_cast<const uint4 *>(src + (long long)kv_head * D + chunk * 8);
+            }
+            __syncthreads();  /* the slot written before any thread of the block reads it */
+            prologue();
+        }
+    } else {
+        prologue();
+    }
+    /* Q in a commit group of its own, after the prologue's: the first
+     * iteration waits for every group. */
     for (int c = threadIdx.x; c < 16 * CHUNKS; c += blockDim.x) {
         int row = c / CHUNKS, chunk = c % CHUNKS;
         bool ok = row < p.t.group;
         cp_async16(sQ + swizzle(row, chunk, D), ok ? q + row * D + chunk * 8 : q, ok ? 16 : 0);
     }
-    /* Prologue: the first STAGES-1 tiles, one commit group each. */
-#pragma unroll
-    for (int s = 0; s < DECODE_STAGES - 1; s++) {
-        if (s < ntiles)
-            load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + s * DECODE_TILE * p.t.k_ts,
-                                v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts, p.t.v_ts,
-                                key_end - key_begin - s * DECODE_TILE);
-        cp_async_commit();
-    }
+    cp_async_commit();
 
     uint32_t qf[D / 16][4];
     float acc[D / 8][4];
@@ -215,7 +260,10 @@ decode_split_kernel(DecodeParams p) {
     for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 
     for (int t = 0; t < ntiles; t++) {
-        cp_async_wait<DECODE_STAGES - 2>();
+        if (t == 0)
+            cp_async_wait<0>();  /* Q too */
+        else
+            cp_async_wait<DECODE_STAGES - 2>();
         __syncthreads();  /* tile t landed; every warp is done with tile t-1's stage */
         int next = t + DECODE_STAGES - 1;
         if (next < ntiles) {
@@ -235,7 +283,7 @@ decode_split_kernel(DecodeParams p) {
                        lane);
     }
     cp_async_wait<0>();
-    dependents_may_launch();  /* the combine kernel: it waits for our results */
+    if constexpr (!APPEND) dependents_may_launch();  /* the combine kernel: it waits for our results */
     __syncthreads();
 
     float *wO = reinterpret_cast<float *>(sK);             /* [warp][row][D] */
@@ -256,6 +304,12 @@ decode_split_kernel(DecodeParams p) {
             if (d == 0) p.part_lse[slot] = base + log2f(l);
         }
     }
+}
+
+template <int D>
+__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
+decode_split_kernel(AppendParams a) {  /* a.d only: nothing is appended */
+    attend_split<D, false>(a);
 }
 
 /* One (batch, query head)'s splits reduced by one warp: out = sum_s w_s o_s
@@ -331,15 +385,15 @@ __global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParam
  * split kernel and the combine (4.7-6.9 us on the H200 at B 1, mostly its
  * launch and its wait on the split kernel); duo's mixed layers run two head
  * groups, so six. Here one launch does all three:
- *   - the split blocks are decode_split_kernel's (same tiles, pipeline,
- *     mma and online softmax: attend_tile, publish_warp, merge_warps);
- *   - the new token's K/V reach the attention from the new-token input, not
- *     from the cache: the loader takes the row of the newest position from
- *     new_k / new_v (load_append_tile), so no block reads a cache slot this
- *     launch writes, and no block depends on another's write; the one
- *     block whose split holds that slot also stores the token there (full
- *     cache: slot pos; streaming: its ring slot, ref_cache_slot's), as
- *     cache_write_kernel did;
+ *   - the split blocks are decode_split_kernel's: one body, attend_split
+ *     (same tiles, pipeline, mma and online softmax);
+ *   - the new token: the block whose split holds its slot (full cache:
+ *     slot pos; streaming: its ring slot, ref_cache_slot's) stores it in
+ *     the cache, as cache_write_kernel did, and then attends it with the
+ *     rest of its tiles; no other block reads that slot;
+ *   - the launch is a programmatic dependent of the kernel before it
+ *     (griddepcontrol): its blocks start streaming their cache while that
+ *     kernel drains, which hides most of the launch and the ramp;
  *   - the combine is the last split block of each (batch, KV head) to
  *     finish: every split block writes its partials, fences them
  *     (__threadfence) and takes a ticket from a per-(batch, KV head)
@@ -356,155 +410,17 @@ __global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParam
  * 268 MB of K/V at the H200's copy ceiling (4.2 TB/s) take 64 us, where
  * split-combine took 95 us + a combine + a cache write. */
 
-/* load_decode_tile, except that row `fresh` of the tile (if 0 <= fresh <
- * DECODE_TILE) comes from fresh_k / fresh_v: the token this launch
- * appends, whose cache slot holds an older token until the launch writes
- * it. */
 template <int D>
-__device__ __forceinline__ void load_append_tile(__nv_bfloat16 *sK, __nv_bfloat16 *sV, const __nv_bfloat16 *k,
-                                                 const __nv_bfloat16 *v, long long k_ts, long long v_ts, int valid,
-                                                 int fresh, const __nv_bfloat16 *fresh_k,
-                                                 const __nv_bfloat16 *fresh_v) {
-    constexpr int CHUNKS = D / 8;
-    for (int c = threadIdx.x; c < DECODE_TILE * CHUNKS; c += blockDim.x) {
-        int row = c / CHUNKS, chunk = c % CHUNKS;
-        bool ok = row < valid;
-        const __nv_bfloat16 *kr = row == fresh ? fresh_k : k + row * k_ts;
-        const __nv_bfloat16 *vr = row == fresh ? fresh_v : v + row * v_ts;
-        cp_async16(sK + swizzle(row, chunk, D), ok ? kr + chunk * 8 : k, ok ? 16 : 0);
-        cp_async16(sV + swizzle(row, chunk, D), ok ? vr + chunk * 8 : v, ok ? 16 : 0);
-    }
-}
-
-struct AppendParams {
-    DecodeParams d;                        /* d.t.k, d.t.v: the cache, read */
-    __nv_bfloat16 *cache_k, *cache_v;      /* the same cache, where the new token is written */
-    const __nv_bfloat16 *new_k, *new_v;    /* the new token: (b, kv head h) at new_k + b * new_k_bs + h * D */
-    long long new_k_bs, new_v_bs;
-    int new_slot;                          /* its cache slot */
-    int *tickets;                          /* [batch][kv heads] splits done, 0 between launches */
-};
-
-template <int D>
-__global__ void __launch_bounds__(DECODE_WARPS * 32)
+__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
 decode_one_launch_kernel(AppendParams a) {
-    const DecodeParams &p = a.d;
-    constexpr int CHUNKS = D / 8;
-    extern __shared__ __align__(128) unsigned char smem_raw[];
     __shared__ int last_block;
-    __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);   /* 16 rows */
-    __nv_bfloat16 *sK = sQ + 16 * D;
-    __nv_bfloat16 *sV = sK + DECODE_STAGES * DECODE_TILE * D;
-
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int split = blockIdx.x, kv_head = blockIdx.y, b = blockIdx.z;
-    const int head0 = kv_head * p.t.group;
-    const int key_begin = split * p.split_keys;
-    const int key_end = min(key_begin + p.split_keys, p.kv_len);
-    const int ntiles = (key_end - key_begin + DECODE_TILE - 1) / DECODE_TILE;
-    const int fresh = a.new_slot - key_begin;  /* the new token's key in this split, if in [0, keys) */
-
-    const __nv_bfloat16 *q = p.t.q + b * p.t.q_bs + (long long)head0 * D;
-    const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D + key_begin * p.t.k_ts;
-    const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D + key_begin * p.t.v_ts;
-    const __nv_bfloat16 *new_k = a.new_k + b * a.new_k_bs + (long long)kv_head * D;
-    const __nv_bfloat16 *new_v = a.new_v + b * a.new_v_bs + (long long)kv_head * D;
-
-    const bool holds_fresh = fresh >= 0 && fresh < key_end - key_begin;
-    /* Prologue: the first STAGES-1 tiles, one commit group each. */
-    auto prologue = [&]() {
-#pragma unroll
-        for (int s = 0; s < DECODE_STAGES - 1; s++) {
-            if (s < ntiles)
-                load_append_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D,
-                                    k + s * DECODE_TILE * p.t.k_ts, v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts,
-                                    p.t.v_ts, key_end - key_begin - s * DECODE_TILE, fresh - s * DECODE_TILE, new_k,
-                                    new_v);
-            cp_async_commit();
-        }
-    };
-    /* Launched as a programmatic dependent of the previous kernel: this
-     * block may run while that kernel drains. The cache is not that
-     * kernel's output, so the blocks stream it at once; Q and the new token
-     * are, so they, and every write of this launch, wait for it. */
-    dependents_may_launch();
-    if (!holds_fresh) prologue();
-    wait_for_prerequisite_grid();
-    if (holds_fresh) {
-        prologue();
-        /* The append: 16 bytes a thread. */
-        if (threadIdx.x < 2 * CHUNKS) {
-            const int chunk = threadIdx.x % CHUNKS, is_v = threadIdx.x >= CHUNKS;
-            __nv_bfloat16 *dst = is_v ? a.cache_v + b * p.t.v_bs + a.new_slot * p.t.v_ts
-                                      : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
-            *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
-                *reinterpret_cast<const uint4 *>((is_v ? new_v : new_k) + chunk * 8);
-        }
-    }
-    /* Q in a commit group of its own, after the prologue's: the first
-     * iteration waits for every group. */
-    for (int c = threadIdx.x; c < 16 * CHUNKS; c += blockDim.x) {
-        int row = c / CHUNKS, chunk = c % CHUNKS;
-        bool ok = row < p.t.group;
-        cp_async16(sQ + swizzle(row, chunk, D), ok ? q + row * D + chunk * 8 : q, ok ? 16 : 0);
-    }
-    cp_async_commit();
-
-    uint32_t qf[D / 16][4];
-    float acc[D / 8][4];
-    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
-
-    for (int t = 0; t < ntiles; t++) {
-        if (t == 0)
-            cp_async_wait<0>();  /* Q too */
-        else
-            cp_async_wait<DECODE_STAGES - 2>();
-        __syncthreads();  /* tile t landed; every warp is done with tile t-1's stage */
-        int next = t + DECODE_STAGES - 1;
-        if (next < ntiles) {
-            int s = next % DECODE_STAGES;
-            load_append_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D,
-                                k + next * DECODE_TILE * p.t.k_ts, v + next * DECODE_TILE * p.t.v_ts, p.t.k_ts,
-                                p.t.v_ts, key_end - key_begin - next * DECODE_TILE, fresh - next * DECODE_TILE,
-                                new_k, new_v);
-        }
-        cp_async_commit();
-        if (t == 0) {
-#pragma unroll
-            for (int kk = 0; kk < D / 16; kk++)
-                ldmatrix_x4(qf[kk], sQ + swizzle((lane % 8) + ((lane / 8) % 2) * 8, kk * 2 + lane / 16, D));
-        }
-        attend_tile<D>(sK + (t % DECODE_STAGES) * DECODE_TILE * D, sV + (t % DECODE_STAGES) * DECODE_TILE * D, qf,
-                       acc, row_max, row_sum, key_end - key_begin - t * DECODE_TILE - warp * 16, p.scale_log2, warp,
-                       lane);
-    }
-    cp_async_wait<0>();
-    __syncthreads();
-
-    float *wO = reinterpret_cast<float *>(sK);             /* [warp][row][D] */
-    float *wMax = wO + DECODE_WARPS * 16 * D;              /* [warp][row] */
-    float *wSum = wMax + DECODE_WARPS * 16;
-    publish_warp<D>(wO, wMax, wSum, acc, row_max, row_sum, warp, lane);
-    __syncthreads();
-    for (int i = threadIdx.x; i < p.t.group * D; i += blockDim.x) {
-        int row = i / D, d = i % D;
-        float o, l;
-        float base = merge_warps<D>(wO, wMax, wSum, row, d, p.scale_log2, &o, &l);
-        int head = head0 + row;
-        if (p.splits == 1) {
-            p.t.o[b * p.t.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
-        } else {
-            long long slot = ((long long)b * p.q_heads + head) * p.splits + split;
-            p.part_o[slot * D + d] = o / l;
-            if (d == 0) p.part_lse[slot] = base + log2f(l);
-        }
-    }
+    const DecodeParams &p = a.d;
+    attend_split<D, true>(a);
     if (p.splits == 1) return;
 
     /* Every thread's partials are visible GPU-wide before the block takes
      * its ticket; the block that takes the last one sees every split's. */
+    const int kv_head = blockIdx.y, b = blockIdx.z, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     __threadfence();
     __syncthreads();
     if (threadIdx.x == 0) {
@@ -516,7 +432,7 @@ decode_one_launch_kernel(AppendParams a) {
     __syncthreads();
     if (!last_block) return;
     for (int row = warp; row < p.t.group; row += DECODE_WARPS) {
-        const int head = head0 + row;
+        const int head = kv_head * p.t.group + row;
         combine_head<D>(p.part_o, p.part_lse, p.splits, ((long long)b * p.q_heads + head) * p.splits,
                         p.t.o + b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
     }
@@ -620,7 +536,9 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
     ZZ_REQUIRE(p.splits <= 65535, "%d splits", p.splits);
 
     dim3 grid(p.splits, a->k.heads, a->batch);
-    decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(p);
+    AppendParams split_only = {};
+    split_only.d = p;
+    decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(split_only);
     ZZ_CHECK_LAUNCH();
     if (p.splits > 1) {
         cudaLaunchAttribute overlap;
