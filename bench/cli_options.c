@@ -247,6 +247,8 @@ int cli_parse_plan_options(int argc, char **argv, plan_options *o, zz_error *err
                         .batch = 1,
                         .ctx = 32 * 1024,
                         .format = FORMAT_TEXT};
+    if (zz_kernel_variant_from_name(ZZ_DECODE, DEFAULT_DECODE_KERNEL, &o->decode_kernel))
+        return zz_errorf(err, "plan: default decode kernel %s is not a variant", DEFAULT_DECODE_KERNEL);
     int rc = parse_flags("plan", argc, argv, plan_flags, parse_plan_flag, o, err);
     if (rc) return rc;
     if (o->chunk_given && o->phase == ZZ_DECODE)

@@ -179,12 +179,12 @@ static void test_ops_list(void **state) {
  * new K and V: 67110912 + 8192 + 2048 bytes. */
 static void test_plan_of_a_kernel_variant(void **state) {
     (void)state;
-    zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", "--decode-kernel", "one-launch", NULL);
+    zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", NULL);  /* one-launch: the default */
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "\n0,mixed,attn-full,attn-full,4,16,4-7,32768,67121152,268443648\n"));
     assert_null(strstr(run.out, "cache-"));
     assert_non_null(strstr(run.err, "sink 128, recent 256, kernel one-launch\n"));
-    zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", NULL);
+    zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", "--decode-kernel", "split-combine", NULL);
     assert_non_null(strstr(run.out, "\n0,mixed,cache-append,cache,4,16,4-7,32768,"));
     assert_non_null(strstr(run.err, "kernel split-combine\n"));
     zz_bench("plan", "--phase", "prefill", "--decode-kernel", "one-launch", NULL);

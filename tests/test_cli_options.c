@@ -38,10 +38,10 @@ static void test_run_defaults_are_the_help_texts(void **state) {
     assert_int_equal(o.rule.min_samples, 10);
     assert_int_equal(o.warmup, DEFAULT_WARMUP);
     assert_null(o.out_dir);
-    /* each phase's default kernel variant is the first of the table */
+    /* decode's default is one-launch; prefill's the first of the table */
     assert_int_equal(o.n_decode_kernels, 1);
-    assert_int_equal(o.decode_kernels[0], 0);
-    assert_string_equal(zz_kernel_variant_name(ZZ_DECODE, 0), DEFAULT_DECODE_KERNEL);
+    assert_int_equal(o.decode_kernels[0], ZZ_DECODE_ONE_LAUNCH);
+    assert_string_equal(zz_kernel_variant_name(ZZ_DECODE, ZZ_DECODE_ONE_LAUNCH), DEFAULT_DECODE_KERNEL);
     assert_int_equal(o.n_prefill_kernels, 1);
     assert_int_equal(o.prefill_kernels[0], 0);
     assert_string_equal(zz_kernel_variant_name(ZZ_PREFILL, 0), DEFAULT_PREFILL_KERNEL);
