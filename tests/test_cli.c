@@ -157,6 +157,12 @@ static void test_text_table_blank_line_then_budget(void **state) {
     assert_non_null(strstr(run.out, "layout duo-cat"));
     assert_non_null(strstr(run.out, "    0  mixed"));
     assert_budget_row(run.out, "\nmixed layers", 30, 0);
+    /* one-launch (the default): a mixed layer's two attention launches and
+     * the concat, one launch per exclusive layer */
+    assert_budget_row(run.out, "\nlaunches / step", 30 * 3 + 2 * 1, 32 * 1);
+    zz_bench("plan", "--pattern", LLAMA3, "--decode-kernel", "split-combine", NULL);
+    assert_int_equal(run.status, 0);
+    /* split-combine: each attention a cache write, a split and a combine launch */
     assert_budget_row(run.out, "\nlaunches / step", 30 * 5 + 2 * 2, 32 * 2);
 }
 
@@ -539,7 +545,7 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
     const int all = cases_listed(run.out);
     run_program(KERNEL_BENCH, "--list", "--filter", "decode-", NULL);
     assert_int_equal(run.status, 0);
-    assert_int_equal(cases_listed(run.out), 2 * 7);  /* the same 7 shapes for each decode variant */
+    assert_int_equal(cases_listed(run.out), 2 * 10);  /* the same 10 shapes for each decode variant */
     assert_null(strstr(strstr(run.out, "\nkernel "), "prefill"));
     assert_true(all > cases_listed(run.out));
     /* --kernel: the attention cases of one variant, nothing else */
@@ -551,7 +557,7 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
     run_program(KERNEL_BENCH, "--list", "--kernel", "split-combine", "--filter", "streaming", NULL);
     assert_int_equal(cases_listed(run.out), 2);
     run_program(KERNEL_BENCH, "--list", "--kernel", "one-launch", NULL);
-    assert_int_equal(cases_listed(run.out), 7);
+    assert_int_equal(cases_listed(run.out), 10);
     assert_non_null(strstr(run.out, "\none-launch     decode   decode_one_launch_kernel\n"));
     assert_non_null(strstr(run.out, "\ndecode-full        one-launch      1  16   4  128  131072        -\n"));
     assert_null(strstr(strstr(run.out, "\nkernel "), "split-combine"));

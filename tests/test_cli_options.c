@@ -153,10 +153,10 @@ static void test_plan_options(void **state) {
     expect_message(&err, "--sparsity: expected a number in 0..1");
     /* one kernel variant, of the phase planned */
     assert_int_equal(cli_parse_plan_options(1, ARGS("plan"), &p, &err), 0);
-    assert_int_equal(p.decode_kernel, 0);
-    assert_int_equal(p.prefill_kernel, 0);
-    assert_int_equal(PLAN(&p, &err, "--decode-kernel", "one-launch"), 0);
     assert_int_equal(p.decode_kernel, ZZ_DECODE_ONE_LAUNCH);
+    assert_int_equal(p.prefill_kernel, 0);
+    assert_int_equal(PLAN(&p, &err, "--decode-kernel", "split-combine"), 0);
+    assert_int_equal(p.decode_kernel, ZZ_DECODE_SPLIT_COMBINE);
     assert_int_equal(PLAN(&p, &err, "--decode-kernel", "all"), -1);
     expect_message(&err, "--decode-kernel: expected one of split-combine");
     assert_int_equal(PLAN(&p, &err, "--phase", "prefill", "--decode-kernel", "split-combine"), -1);

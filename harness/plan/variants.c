@@ -12,10 +12,11 @@ static const zz_kernel_variant variants[] = {
      "kernel before; splits by zz_decode_default_splits (blocks spread within 5 % over the SMs)"},
     {ZZ_DECODE, ZZ_DECODE_ONE_LAUNCH, "one-launch", "decode_one_launch_kernel",
      "issue 14: one launch per head group instead of three. The cache write and the combine were launches of "
-     "2-7 us each, 126 per duo step at B 1: the new token's K/V now come from the new-token input and are stored "
-     "by the block whose split holds their slot, and the last split block of each (batch, KV head) to finish "
-     "(an atomic ticket) combines the partials. Splits by the wave rule (zz_decode_wave_splits) with the blocks "
-     "really resident per SM, so 4 KV heads fill the GPU as 8 do, streaming windows too"},
+     "2-7 us each, 126 per duo step at B 1: the block whose split holds the new token's slot stores it there "
+     "and attends it, and the last split block of each (batch, KV head) to finish (an atomic ticket) combines "
+     "the partials. Splits by the wave rule (zz_decode_wave_splits) with the blocks really resident per SM, so "
+     "4 KV heads fill the GPU as 8 do, streaming windows too. A programmatic dependent launch: its blocks "
+     "stream their cache while the kernel before drains (the default decode kernel)"},
     {ZZ_PREFILL, ZZ_PREFILL_FA2, "fa2", "prefill_kernel (chunked streaming heads: streaming_window_kernel first)",
      "v3 of kernels/NOTES.md: FlashAttention-2-style, 4 warps of 32 query rows, 64-key tiles, 2-stage cp.async, "
      "one barrier per tile; the streaming band skips whole tiles"},
