@@ -156,8 +156,9 @@ bench: need-gpu bin/zz-bench
 # Plots of one run folder into RUN/plots (.png and .svg), by plots/render.sh:
 # plots/prep.awk joins the CSVs into small tables, plots/*.gp draw them.
 # PLOT_PHASE, PLOT_MODE, PLOT_CTX, PLOT_BATCH, PLOT_SPARSITY pick the
-# configuration of the bar charts (default: decode, graph, largest context).
-PLOT_VARS := PLOT_PHASE PLOT_MODE PLOT_CTX PLOT_BATCH PLOT_SPARSITY
+# configuration of the bar charts (default: decode, graph, largest context);
+# PLOT_DECODE_KERNEL, PLOT_PREFILL_KERNEL the variant of a run that swept several.
+PLOT_VARS := PLOT_PHASE PLOT_MODE PLOT_CTX PLOT_BATCH PLOT_SPARSITY PLOT_DECODE_KERNEL PLOT_PREFILL_KERNEL
 plots:
 	@test -n "$(RUN)" || { echo "error: make plots needs RUN=<run folder>, e.g. make plots RUN=results/h100-llama3-8b-default" >&2; exit 2; }
 	@scripts/need-deb $(PLOT_DEBS)

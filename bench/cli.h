@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "stats.h"
 #include "sweep.h"
+#include "variants.h"
 
 /* The flags plan and run share, for both help texts. */
 #define MODEL_HELP                                                                                   \
@@ -49,6 +50,8 @@
 #define DEFAULT_BATCH       "1"
 #define DEFAULT_CHUNK       "0"
 #define DEFAULT_MODES       "eager,graph"
+#define DEFAULT_DECODE_KERNEL  "one-launch"  /* issue 14: faster in every H200 decode step */
+#define DEFAULT_PREFILL_KERNEL "fa2"
 #define DEFAULT_WARMUP      3
 #define DEFAULT_SEED        1
 
@@ -74,6 +77,8 @@ typedef struct {
     int chunk_given;
     output_format format;
     int show_ops;
+    int decode_kernel, prefill_kernel;  /* variants.h; the phase's applies */
+    int decode_kernel_given, prefill_kernel_given;
 } plan_options;
 
 typedef struct {
@@ -83,7 +88,9 @@ typedef struct {
     int layouts[ZZ_MAX_LIST], phases[ZZ_MAX_LIST], modes[ZZ_MAX_LIST];
     long long ctx[ZZ_MAX_LIST], prefill_ctx[ZZ_MAX_LIST], batch[ZZ_MAX_LIST], chunk[ZZ_MAX_LIST];
     int n_sparsity, n_layouts, n_phases, n_modes, n_ctx, n_prefill_ctx, n_batch, n_chunk;
+    int decode_kernels[ZZ_MAX_LIST], prefill_kernels[ZZ_MAX_LIST], n_decode_kernels, n_prefill_kernels;
     int ctx_given, prefill_ctx_given, chunk_given, seed_given;  /* flags that meet conflicts */
+    int decode_kernel_given, prefill_kernel_given;
     long long warmup, min_samples;
     zz_stop_rule rule;
     int cold, no_cupti, verify, quiet;

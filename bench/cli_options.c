@@ -75,7 +75,7 @@ enum {
     OPT_MODEL = 256, OPT_LAYERS, OPT_Q_HEADS, OPT_KV_HEADS, OPT_HEAD_DIM, OPT_PATTERN, OPT_SYNTHETIC,
     OPT_ZIGZAG_BUDGET, OPT_SINK, OPT_RECENT,
     /* one value in plan, a list in run */
-    OPT_SPARSITY, OPT_BATCH, OPT_CTX, OPT_PHASE, OPT_CHUNK,
+    OPT_SPARSITY, OPT_BATCH, OPT_CTX, OPT_PHASE, OPT_CHUNK, OPT_DECODE_KERNEL, OPT_PREFILL_KERNEL,
     /* plan */
     OPT_LAYOUT, OPT_FORMAT, OPT_OPS,
     /* run */
@@ -99,6 +99,8 @@ enum {
     {"ctx", required_argument, NULL, OPT_CTX},                   \
     {"phase", required_argument, NULL, OPT_PHASE},               \
     {"chunk", required_argument, NULL, OPT_CHUNK},               \
+    {"decode-kernel", required_argument, NULL, OPT_DECODE_KERNEL}, \
+    {"prefill-kernel", required_argument, NULL, OPT_PREFILL_KERNEL}, \
     {"help", no_argument, NULL, 'h'}
 
 static const struct option plan_flags[] = {
@@ -214,7 +216,26 @@ static int parse_plan_flag(int c, const char *value, void *options, zz_error *er
         else return zz_errorf(err, "--format: expected text or csv, found '%s'", value);
         return 0;
     case OPT_OPS: o->show_ops = 1; return 0;
+    case OPT_DECODE_KERNEL:
+    case OPT_PREFILL_KERNEL: {
+        const zz_phase phase = c == OPT_DECODE_KERNEL ? ZZ_DECODE : ZZ_PREFILL;
+        *(phase == ZZ_DECODE ? &o->decode_kernel_given : &o->prefill_kernel_given) = 1;
+        if (zz_kernel_variant_from_name(phase, value, phase == ZZ_DECODE ? &o->decode_kernel : &o->prefill_kernel))
+            return zz_errorf(err, "--%s-kernel: expected one of %s, found '%s'", zz_phase_name(phase),
+                             phase == ZZ_DECODE ? zz_decode_kernel_names : zz_prefill_kernel_names, value);
+        return 0;
     }
+    }
+    return 0;
+}
+
+/* A kernel flag for a phase that does not run names nothing: an error. */
+static int check_kernel_flags(const char *command, int decode_given, int prefill_given, int phases, zz_error *err) {
+    if (decode_given && phases == 1 << ZZ_PREFILL)
+        return zz_errorf(err, "%s: --decode-kernel with --phase prefill: there is no decode to apply it to", command);
+    if (prefill_given && phases == 1 << ZZ_DECODE)
+        return zz_errorf(err, "%s: --prefill-kernel with --phase decode: there is no prefill to apply it to",
+                         command);
     return 0;
 }
 
@@ -226,19 +247,25 @@ int cli_parse_plan_options(int argc, char **argv, plan_options *o, zz_error *err
                         .batch = 1,
                         .ctx = 32 * 1024,
                         .format = FORMAT_TEXT};
+    if (zz_kernel_variant_from_name(ZZ_DECODE, DEFAULT_DECODE_KERNEL, &o->decode_kernel))
+        return zz_errorf(err, "plan: default decode kernel %s is not a variant", DEFAULT_DECODE_KERNEL);
     int rc = parse_flags("plan", argc, argv, plan_flags, parse_plan_flag, o, err);
     if (rc) return rc;
     if (o->chunk_given && o->phase == ZZ_DECODE)
         return zz_errorf(err, "plan: --chunk with --phase decode (the default): chunks split a prefill; add --phase "
                               "prefill");
-    return 0;
+    return check_kernel_flags("plan", o->decode_kernel_given, o->prefill_kernel_given, 1 << o->phase, err);
 }
 
 /* Name lists for zz_parse_names, in enum order so the index is the value. */
 static const char *layout_list[ZZ_LAYOUTS], *phase_list[2], *mode_list[2];
+static const char *kernel_list[2][ZZ_MAX_KERNEL_VARIANTS];
 
 static void fill_name_lists(void) {
     for (int l = 0; l < ZZ_LAYOUTS; l++) layout_list[l] = zz_layout_name((zz_layout)l);
+    for (int p = ZZ_DECODE; p <= ZZ_PREFILL; p++)
+        for (int v = 0; v < zz_kernel_variant_count((zz_phase)p); v++)
+            kernel_list[p][v] = zz_kernel_variant_name((zz_phase)p, v);
     phase_list[ZZ_DECODE] = zz_phase_name(ZZ_DECODE);
     phase_list[ZZ_PREFILL] = zz_phase_name(ZZ_PREFILL);
     mode_list[ZZ_MODE_EAGER] = zz_mode_name(ZZ_MODE_EAGER);
@@ -284,6 +311,21 @@ static int parse_run_flag(int c, const char *value, void *options, zz_error *err
         o->out_dir = value;
         return 0;
     case OPT_QUIET: o->quiet = 1; return 0;
+    case OPT_DECODE_KERNEL:
+    case OPT_PREFILL_KERNEL: {
+        const zz_phase phase = c == OPT_DECODE_KERNEL ? ZZ_DECODE : ZZ_PREFILL;
+        int *list = phase == ZZ_DECODE ? o->decode_kernels : o->prefill_kernels;
+        int *n = phase == ZZ_DECODE ? &o->n_decode_kernels : &o->n_prefill_kernels;
+        const int count = zz_kernel_variant_count(phase);
+        *(phase == ZZ_DECODE ? &o->decode_kernel_given : &o->prefill_kernel_given) = 1;
+        if (strcmp(value, "all") == 0) {
+            for (*n = 0; *n < count; ++*n) list[*n] = *n;
+            return 0;
+        }
+        char flag[32];
+        snprintf(flag, sizeof flag, "--%s-kernel", zz_phase_name(phase));
+        return zz_parse_names(flag, value, kernel_list[phase], count, list, n, err);
+    }
     }
     return 0;
 }
@@ -303,7 +345,7 @@ static int check_run_conflicts(const run_options *o, zz_error *err) {
     if (only == ZZ_PREFILL && o->ctx_given && o->prefill_ctx_given)
         return zz_errorf(err, "run: --ctx and --prefill-ctx with --phase prefill: --ctx names decode's contexts, and "
                               "there is no decode");
-    return 0;
+    return check_kernel_flags("run", o->decode_kernel_given, o->prefill_kernel_given, only < 0 ? 3 : 1 << only, err);
 }
 
 int cli_parse_run_options(int argc, char **argv, run_options *o, zz_error *err) {
@@ -319,9 +361,11 @@ int cli_parse_run_options(int argc, char **argv, run_options *o, zz_error *err) 
         parse_run_flag(OPT_CTX, DEFAULT_CTX, o, err) ||
         parse_run_flag(OPT_PREFILL_CTX, DEFAULT_PREFILL_CTX, o, err) ||
         parse_run_flag(OPT_BATCH, DEFAULT_BATCH, o, err) || parse_run_flag(OPT_CHUNK, DEFAULT_CHUNK, o, err) ||
-        parse_run_flag(OPT_MODE, DEFAULT_MODES, o, err))
+        parse_run_flag(OPT_MODE, DEFAULT_MODES, o, err) ||
+        parse_run_flag(OPT_DECODE_KERNEL, DEFAULT_DECODE_KERNEL, o, err) ||
+        parse_run_flag(OPT_PREFILL_KERNEL, DEFAULT_PREFILL_KERNEL, o, err))
         return -1;
-    o->ctx_given = o->prefill_ctx_given = o->chunk_given = 0;
+    o->ctx_given = o->prefill_ctx_given = o->chunk_given = o->decode_kernel_given = o->prefill_kernel_given = 0;
     int rc = parse_flags("run", argc, argv, run_flags, parse_run_flag, o, err);
     if (rc || check_run_conflicts(o, err)) return rc ? rc : -1;
     if (o->ctx_given && !o->prefill_ctx_given) {

@@ -29,6 +29,9 @@ static const char plan_usage[] =
     "  --phase P               decode or prefill (default decode)\n"
     "  --chunk C               prefill chunk tokens; 0 = single shot (default 0); needs\n"
     "                          --phase prefill\n" WINDOW_HELP
+    "  --decode-kernel NAME    decode kernel variant: split-combine, one-launch (default\n"
+    "                          " DEFAULT_DECODE_KERNEL "); one-launch has no cache op\n"
+    "  --prefill-kernel NAME   prefill kernel variant: fa2 (default " DEFAULT_PREFILL_KERNEL ")\n"
     "output:\n"
     "  --format F              text or csv (default text); csv header:\n"
     "                          layer,kind,retrieval_heads,streaming_heads\n"
@@ -123,7 +126,7 @@ static void print_budget(FILE *out, const zz_budget *budget, const zz_plan *duo,
             budget->duo_retrieval, budget->zigzag_layers, duo->model.layers);
     fprintf(out, "workload: %s, batch %d, ctx %lld", zz_phase_name(w->phase), w->batch, w->ctx);
     if (duo->passes > 1) fprintf(out, ", chunk %lld (%lld passes)", w->chunk, duo->passes);
-    fprintf(out, ", sink %d, recent %d\n", w->sink, w->recent);
+    fprintf(out, ", sink %d, recent %d, kernel %s\n", w->sink, w->recent, zz_kernel_variant_name(w->phase, w->kernel));
     fprintf(out, "%-16s %32s %32s\n", "", zz_layout_name(duo->layout), zz_layout_name(zigzag->layout));
     print_budget_row(out, "retrieval heads", duo->retrieval_heads, zigzag->retrieval_heads, NULL);
     print_budget_row(out, "mixed layers", duo->mixed_layers, zigzag->mixed_layers, NULL);
@@ -159,7 +162,8 @@ int zz_cmd_plan(int argc, char **argv, zz_error *err) {
     zz_model m;
     if (cli_resolve_model("plan", &o.common, &m, err) || cli_load_pattern(&o.common, &m, 1, &pattern, err))
         return EXIT_USAGE;
-    zz_workload w = {.phase = o.phase, .batch = (int)o.batch, .ctx = o.ctx, .chunk = o.chunk};
+    zz_workload w = {.phase = o.phase, .batch = (int)o.batch, .ctx = o.ctx, .chunk = o.chunk,
+                     .kernel = o.phase == ZZ_DECODE ? o.decode_kernel : o.prefill_kernel};
     cli_apply_window(&o.common, &pattern, &w);
     if (zz_budget_make(&pattern, o.sparsity, o.common.rounding, zz_select_by_mean_alpha, &budget, err))
         return EXIT_USAGE;

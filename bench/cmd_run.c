@@ -60,6 +60,11 @@ static const char run_usage[] =
     "  --chunk LIST            prefill chunk tokens, 0 = single shot (default " DEFAULT_CHUNK "); a chunk\n"
     "                          >= S is the single shot; not with --phase decode\n" WINDOW_HELP
     "  --mode LIST             eager, graph (default " DEFAULT_MODES ")\n"
+    "  --decode-kernel LIST    decode kernel variants, or all: split-combine, one-launch\n"
+    "                          (default " DEFAULT_DECODE_KERNEL "); each variant its own configurations;\n"
+    "                          not with --phase prefill\n"
+    "  --prefill-kernel LIST   prefill kernel variants, or all: fa2 (default " DEFAULT_PREFILL_KERNEL ");\n"
+    "                          not with --phase decode\n"
     "timing:\n"
     "  --warmup N              steps before sampling (default 3)\n"
     "  --max-noise F           stop once the noise of the samples (1.4826 MAD / median, a robust\n"
@@ -215,6 +220,23 @@ static void sweep_spec(const run_options *o, const zz_model *model, const zz_pat
     memcpy(spec->lists.chunk, o->chunk, sizeof o->chunk);
     memcpy(spec->layouts, o->layouts, sizeof o->layouts);
     memcpy(spec->modes, o->modes, sizeof o->modes);
+    spec->lists.n_decode_kernels = o->n_decode_kernels;
+    spec->lists.n_prefill_kernels = o->n_prefill_kernels;
+    memcpy(spec->lists.decode_kernels, o->decode_kernels, sizeof o->decode_kernels);
+    memcpy(spec->lists.prefill_kernels, o->prefill_kernels, sizeof o->prefill_kernels);
+}
+
+/* env.json's kernel variants: those of each phase the run has. */
+static void run_kernels(const run_options *o, zz_run_info *info) {
+    for (int i = 0; i < o->n_phases; i++) {
+        const int decode = o->phases[i] == ZZ_DECODE;
+        const int *list = decode ? o->decode_kernels : o->prefill_kernels;
+        const int n = decode ? o->n_decode_kernels : o->n_prefill_kernels;
+        int *to = decode ? info->decode_kernels : info->prefill_kernels;
+        const int kept = n < ZZ_MAX_KERNEL_VARIANTS ? n : ZZ_MAX_KERNEL_VARIANTS; /* names repeat no variant */
+        for (int k = 0; k < kept; k++) to[k] = list[k];
+        *(decode ? &info->n_decode_kernels : &info->n_prefill_kernels) = kept;
+    }
 }
 
 int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err) {
@@ -241,6 +263,7 @@ int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err) {
     info = (zz_run_info){.model = model, .cold = o.cold, .rule = o.rule, .warmup = (int)o.warmup, .seed = o.seed,
                          .command_line = command_line};
     snprintf(info.pattern, sizeof info.pattern, "%s", pattern.source);
+    run_kernels(&o, &info);
 
     cudaStream_t stream = NULL;
     rc = run_on_gpu(runner, &o, &info, &stream, &report, out_dir, sizeof out_dir, err);

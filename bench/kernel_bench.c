@@ -1,7 +1,8 @@
 /* zz-kernel-bench: every kernel alone, on the shapes the speed targets name,
  * against the ceilings measured on the card at the start of the run.
  *
- * Each case launches one kernel (decode: split + combine) on random data,
+ * Each case launches one kernel (decode: as its variant runs it, split +
+ * combine, or the one launch that also appends the token) on random data,
  * warms up, then takes `--samples` samples with CUDA events and reports the
  * median, min and max time per launch. A sample is a batch of launches back
  * to back, as many as take --batch-us of GPU time, replayed as one CUDA
@@ -29,6 +30,7 @@
 #include "kernel_cases.h"
 #include "output.h"
 #include "stats.h"
+#include "variants.h"
 
 typedef struct {
     const char *name;
@@ -44,11 +46,23 @@ static const bench_case default_cases[] = {
     {"prefill-full", {ZZ_KC_PREFILL, 1, 32, 32, 128, 16384, 0, ZZ_MASK_FULL, 0, 0, 0}},
     {"prefill-full", {ZZ_KC_PREFILL, 1, 32, 8, 64, 16384, 0, ZZ_MASK_FULL, 0, 0, 0}},
     {"prefill-streaming", {ZZ_KC_PREFILL, 1, L3, 16384, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
-    {"decode-full", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_FULL, 0, 0, 0}},
-    {"decode-full", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0}},
-    {"decode-full", {ZZ_KC_DECODE, 1, 32, 32, 128, 32768, 0, ZZ_MASK_FULL, 0, 0, 0}},
-    {"decode-streaming", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
-    {"decode-streaming", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_STREAMING, 128, 256, 0}},
+    /* decode, each variant (variants.h) on the same shapes: Llama-3-8B's 8 KV
+     * heads, duo's 4-head retrieval slice of them (issue 14), MHA; 8K and 32K
+     * give issue 14's 16 MiB and 64 MiB launches with 4 KV heads */
+#define DECODE_CASES(V)                                                                        \
+    {"decode-full", {ZZ_KC_DECODE, 1, L3, 8192, 0, ZZ_MASK_FULL, 0, 0, 0, V}},                 \
+    {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 8192, 0, ZZ_MASK_FULL, 0, 0, 0, V}},         \
+    {"decode-full", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},                \
+    {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},        \
+    {"decode-full", {ZZ_KC_DECODE, 1, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},               \
+    {"decode-full", {ZZ_KC_DECODE, 1, 16, 4, 128, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},       \
+    {"decode-full", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_FULL, 0, 0, 0, V}},               \
+    {"decode-full", {ZZ_KC_DECODE, 1, 32, 32, 128, 32768, 0, ZZ_MASK_FULL, 0, 0, 0, V}},       \
+    {"decode-streaming", {ZZ_KC_DECODE, 1, L3, 32768, 0, ZZ_MASK_STREAMING, 128, 256, 0, V}},  \
+    {"decode-streaming", {ZZ_KC_DECODE, 8, L3, 131072, 0, ZZ_MASK_STREAMING, 128, 256, 0, V}}
+    DECODE_CASES(ZZ_DECODE_SPLIT_COMBINE),
+    DECODE_CASES(ZZ_DECODE_ONE_LAUNCH),
+#undef DECODE_CASES
     {"cache-update", {ZZ_KC_CACHE_WRITE, 8, L3, 32768, 1, ZZ_MASK_FULL, 0, 0, 0}},
     {"concat", {ZZ_KC_CONCAT, 1, L3, 0, 16384, ZZ_MASK_FULL, 0, 0, 0}},
 };
@@ -98,8 +112,10 @@ static void usage(void) {
            "  --batch-us N    launches per sample: as many as take N us (default 200, at\n"
            "                  most 128); 0: one launch (adds 2-3 us of event overhead)\n"
            "  --filter TEXT   only cases whose name contains TEXT; one must match\n"
-           "  --list          print the cases (name and shape) --filter selects and exit;\n"
-           "                  no GPU needed\n"
+           "  --kernel NAME   only the attention cases of kernel variant NAME (--list names\n"
+           "                  them: decode split-combine, one-launch; prefill fa2); one must match\n"
+           "  --list          print the kernel variants and the cases (name, variant, shape)\n"
+           "                  --filter and --kernel select, and exit; no GPU needed\n"
            "  --csv FILE      also write the table as CSV, whole: rewritten after each case\n"
            "  --splits N      decode split count (default 0: chosen from the SM count)\n"
            "  --help\n"
@@ -115,15 +131,38 @@ static long long case_tokens(const zz_kernel_case *c) { return c->kind == ZZ_KC_
 
 /* The columns that name a case, in the table and in --list. */
 static void print_case_header(void) {
-    printf("%-18s %2s %3s %3s %4s %7s %8s", "kernel", "B", "Hq", "Hkv", "D", "S", "win");
+    printf("%-18s %-14s %2s %3s %3s %4s %7s %8s", "kernel", "variant", "B", "Hq", "Hkv", "D", "S", "win");
 }
 
 static void print_case(const bench_case *bc) {
     const zz_kernel_case *c = &bc->c;
+    const char *variant = zz_kc_variant_name(c);
     char window[32] = "-";
     if (c->mask == ZZ_MASK_STREAMING) snprintf(window, sizeof window, "%d+%d", c->sink, c->recent);
-    printf("%-18s %2d %3d %3d %4d %7lld %8s", bc->name, c->batch, c->q_heads, c->kv_heads, c->head_dim,
-           case_tokens(c), window);
+    printf("%-18s %-14s %2d %3d %3d %4d %7lld %8s", bc->name, variant ? variant : "-", c->batch, c->q_heads,
+           c->kv_heads, c->head_dim, case_tokens(c), window);
+}
+
+/* --list's first table: every kernel variant, what it launches, what it changes. */
+static void print_variants(void) {
+    int n;
+    const zz_kernel_variant *v = zz_kernel_variants(&n);
+    printf("%-14s %-8s %s\n", "variant", "phase", "launches / what it changes against the previous one");
+    for (int i = 0; i < n; i++)
+        printf("%-14s %-8s %s\n%-23s %s\n", v[i].name, zz_phase_name(v[i].phase), v[i].launches, "", v[i].change);
+    printf("\n");
+}
+
+/* --kernel NAME selects the case: an attention case of that variant. */
+static int of_variant(const zz_kernel_case *c, const char *name) {
+    const char *variant = zz_kc_variant_name(c);
+    return variant && !strcmp(variant, name);
+}
+
+/* A variant of either phase is called NAME. */
+static int known_variant(const char *name) {
+    int id;
+    return !zz_kernel_variant_from_name(ZZ_DECODE, name, &id) || !zz_kernel_variant_from_name(ZZ_PREFILL, name, &id);
 }
 
 /* The exit status once the results are on stdout: 0, or 2 when they could
@@ -138,10 +177,11 @@ static int close_stdout(void) {
 int main(int argc, char **argv) {
     int samples = 20, decode_splits = 0, list = 0;
     double batch_us = ZZ_KC_BATCH_US_DEFAULT;
-    const char *filter = NULL, *csv_path = NULL;
+    const char *filter = NULL, *csv_path = NULL, *kernel = NULL;
     const char *measure_flag = NULL;  /* the last flag that only a measurement uses */
     static const struct option opts[] = {{"samples", required_argument, 0, 's'},
                                          {"filter", required_argument, 0, 'f'},
+                                         {"kernel", required_argument, 0, 'v'},
                                          {"csv", required_argument, 0, 'c'},
                                          {"splits", required_argument, 0, 'k'},
                                          {"batch-us", required_argument, 0, 'b'},
@@ -169,6 +209,12 @@ int main(int argc, char **argv) {
             break;
         }
         case 'f': filter = optarg; break;
+        case 'v':
+            if (!known_variant(optarg))
+                return refuse("--kernel %s: no such kernel variant (decode: %s; prefill: %s)", optarg,
+                              zz_decode_kernel_names, zz_prefill_kernel_names);
+            kernel = optarg;
+            break;
         case 'c': csv_path = optarg; break;
         case 'l': list = 1; break;
         case 'h': usage(); return close_stdout();
@@ -184,10 +230,16 @@ int main(int argc, char **argv) {
         return refuse("--list and --%s exclude each other: --list measures nothing", measure_flag);
     int selected[CASES], n_selected = 0;
     for (int i = 0; i < CASES; i++)
-        if (!filter || strstr(default_cases[i].name, filter)) selected[n_selected++] = i;
+        if ((!filter || strstr(default_cases[i].name, filter)) && (!kernel || of_variant(&default_cases[i].c, kernel)))
+            selected[n_selected++] = i;
+    if (!n_selected && kernel && filter)
+        return refuse("--filter '%s' and --kernel %s match no kernel case together (zz-kernel-bench --list names "
+                      "them)", filter, kernel);
     if (!n_selected)
-        return refuse("--filter '%s' matches no kernel case (zz-kernel-bench --list names them)", filter);
+        return refuse("%s%s%s matches no kernel case (zz-kernel-bench --list names them)", filter ? "--filter '" : "",
+                      filter ? filter : "--kernel ", filter ? "'" : kernel);
     if (list) {
+        print_variants();
         print_case_header();
         printf("\n");
         for (int i = 0; i < n_selected; i++) {
@@ -208,8 +260,8 @@ int main(int argc, char **argv) {
     printf("# %s, %d SMs, driver %d, runtime %d\n", dev.name, dev.sm_count, dev.driver_version, dev.runtime_version);
     printf("# ceilings: copy %.0f GB/s (read + written), bf16 GEMM %d^3 %.0f TFLOP/s\n", ceil.copy_gbps, ceil.gemm_n,
            ceil.gemm_tflops);
-    static const char *const csv_header[] = {"kernel", "batch", "q_heads", "kv_heads", "head_dim", "ctx", "sink",
-                                             "recent", "median_us", "min_us", "max_us", "tflops", "tile_tflops",
+    static const char *const csv_header[] = {"kernel", "variant", "batch", "q_heads", "kv_heads", "head_dim", "ctx",
+                                             "sink", "recent", "median_us", "min_us", "max_us", "tflops", "tile_tflops",
                                              "gbps", "frac_gemm", "frac_copy", "launches_per_sample"};
     zz_csv csv = {0};
     for (size_t i = 0; i < sizeof csv_header / sizeof csv_header[0]; i++) zz_csv_str(&csv, csv_header[i]);
@@ -235,6 +287,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         if (!csv_path) continue;
         zz_csv_str(&csv, bc.name);
+        zz_csv_str(&csv, zz_kc_variant_name(c) ? zz_kc_variant_name(c) : "");
         const long long shape[] = {c->batch, c->q_heads, c->kv_heads, c->head_dim, case_tokens(c), c->sink, c->recent};
         for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) zz_csv_int(&csv, shape[k]);
         const double measured[] = {r.median_us, r.min_us, r.max_us, tflops, tile_tflops, gbps,

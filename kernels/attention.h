@@ -60,6 +60,7 @@ int zz_prefill_attention(const zz_prefill_args *args, cudaStream_t stream);
 long long zz_prefill_computed_pairs(const zz_prefill_args *args);
 
 /* ---- Decode: split-KV (flash-decoding) + log-sum-exp combine ----
+ * Variant split-combine (harness/plan/variants.h; one-launch below).
  * One query token per sequence at position pos, attending the cache after
  * the new token was written (zz_cache_write). The cache holds
  *   full:      slots 0..pos                         (mask.kind == ZZ_MASK_FULL)
@@ -77,6 +78,31 @@ typedef struct {
 
 /* Keys the decode attends per sequence and head. */
 int zz_decode_keys(const zz_decode_args *args);
+
+/* Decode kernels stream K/V through shared memory in tiles of this many
+ * keys; a split covers whole tiles (the last one may be partial). */
+#define ZZ_DECODE_TILE 64
+/* Keys per split (a multiple of ZZ_DECODE_TILE) when `keys` keys are cut
+ * into `splits` splits; ceil(keys / that) splits are then really needed,
+ * which can be fewer than asked. */
+int zz_decode_split_keys(int keys, int splits);
+
+/* The split rule in whole waves (issue 14). A decode grid has one block per
+ * (sequence, KV head, split): `pairs` = batch × KV heads. sm_count SMs each
+ * hold `resident` blocks of the kernel at once (the caller asks
+ * cudaOccupancyMaxActiveBlocksPerMultiprocessor, for the kernel and its
+ * shared memory), so one wave is sm_count × resident blocks. A memory-bound
+ * grid runs as long as its busiest block slot; the rule returns the fewest
+ * splits (each of whole tiles, at least one) whose grid keeps the slots
+ * busy at least 95 % of the time:
+ *     pairs · keys / (waves · sm_count · resident · keys per split) >= 0.95,
+ *     waves = ceil(pairs · splits / (sm_count · resident)),
+ * so the grid fills whole waves (blocks = k · sm_count · resident, within
+ * the tile granularity) and every SM keeps `resident` blocks' bytes in
+ * flight. When no split count reaches 0.95 (too few tiles to fill a wave)
+ * it returns the one with the highest such fraction, the fewest splits on a
+ * tie. Pure: callable without a GPU (tests/test_split_rule.c). */
+int zz_decode_wave_splits(int sm_count, int resident, long long pairs, int keys);
 /* Split count that spreads the blocks evenly over sm_count SMs, with splits
  * of one 64-key tile to 8192 keys; one split needs no combine. */
 int zz_decode_default_splits(const zz_decode_args *args, int sm_count);
@@ -85,6 +111,28 @@ size_t zz_decode_workspace_bytes(const zz_decode_args *args, int sm_count);
 /* Launches the split kernel and, if needed, the combine kernel. workspace
  * must hold zz_decode_workspace_bytes(args, sm_count) bytes. */
 int zz_decode_attention(const zz_decode_args *args, void *workspace, int sm_count, cudaStream_t stream);
+
+/* ---- Decode in one launch: split-KV, combine and cache append ----
+ * One kernel per head group: appends the token at position pos (new_k,
+ * new_v: one token, k.heads heads) to the cache (args->k, args->v: a full
+ * cache gets it at slot pos, a streaming one at ref_cache_slot(sink,
+ * recent, pos)) and attends the cache with it, as zz_cache_write followed
+ * by zz_decode_attention would; the cache holds positions before pos (the
+ * newest key comes from new_k / new_v). With several splits the last split
+ * block of each (sequence, KV head) combines them.
+ *   splits     args->num_splits when > 0; else the wave rule
+ *              (zz_decode_wave_splits) over the attended keys (a full cache or
+ *              a streaming window) with `resident` blocks per SM, from
+ *              zz_decode_one_launch_resident
+ *   workspace  zz_decode_one_launch_workspace_bytes(args, sm_count, resident)
+ *              bytes (none for one split)
+ *   tickets    batch × k.heads ints, all 0 before the first launch (cudaMemset):
+ *              every launch leaves them 0; one launch at a time per array */
+int zz_decode_one_launch_resident(int head_dim, int *resident); /* occupancy API: blocks per SM */
+int zz_decode_one_launch_splits(const zz_decode_args *args, int sm_count, int resident);
+size_t zz_decode_one_launch_workspace_bytes(const zz_decode_args *args, int sm_count, int resident);
+int zz_decode_one_launch(const zz_decode_args *args, zz_view new_k, zz_view new_v, void *workspace, int *tickets,
+                         int sm_count, int resident, cudaStream_t stream);
 
 /* ---- KV-cache writes ----
  * Store `tokens` new tokens (positions pos0 .. pos0+tokens-1; new_k, new_v

@@ -1,4 +1,11 @@
-/* Decode attention: split-KV ("flash-decoding", Dao et al. 2023) + combine.
+/* Decode attention: split-KV ("flash-decoding", Dao et al. 2023) + combine,
+ * in two variants (harness/plan/variants.c):
+ *
+ *   split-combine  decode_split_kernel, then combine_kernel when split; the
+ *                  new token's K/V written before by cache_write_kernel
+ *                  (cache.cu). Three launches per head group and layer.
+ *   one-launch     decode_one_launch_kernel: the same split kernel, with the
+ *                  combine and the cache append folded in. One launch.
  *
  * One new query token per sequence reads a cache of up to hundreds of
  * thousands of keys: the work is all memory traffic (K and V once), so the
@@ -15,10 +22,11 @@
  *     softmax, and the warps' partial results merge in shared memory at the
  *     end.
  *   - With one split the block writes the bf16 output itself; otherwise it
- *     writes a float partial output and its log-sum-exp, and combine_kernel
- *     reduces the splits.
+ *     writes a float partial output and its log-sum-exp, and the splits are
+ *     reduced by combine_kernel (split-combine) or by the last split block
+ *     of each (batch, KV head) to finish (one-launch).
  *
- * The same kernel serves the full cache (slots 0..pos) and the streaming
+ * The same kernels serve the full cache (slots 0..pos) and the streaming
  * cache (sink slots + a ring of recent slots): decode attends every valid
  * slot, and softmax does not care about the ring's order.
  * CPU reference: ref_attention_decode_full / _streaming in reference.c.
@@ -27,7 +35,7 @@
 #include "common.cuh"
 
 #define DECODE_WARPS 4
-#define DECODE_TILE 64   /* keys per pipeline stage: 16 per warp */
+#define DECODE_TILE ZZ_DECODE_TILE   /* keys per pipeline stage: 16 per warp */
 #define DECODE_STAGES 3
 
 struct DecodeParams {
@@ -50,9 +58,144 @@ __device__ __forceinline__ void load_decode_tile(__nv_bfloat16 *sK, __nv_bfloat1
     }
 }
 
+/* One warp's 16 keys of a landed tile (tK, tV: one pipeline stage): the
+ * group's scores on tensor cores, keys past `valid` (those of the warp's 16
+ * that exist) masked, the online softmax state (row_max, row_sum, acc)
+ * updated and P·V accumulated. */
 template <int D>
-__global__ void __launch_bounds__(DECODE_WARPS * 32)
-decode_split_kernel(DecodeParams p) {
+__device__ __forceinline__ void attend_tile(const __nv_bfloat16 *tK, const __nv_bfloat16 *tV,
+                                            const uint32_t (&qf)[D / 16][4], float (&acc)[D / 8][4],
+                                            float (&row_max)[2], float (&row_sum)[2], int valid, float scale_log2,
+                                            int warp, int lane) {
+    const int key0 = warp * 16;  /* this warp's 16 keys of the tile */
+    float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        uint32_t bk[4];
+        ldmatrix_x4(bk, tK + swizzle(key0 + (lane % 8) + (lane / 16) * 8, kk * 2 + (lane / 8) % 2, D));
+        mma_bf16_16816(s[0], qf[kk], bk[0], bk[1]);
+        mma_bf16_16816(s[1], qf[kk], bk[2], bk[3]);
+    }
+    if (valid < 16) {
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                if (j * 8 + (lane % 4) * 2 + (e & 1) >= valid) s[j][e] = -INFINITY;
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float mx = quad_max(fmaxf(fmaxf(row_max[r], fmaxf(s[0][2 * r], s[0][2 * r + 1])),
+                                  fmaxf(s[1][2 * r], s[1][2 * r + 1])));
+        float base = softmax_base(mx, scale_log2);
+        float correction = fast_exp2(row_max[r] * scale_log2 - base);
+        row_max[r] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            s[j][2 * r] = fast_exp2(fmaf(s[j][2 * r], scale_log2, -base));
+            s[j][2 * r + 1] = fast_exp2(fmaf(s[j][2 * r + 1], scale_log2, -base));
+            sum += s[j][2 * r] + s[j][2 * r + 1];
+        }
+        row_sum[r] = row_sum[r] * correction + sum;
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) {
+            acc[j][2 * r] *= correction;
+            acc[j][2 * r + 1] *= correction;
+        }
+    }
+    uint32_t pa[4] = {pack_bf16x2(s[0][0], s[0][1]), pack_bf16x2(s[0][2], s[0][3]),
+                      pack_bf16x2(s[1][0], s[1][1]), pack_bf16x2(s[1][2], s[1][3])};
+#pragma unroll
+    for (int dn = 0; dn < D / 16; dn++) {
+        uint32_t bv[4];
+        ldmatrix_x4_trans(bv, tV + swizzle(key0 + (lane % 8) + ((lane / 8) % 2) * 8, dn * 2 + lane / 16, D));
+        mma_bf16_16816(acc[2 * dn], pa, bv[0], bv[1]);
+        mma_bf16_16816(acc[2 * dn + 1], pa, bv[2], bv[3]);
+    }
+}
+
+/* Merge the four warps, first half: each publishes its max, sum and
+ * accumulator for the group's rows into shared memory (the K/V stages,
+ * free once the pipeline has drained): wO [warp][row][D], wMax and wSum
+ * [warp][row]. The block must then synchronise. */
+template <int D>
+__device__ __forceinline__ void publish_warp(float *wO, float *wMax, float *wSum, const float (&acc)[D / 8][4],
+                                             const float (&row_max)[2], const float (&row_sum)[2], int warp,
+                                             int lane) {
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int row = lane / 4 + 8 * r;
+        float l = quad_sum(row_sum[r]);
+        if (lane % 4 == 0) {
+            wMax[warp * 16 + row] = row_max[r];
+            wSum[warp * 16 + row] = l;
+        }
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) {
+            float *dst = wO + (warp * 16 + row) * D + j * 8 + (lane % 4) * 2;
+            dst[0] = acc[j][2 * r];
+            dst[1] = acc[j][2 * r + 1];
+        }
+    }
+}
+
+/* Merge the four warps, second half: element d of row `row` of the
+ * block's output, unnormalised (*o), with its row's softmax sum (*l);
+ * returns the row's exponent offset (softmax_base), so that the block's
+ * log-sum-exp is base + log2(l) and its output o / l. */
+template <int D>
+__device__ __forceinline__ float merge_warps(const float *wO, const float *wMax, const float *wSum, int row, int d,
+                                             float scale_log2, float *o, float *l) {
+    float mx = -INFINITY;
+    for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
+    float base = softmax_base(mx, scale_log2);
+    *o = 0.f, *l = 0.f;
+    for (int w = 0; w < DECODE_WARPS; w++) {
+        float scale = fast_exp2(wMax[w * 16 + row] * scale_log2 - base);
+        *o += scale * wO[(w * 16 + row) * D + d];
+        *l += scale * wSum[w * 16 + row];
+    }
+    return base;
+}
+
+/* Programmatic dependent launch (sm_90): the kernel after this one may be
+ * scheduled now; and this one waits here until the kernel before it has
+ * completed and its writes are visible (no-ops without a dependency). */
+__device__ __forceinline__ void dependents_may_launch() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wait_for_prerequisite_grid() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+struct AppendParams {
+    DecodeParams d;                        /* d.t.k, d.t.v: the cache, read */
+    __nv_bfloat16 *cache_k, *cache_v;      /* the same cache, where the new token is written */
+    const __nv_bfloat16 *new_k, *new_v;    /* the new token: (b, kv head h) at new_k + b * new_k_bs + h * D */
+    long long new_k_bs, new_v_bs;
+    int new_slot;                          /* its cache slot */
+    int *tickets;                          /* [batch][kv heads] splits done, 0 between launches */
+};
+
+/* One split block: its keys [split * split_keys, ...) of one (batch, KV
+ * head), through the tile pipeline, then its output (one split) or its
+ * partial output and log-sum-exp. APPEND (one-launch): a.new_k / a.new_v
+ * are the token of position a.new_slot, which this launch appends; the
+ * block whose split holds that slot writes it into the cache first and
+ * then reads it back with its tiles, so the loop is split-combine's,
+ * unchanged (a loader that picked the row from the new-token input ran
+ * 8-12 % slower on the H200). The kernel is a programmatic dependent of
+ * the one before: the cache is not that kernel's output, so the other
+ * blocks stream theirs at once; Q, the new token and every write of this
+ * launch wait for it (griddepcontrol.wait). */
+template <int D, bool APPEND>
+__device__ __forceinline__ void attend_split(const AppendParams &a) {
+    const DecodeParams &p = a.d;
     constexpr int CHUNKS = D / 8;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);   /* 16 rows */
@@ -70,20 +213,45 @@ decode_split_kernel(DecodeParams p) {
     const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D + key_begin * p.t.k_ts;
     const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D + key_begin * p.t.v_ts;
 
+    /* Prologue: the first STAGES-1 tiles, one commit group each. */
+    auto prologue = [&]() {
+#pragma unroll
+        for (int s = 0; s < DECODE_STAGES - 1; s++) {
+            if (s < ntiles)
+                load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D,
+                                    k + s * DECODE_TILE * p.t.k_ts, v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts,
+                                    p.t.v_ts, key_end - key_begin - s * DECODE_TILE);
+            cp_async_commit();
+        }
+    };
+    if constexpr (APPEND) {
+        const bool holds_new = a.new_slot >= key_begin && a.new_slot < key_end;
+        dependents_may_launch();
+        if (!holds_new) prologue();
+        wait_for_prerequisite_grid();
+        if (holds_new) {
+            if (threadIdx.x < 2 * CHUNKS) {  /* the append: 16 bytes a thread */
+                const int chunk = threadIdx.x % CHUNKS, is_v = threadIdx.x >= CHUNKS;
+                __nv_bfloat16 *dst = is_v ? a.cache_v + b * p.t.v_bs + a.new_slot * p.t.v_ts
+                                          : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
+                const __nv_bfloat16 *src = (is_v ? a.new_v + b * a.new_v_bs : a.new_k + b * a.new_k_bs);
+                *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
+                    *reinterpret_cast<const uint4 *>(src + (long long)kv_head * D + chunk * 8);
+            }
+            __syncthreads();  /* the slot written before any thread of the block reads it */
+            prologue();
+        }
+    } else {
+        prologue();
+    }
+    /* Q in a commit group of its own, after the prologue's: the first
+     * iteration waits for every group. */
     for (int c = threadIdx.x; c < 16 * CHUNKS; c += blockDim.x) {
         int row = c / CHUNKS, chunk = c % CHUNKS;
         bool ok = row < p.t.group;
         cp_async16(sQ + swizzle(row, chunk, D), ok ? q + row * D + chunk * 8 : q, ok ? 16 : 0);
     }
-    /* Prologue: the first STAGES-1 tiles, one commit group each. */
-#pragma unroll
-    for (int s = 0; s < DECODE_STAGES - 1; s++) {
-        if (s < ntiles)
-            load_decode_tile<D>(sK + s * DECODE_TILE * D, sV + s * DECODE_TILE * D, k + s * DECODE_TILE * p.t.k_ts,
-                                v + s * DECODE_TILE * p.t.v_ts, p.t.k_ts, p.t.v_ts,
-                                key_end - key_begin - s * DECODE_TILE);
-        cp_async_commit();
-    }
+    cp_async_commit();
 
     uint32_t qf[D / 16][4];
     float acc[D / 8][4];
@@ -92,7 +260,10 @@ decode_split_kernel(DecodeParams p) {
     for (int j = 0; j < D / 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 
     for (int t = 0; t < ntiles; t++) {
-        cp_async_wait<DECODE_STAGES - 2>();
+        if (t == 0)
+            cp_async_wait<0>();  /* Q too */
+        else
+            cp_async_wait<DECODE_STAGES - 2>();
         __syncthreads();  /* tile t landed; every warp is done with tile t-1's stage */
         int next = t + DECODE_STAGES - 1;
         if (next < ntiles) {
@@ -107,95 +278,23 @@ decode_split_kernel(DecodeParams p) {
             for (int kk = 0; kk < D / 16; kk++)
                 ldmatrix_x4(qf[kk], sQ + swizzle((lane % 8) + ((lane / 8) % 2) * 8, kk * 2 + lane / 16, D));
         }
-        const __nv_bfloat16 *tK = sK + (t % DECODE_STAGES) * DECODE_TILE * D;
-        const __nv_bfloat16 *tV = sV + (t % DECODE_STAGES) * DECODE_TILE * D;
-        const int key0 = warp * 16;  /* this warp's 16 keys of the tile */
-
-        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++) {
-            uint32_t bk[4];
-            ldmatrix_x4(bk, tK + swizzle(key0 + (lane % 8) + (lane / 16) * 8, kk * 2 + (lane / 8) % 2, D));
-            mma_bf16_16816(s[0], qf[kk], bk[0], bk[1]);
-            mma_bf16_16816(s[1], qf[kk], bk[2], bk[3]);
-        }
-        const int valid = key_end - key_begin - t * DECODE_TILE - key0;  /* keys of this warp's 16 that exist */
-        if (valid < 16) {
-#pragma unroll
-            for (int j = 0; j < 2; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++)
-                    if (j * 8 + (lane % 4) * 2 + (e & 1) >= valid) s[j][e] = -INFINITY;
-        }
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            float mx = quad_max(fmaxf(fmaxf(row_max[r], fmaxf(s[0][2 * r], s[0][2 * r + 1])),
-                                      fmaxf(s[1][2 * r], s[1][2 * r + 1])));
-            float base = softmax_base(mx, p.scale_log2);
-            float correction = fast_exp2(row_max[r] * p.scale_log2 - base);
-            row_max[r] = mx;
-            float sum = 0.f;
-#pragma unroll
-            for (int j = 0; j < 2; j++) {
-                s[j][2 * r] = fast_exp2(fmaf(s[j][2 * r], p.scale_log2, -base));
-                s[j][2 * r + 1] = fast_exp2(fmaf(s[j][2 * r + 1], p.scale_log2, -base));
-                sum += s[j][2 * r] + s[j][2 * r + 1];
-            }
-            row_sum[r] = row_sum[r] * correction + sum;
-#pragma unroll
-            for (int j = 0; j < D / 8; j++) {
-                acc[j][2 * r] *= correction;
-                acc[j][2 * r + 1] *= correction;
-            }
-        }
-        uint32_t pa[4] = {pack_bf16x2(s[0][0], s[0][1]), pack_bf16x2(s[0][2], s[0][3]),
-                          pack_bf16x2(s[1][0], s[1][1]), pack_bf16x2(s[1][2], s[1][3])};
-#pragma unroll
-        for (int dn = 0; dn < D / 16; dn++) {
-            uint32_t bv[4];
-            ldmatrix_x4_trans(bv, tV + swizzle(key0 + (lane % 8) + ((lane / 8) % 2) * 8, dn * 2 + lane / 16, D));
-            mma_bf16_16816(acc[2 * dn], pa, bv[0], bv[1]);
-            mma_bf16_16816(acc[2 * dn + 1], pa, bv[2], bv[3]);
-        }
+        attend_tile<D>(sK + (t % DECODE_STAGES) * DECODE_TILE * D, sV + (t % DECODE_STAGES) * DECODE_TILE * D, qf,
+                       acc, row_max, row_sum, key_end - key_begin - t * DECODE_TILE - warp * 16, p.scale_log2, warp,
+                       lane);
     }
     cp_async_wait<0>();
-#if __CUDA_ARCH__ >= 900
-    /* Let the combine kernel be scheduled now; it waits for our results. */
-    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
-#endif
+    if constexpr (!APPEND) dependents_may_launch();  /* the combine kernel: it waits for our results */
     __syncthreads();
 
-    /* Merge the four warps: each publishes its max, sum and accumulator for
-     * the group's rows (the K/V stages are free now). */
     float *wO = reinterpret_cast<float *>(sK);             /* [warp][row][D] */
     float *wMax = wO + DECODE_WARPS * 16 * D;              /* [warp][row] */
     float *wSum = wMax + DECODE_WARPS * 16;
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        int row = lane / 4 + 8 * r;
-        float l = quad_sum(row_sum[r]);
-        if (lane % 4 == 0) {
-            wMax[warp * 16 + row] = row_max[r];
-            wSum[warp * 16 + row] = l;
-        }
-#pragma unroll
-        for (int j = 0; j < D / 8; j++) {
-            float *dst = wO + (warp * 16 + row) * D + j * 8 + (lane % 4) * 2;
-            dst[0] = acc[j][2 * r];
-            dst[1] = acc[j][2 * r + 1];
-        }
-    }
+    publish_warp<D>(wO, wMax, wSum, acc, row_max, row_sum, warp, lane);
     __syncthreads();
     for (int i = threadIdx.x; i < p.t.group * D; i += blockDim.x) {
         int row = i / D, d = i % D;
-        float mx = -INFINITY;
-        for (int w = 0; w < DECODE_WARPS; w++) mx = fmaxf(mx, wMax[w * 16 + row]);
-        float base = softmax_base(mx, p.scale_log2), o = 0.f, l = 0.f;
-        for (int w = 0; w < DECODE_WARPS; w++) {
-            float scale = fast_exp2(wMax[w * 16 + row] * p.scale_log2 - base);
-            o += scale * wO[(w * 16 + row) * D + d];
-            l += scale * wSum[w * 16 + row];
-        }
+        float o, l;
+        float base = merge_warps<D>(wO, wMax, wSum, row, d, p.scale_log2, &o, &l);
         int head = head0 + row;
         if (p.splits == 1) {
             p.t.o[b * p.t.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
@@ -207,61 +306,136 @@ decode_split_kernel(DecodeParams p) {
     }
 }
 
-/* out = sum_s w_s o_s / sum_s w_s, w_s = 2^(lse_s - max lse). One warp per
- * (batch, head): the lanes first share the splits' lse (max and weights by
+template <int D>
+__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
+decode_split_kernel(AppendParams a) {  /* a.d only: nothing is appended */
+    attend_split<D, false>(a);
+}
+
+/* One (batch, query head)'s splits reduced by one warp: out = sum_s w_s o_s
+ * / sum_s w_s, w_s = 2^(lse_s - max lse), the partials at slots slot0 ..
+ * slot0 + splits - 1 of part_o / part_lse, the bf16 result at dst (D
+ * elements). The lanes first share the splits' lse (max and weights by
  * shuffles), then each lane owns D/32 adjacent elements and reads them as
  * one vector per split, so a split costs one load per lane, not D/32.
- * Launched as a programmatic dependent of the split kernel: it starts while
- * the split kernel drains and waits for its results at griddepcontrol.wait,
- * which hides most of the second launch. */
-#define COMBINE_WARPS 4
+ * Loads go to L2 (__ldcg), where the other blocks' fenced stores are: the
+ * one-launch combine reads partials written by other SMs in its launch. */
 template <int D>
-__global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParams p, int batch) {
+__device__ __forceinline__ void combine_head(const float *part_o, const float *part_lse, int splits, long long slot0,
+                                             __nv_bfloat16 *dst, int lane) {
     constexpr int PER_LANE = D / 32;
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;\n" ::: "memory");
-#endif
-    const int lane = threadIdx.x % 32;
-    const int pair = blockIdx.x * COMBINE_WARPS + threadIdx.x / 32;  /* b * q_heads + head */
-    if (pair >= batch * p.q_heads) return;
-    const int b = pair / p.q_heads, head = pair % p.q_heads;
-    const long long slot0 = (long long)pair * p.splits;
-
     float mx = -INFINITY;
-    for (int s = lane; s < p.splits; s += 32) mx = fmaxf(mx, p.part_lse[slot0 + s]);
+    for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, __ldcg(part_lse + slot0 + s));
 #pragma unroll
     for (int off = 16; off; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, off));
 
     float o[PER_LANE] = {}, total = 0.f;
-    for (int s0 = 0; s0 < p.splits; s0 += 32) {
+    for (int s0 = 0; s0 < splits; s0 += 32) {
         int s = s0 + lane;
-        float w_mine = s < p.splits ? fast_exp2(p.part_lse[slot0 + s] - mx) : 0.f;
-        int n = min(32, p.splits - s0);
-        /* Unrolled so that eight splits' loads are in flight at once: the
-         * loop is latency-bound otherwise (one L2 round trip per split). */
-#pragma unroll 8
-        for (int i = 0; i < 32; i++) {
-            float w = __shfl_sync(0xffffffff, w_mine, i);
-            if (i < n) {
-                const float *src = p.part_o + (slot0 + s0 + i) * D + lane * PER_LANE;
-                float vals[PER_LANE];
-                if constexpr (PER_LANE == 4) {
-                    float4 v4 = *reinterpret_cast<const float4 *>(src);
-                    vals[0] = v4.x, vals[1] = v4.y, vals[2] = v4.z, vals[3] = v4.w;
-                } else {
-                    float2 v2 = *reinterpret_cast<const float2 *>(src);
-                    vals[0] = v2.x, vals[1] = v2.y;
-                }
+        float w_mine = s < splits ? fast_exp2(__ldcg(part_lse + slot0 + s) - mx) : 0.f;
+        int n = min(32, splits - s0);
+        /* All 32 splits' loads are issued before the first is used: the
+         * loop is latency-bound otherwise (one L2 round trip per split),
+         * and in one-launch this loop is the kernel's tail. */
+        float vals[32][PER_LANE];
 #pragma unroll
-                for (int e = 0; e < PER_LANE; e++) o[e] += w * vals[e];
-                total += w;
+        for (int i = 0; i < 32; i++) {
+            const float *src = part_o + (slot0 + s0 + min(i, n - 1)) * D + lane * PER_LANE;
+            if constexpr (PER_LANE == 4) {
+                float4 v4 = __ldcg(reinterpret_cast<const float4 *>(src));
+                vals[i][0] = v4.x, vals[i][1] = v4.y, vals[i][2] = v4.z, vals[i][3] = v4.w;
+            } else {
+                float2 v2 = __ldcg(reinterpret_cast<const float2 *>(src));
+                vals[i][0] = v2.x, vals[i][1] = v2.y;
             }
         }
+#pragma unroll
+        for (int i = 0; i < 32; i++) {
+            float w = i < n ? __shfl_sync(0xffffffff, w_mine, i) : 0.f;
+#pragma unroll
+            for (int e = 0; e < PER_LANE; e++) o[e] += w * vals[i][e];
+            total += w;
+        }
     }
-    __nv_bfloat16 *dst = p.t.o + b * p.t.o_bs + (long long)head * D + lane * PER_LANE;
 #pragma unroll
     for (int e = 0; e < PER_LANE; e += 2)
         *reinterpret_cast<uint32_t *>(dst + e) = pack_bf16x2(o[e] / total, o[e + 1] / total);
+}
+
+/* One warp per (batch, head), combine_head. Launched as a programmatic
+ * dependent of the split kernel: it starts while the split kernel drains
+ * and waits for its results at griddepcontrol.wait, which hides most of the
+ * second launch. */
+#define COMBINE_WARPS 4
+template <int D>
+__global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParams p, int batch) {
+    wait_for_prerequisite_grid();
+    const int lane = threadIdx.x % 32;
+    const int pair = blockIdx.x * COMBINE_WARPS + threadIdx.x / 32;  /* b * q_heads + head */
+    if (pair >= batch * p.q_heads) return;
+    const int b = pair / p.q_heads, head = pair % p.q_heads;
+    combine_head<D>(p.part_o, p.part_lse, p.splits, (long long)pair * p.splits,
+                    p.t.o + b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
+}
+
+/* ---- one-launch (issue 14): split, combine and cache append in one kernel ----
+ *
+ * What it changes against split-combine, and why. A decode step of a head
+ * group was three launches: the cache write (~2 us, pure latency), the
+ * split kernel and the combine (4.7-6.9 us on the H200 at B 1, mostly its
+ * launch and its wait on the split kernel); duo's mixed layers run two head
+ * groups, so six. Here one launch does all three:
+ *   - the split blocks are decode_split_kernel's: one body, attend_split
+ *     (same tiles, pipeline, mma and online softmax);
+ *   - the new token: the block whose split holds its slot (full cache:
+ *     slot pos; streaming: its ring slot, ref_cache_slot's) stores it in
+ *     the cache, as cache_write_kernel did, and then attends it with the
+ *     rest of its tiles; no other block reads that slot;
+ *   - the launch is a programmatic dependent of the kernel before it
+ *     (griddepcontrol): its blocks start streaming their cache while that
+ *     kernel drains, which hides most of the launch and the ramp;
+ *   - the combine is the last split block of each (batch, KV head) to
+ *     finish: every split block writes its partials, fences them
+ *     (__threadfence) and takes a ticket from a per-(batch, KV head)
+ *     counter; the block that draws splits - 1 has seen every partial, so
+ *     it reduces them (combine_head, one warp per query head of the group)
+ *     and resets the counter to 0 for the next launch;
+ *   - the splits come from the wave rule (zz_decode_wave_splits) with the
+ *     blocks this kernel really keeps resident per SM (the occupancy API):
+ *     the default rule of split-combine counts every block as resident.
+ *     A streaming window (sink + recent, a few hundred keys) is split by
+ *     the same rule: as one split it ran at 11.4 us against 7.2 with six
+ *     (H200, B 1, 8 KV heads; kernels/NOTES.md).
+ * Prediction (kernels/NOTES.md, "one-launch"): at S 128K, B 1, 4 KV heads,
+ * 268 MB of K/V at the H200's copy ceiling (4.2 TB/s) take 64 us, where
+ * split-combine took 95 us + a combine + a cache write. */
+
+template <int D>
+__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
+decode_one_launch_kernel(AppendParams a) {
+    __shared__ int last_block;
+    const DecodeParams &p = a.d;
+    attend_split<D, true>(a);
+    if (p.splits == 1) return;
+
+    /* Every thread's partials are visible GPU-wide before the block takes
+     * its ticket; the block that takes the last one sees every split's. */
+    const int kv_head = blockIdx.y, b = blockIdx.z, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int *ticket = a.tickets + (long long)b * gridDim.y + kv_head;
+        last_block = atomicAdd(ticket, 1) == p.splits - 1;
+        if (last_block) *ticket = 0;  /* every split has drawn: ready for the next launch */
+        __threadfence();              /* the other splits' partials, after their tickets */
+    }
+    __syncthreads();
+    if (!last_block) return;
+    for (int row = warp; row < p.t.group; row += DECODE_WARPS) {
+        const int head = kv_head * p.t.group + row;
+        combine_head<D>(p.part_o, p.part_lse, p.splits, ((long long)b * p.q_heads + head) * p.splits,
+                        p.t.o + b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
+    }
 }
 
 extern "C" int zz_decode_keys(const zz_decode_args *a) {
@@ -272,7 +446,7 @@ extern "C" int zz_decode_keys(const zz_decode_args *a) {
 }
 
 /* Keys per split, rounded to whole tiles, for a requested split count. */
-static int split_keys_for(int kv_len, int splits) {
+extern "C" int zz_decode_split_keys(int kv_len, int splits) {
     int keys = (kv_len + splits - 1) / splits;
     return (keys + DECODE_TILE - 1) / DECODE_TILE * DECODE_TILE;
 }
@@ -280,7 +454,7 @@ static int split_keys_for(int kv_len, int splits) {
 /* The splits a request for `want` really gives: whole-tile splits can
  * cover the keys in fewer. */
 static int splits_for(int kv_len, int want) {
-    int keys = split_keys_for(kv_len, want);
+    int keys = zz_decode_split_keys(kv_len, want);
     return (kv_len + keys - 1) / keys;
 }
 
@@ -315,6 +489,26 @@ extern "C" int zz_decode_default_splits(const zz_decode_args *a, int sm_count) {
     return best;
 }
 
+/* attention.h. A request for `want` splits that tile rounding turns into
+ * fewer is the same grid as that smaller request: only counts that survive
+ * the rounding are tried. */
+#define WAVE_BUSY 0.95
+extern "C" int zz_decode_wave_splits(int sm_count, int resident, long long pairs, int keys) {
+    if (sm_count < 1 || resident < 1 || pairs < 1 || keys < 1) return 1;
+    const double slots = (double)sm_count * resident;
+    const int tiles = (keys + DECODE_TILE - 1) / DECODE_TILE;
+    int best = 1;
+    double best_busy = -1.0;
+    for (int splits = 1; splits <= tiles; splits++) {
+        if (splits_for(keys, splits) != splits) continue;
+        const double waves = ceil((double)pairs * splits / slots);
+        const double busy = (double)pairs * keys / (waves * slots * zz_decode_split_keys(keys, splits));
+        if (busy >= WAVE_BUSY) return splits;
+        if (busy > best_busy) best = splits, best_busy = busy;
+    }
+    return best;
+}
+
 extern "C" size_t zz_decode_workspace_bytes(const zz_decode_args *a, int sm_count) {
     int splits = effective_splits(a, sm_count);
     if (splits == 1) return 0;
@@ -334,7 +528,7 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
     p.q_heads = a->q.heads;
     p.kv_len = zz_decode_keys(a);
     p.splits = effective_splits(a, sm_count);
-    p.split_keys = split_keys_for(p.kv_len, p.splits);
+    p.split_keys = zz_decode_split_keys(p.kv_len, p.splits);
     p.part_o = static_cast<float *>(workspace);
     p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * D;
     p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
@@ -342,7 +536,9 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
     ZZ_REQUIRE(p.splits <= 65535, "%d splits", p.splits);
 
     dim3 grid(p.splits, a->k.heads, a->batch);
-    decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(p);
+    AppendParams split_only = {};
+    split_only.d = p;
+    decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(split_only);
     ZZ_CHECK_LAUNCH();
     if (p.splits > 1) {
         cudaLaunchAttribute overlap;
@@ -367,4 +563,106 @@ extern "C" int zz_decode_attention(const zz_decode_args *a, void *workspace, int
                a->q.heads / a->k.heads);
     return a->head_dim == 128 ? launch_decode<128>(a, workspace, sm_count, stream)
                               : launch_decode<64>(a, workspace, sm_count, stream);
+}
+
+/* ---- one-launch ---- */
+
+/* Shared memory of a decode block: Q's 16 rows and the K/V stages. */
+static size_t decode_smem(int head_dim) {
+    return (size_t)(16 + 2 * DECODE_STAGES * DECODE_TILE) * head_dim * sizeof(__nv_bfloat16);
+}
+
+/* The kernel may use decode_smem of dynamic shared memory: set once, before
+ * its first launch and before the occupancy API is asked about it. */
+template <int D>
+static int allow_one_launch_smem(void) {
+    static bool set = false;
+    if (!set)
+        ZZ_CUDA(cudaFuncSetAttribute(decode_one_launch_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)decode_smem(D)));
+    set = true;
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_one_launch_resident(int head_dim, int *resident) {
+    ZZ_REQUIRE(head_dim == 64 || head_dim == 128, "head_dim %d (need 64 or 128)", head_dim);
+    int rc = head_dim == 128 ? allow_one_launch_smem<128>() : allow_one_launch_smem<64>();
+    if (rc) return rc;
+    const void *kernel = head_dim == 128 ? (const void *)decode_one_launch_kernel<128>
+                                         : (const void *)decode_one_launch_kernel<64>;
+    ZZ_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(resident, kernel, DECODE_WARPS * 32, decode_smem(head_dim)));
+    ZZ_REQUIRE(*resident >= 1, "decode_one_launch_kernel: no block fits on an SM (%zu bytes of shared memory)",
+               decode_smem(head_dim));
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_one_launch_splits(const zz_decode_args *a, int sm_count, int resident) {
+    const int keys = zz_decode_keys(a);
+    if (a->num_splits > 0) return splits_for(keys, a->num_splits);
+    return zz_decode_wave_splits(sm_count, resident, (long long)a->batch * a->k.heads, keys);
+}
+
+extern "C" size_t zz_decode_one_launch_workspace_bytes(const zz_decode_args *a, int sm_count, int resident) {
+    const int splits = zz_decode_one_launch_splits(a, sm_count, resident);
+    if (splits == 1) return 0;
+    return (size_t)a->batch * a->q.heads * splits * (a->head_dim + 1) * sizeof(float);
+}
+
+template <int D>
+static int launch_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new_v, void *workspace, int *tickets,
+                             int sm_count, int resident, cudaStream_t stream) {
+    int rc = allow_one_launch_smem<D>();
+    if (rc) return rc;
+    AppendParams ap;
+    DecodeParams &p = ap.d;
+    p.t = attn_tensors(a->q, a->k, a->v, a->o);
+    p.q_heads = a->q.heads;
+    p.kv_len = zz_decode_keys(a);
+    p.splits = zz_decode_one_launch_splits(a, sm_count, resident);
+    p.split_keys = zz_decode_split_keys(p.kv_len, p.splits);
+    p.part_o = static_cast<float *>(workspace);
+    p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * D;
+    p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
+    ZZ_REQUIRE(p.splits == 1 || (workspace != NULL && tickets != NULL),
+               "one-launch decode with %d splits needs a workspace and tickets", p.splits);
+    ZZ_REQUIRE(p.splits <= 65535, "%d splits", p.splits);
+    ap.cache_k = reinterpret_cast<__nv_bfloat16 *>(a->k.data);
+    ap.cache_v = reinterpret_cast<__nv_bfloat16 *>(a->v.data);
+    ap.new_k = reinterpret_cast<const __nv_bfloat16 *>(new_k.data);
+    ap.new_v = reinterpret_cast<const __nv_bfloat16 *>(new_v.data);
+    ap.new_k_bs = new_k.batch_stride, ap.new_v_bs = new_v.batch_stride;
+    ap.new_slot = a->mask.kind == ZZ_MASK_STREAMING && a->pos >= a->mask.sink
+                      ? a->mask.sink + (a->pos - a->mask.sink) % a->mask.recent
+                      : a->pos;
+    ap.tickets = tickets;
+
+    cudaLaunchAttribute overlap;
+    overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    overlap.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(p.splits, a->k.heads, a->batch);
+    config.blockDim = dim3(DECODE_WARPS * 32);
+    config.dynamicSmemBytes = decode_smem(D);
+    config.stream = stream;
+    config.attrs = &overlap;
+    config.numAttrs = 1;
+    ZZ_CUDA(cudaLaunchKernelEx(&config, decode_one_launch_kernel<D>, ap));
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new_v, void *workspace,
+                                    int *tickets, int sm_count, int resident, cudaStream_t stream) {
+    ZZ_REQUIRE(a->pos >= 0 && sm_count >= 1 && resident >= 1, "pos %d, sm_count %d, resident %d", a->pos, sm_count,
+               resident);
+    int rc = zz_check_attention(a->q, a->k, a->v, a->o, a->batch, a->head_dim, 1, zz_decode_keys(a), a->mask);
+    if (rc) return rc;
+    ZZ_REQUIRE(a->q.heads / a->k.heads <= 16, "GQA group %d: decode packs at most 16 query heads per KV head",
+               a->q.heads / a->k.heads);
+    ZZ_REQUIRE(new_k.heads == a->k.heads && new_v.heads == a->k.heads, "new token: %d and %d heads, cache %d",
+               new_k.heads, new_v.heads, a->k.heads);
+    if ((rc = zz_check_view("new_k", new_k, a->batch, 1, a->head_dim)) ||
+        (rc = zz_check_view("new_v", new_v, a->batch, 1, a->head_dim)))
+        return rc;
+    return a->head_dim == 128 ? launch_one_launch<128>(a, new_k, new_v, workspace, tickets, sm_count, resident, stream)
+                              : launch_one_launch<64>(a, new_k, new_v, workspace, tickets, sm_count, resident, stream);
 }

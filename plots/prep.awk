@@ -1,14 +1,18 @@
 # prep.awk: the small tables plots/*.gp draw, from one run folder.
 #
 #   awk -f scripts/csv.awk -f plots/prep.awk -v prog="plots: error" -v out=DIR -v env=RUN/env.json \
-#       -v kernels=RUN/kernels.csv [-v phase=P -v mode=M -v ctx=N -v batch=B -v sparsity=S] RUN/results.csv
+#       -v kernels=RUN/kernels.csv [-v phase=P -v mode=M -v ctx=N -v batch=B -v sparsity=S] \
+#       [-v decode_kernel=NAME -v prefill_kernel=NAME] RUN/results.csv
 #
 # Columns are found by their header names, so their order may change. The
 # lines of one plot hold everything but what it varies fixed at the reference
 # configuration: the model, window and L2 of the first row, batch B (default
 # the smallest), sparsity S (default the one nearest 0.5). The bar charts show
 # one configuration: phase P (default decode), mode M (default graph), context
-# N (default the largest of that phase). Writes into DIR, each file only when
+# N (default the largest of that phase). A run that swept kernel variants
+# (results.csv's decode_kernel and prefill_kernel) is drawn for one variant
+# per phase: NAME (default the phase's variant of its first row); the plots'
+# "fixed" text names it when the run has several. Writes into DIR, each file only when
 # the run has the data for it (else one "skipped" line on stderr), each
 # NAME.csv with a NAME.gp of what its plot needs to know (see emit):
 #   meta.gp              the GPU, model, layouts, contexts and ceilings of the run,
@@ -115,10 +119,16 @@ function emit(name, cols, panel, x, vars,    names, n, i, j, line, file, r, pv, 
 }
 
 # Does row r share the reference configuration, except in column "free"?
+# Its kernel variant is always the reference variant of its phase.
 function fixed(r, free,    i) {
     for (i = 1; i <= nfix; i++)
         if (fix[i] != free && !same(V[r, fix[i]], ref[fix[i]])) return 0
-    return 1
+    return V[r, "kernel_variant"] == ref_kernel[V[r, "phase"]]
+}
+# The kernel variant of a row of phase p, from its phase's column ("" in
+# files from before the columns: one variant per phase, unnamed).
+function variant_of(p, decode_name, prefill_name) {
+    return p == "decode" ? decode_name : p == "prefill" ? prefill_name : ""
 }
 function same(a, b) {  # equal as text, or as numbers (0.50 is 0.5)
     return a == b || (a ~ /^[-+.0-9eE]+$/ && b ~ /^[-+.0-9eE]+$/ && a + 0 == b + 0)
@@ -176,6 +186,13 @@ FNR == 1 {
     batches[V[rows, "batch"]] = 1
     sparsities[V[rows, "sparsity"]] = 1
     if (!(V[rows, "ctx"] in ctxs)) ctxs[V[rows, "ctx"]] = 1
+    kp = V[rows, "phase"]
+    kv = V[rows, "kernel_variant"] = variant_of(kp, V[rows, "decode_kernel"], V[rows, "prefill_kernel"])
+    if (!(kp in first_kernel)) first_kernel[kp] = kv
+    if (!((kp, kv) in seen_kernel)) {
+        seen_kernel[kp, kv] = 1; nkernels[kp]++
+        kernel_list[kp] = kernel_list[kp] (kernel_list[kp] == "" ? "" : ", ") kv
+    }
 }
 
 # The breakdown's parts of row r: attn_fused_us sums the attention columns
@@ -203,6 +220,14 @@ END {
     if (sparsity != "") ref["sparsity"] = sparsity
     if (phase == "") phase = "decode" in nphase ? "decode" : V[1, "phase"]
     if (mode == "") mode = "graph" in nmode ? "graph" : V[1, "mode"]
+    for (p in first_kernel) {
+        ref_kernel[p] = first_kernel[p]
+        if (p == "decode" && decode_kernel != "") ref_kernel[p] = decode_kernel
+        if (p == "prefill" && prefill_kernel != "") ref_kernel[p] = prefill_kernel
+        if (!((p, ref_kernel[p]) in seen_kernel))
+            csv_fail(FILENAME " has no " p " rows of kernel variant " ref_kernel[p] " (it has: " kernel_list[p] ")")
+        if (nkernels[p] > 1) kernel_text = kernel_text ", " p " kernel " ref_kernel[p]
+    }
     for (r = 1; r <= rows; r++)
         if (fixed(r, "") && V[r, "phase"] == phase && V[r, "mode"] == mode && V[r, "ctx"] + 0 > maxctx)
             maxctx = V[r, "ctx"] + 0
@@ -211,7 +236,7 @@ END {
     ctx = ctx == "" ? maxctx : count(ctx)
     at = phase " S=" human(ctx) " B=" ref["batch"]  # the configuration, in titles and file names
     config = at " sparsity " ref["sparsity"] ", " mode " mode"
-    fixedtext = "B=" ref["batch"] ", sparsity " ref["sparsity"]
+    fixedtext = "B=" ref["batch"] ", sparsity " ref["sparsity"] kernel_text
     fixedbs = "fixed = '" fixedtext "'"
     one = "config = '" config "'; phase = '" phase "'"
     tag = phase "-" human(ctx) "-" mode
@@ -232,7 +257,7 @@ END {
     for (r = 1; r <= rows; r++) {
         k = ""
         for (i = 1; i <= nfix; i++) k = k "," V[r, fix[i]]
-        k = k "," V[r, "phase"] "," V[r, "ctx"] "," V[r, "mode"]
+        k = k "," V[r, "phase"] "," V[r, "ctx"] "," V[r, "mode"] "," V[r, "kernel_variant"]
         rowkey[r] = k
         if (V[r, "layout"] == "zigzag") zigzag[k] = r
     }
@@ -242,6 +267,7 @@ END {
             z = zigzag[rowkey[r]]
             o = ++n_all
             for (c in col) V[o, c] = V[r, c]
+            V[o, "kernel_variant"] = V[r, "kernel_variant"]
             V[o, "overhead_us"] = V[r, "median_us"] - V[z, "median_us"]
             V[o, "overhead_pct"] = 100 * V[o, "overhead_us"] / V[z, "median_us"]
             V[o, "host_paced"] = V[r, "host_paced"] || V[z, "host_paced"]
@@ -311,6 +337,7 @@ END {
             for (c in kcol) K[c] = f[kcol[c]]
             ok = K["phase"] == phase && K["mode"] == mode && K["ctx"] + 0 == ctx
             for (i = 1; i <= nfix; i++) ok = ok && same(K[fix[i]], ref[fix[i]])
+            ok = ok && variant_of(K["phase"], K["decode_kernel"], K["prefill_kernel"]) == ref_kernel[K["phase"]]
             if (!ok) continue
             gemm = K["phase"] == "prefill" && K["tflops"] != ""
             frac = gemm ? K["gemm_fraction"] : K["copy_fraction"]

@@ -4,7 +4,9 @@
 # draw (OUT/data/NAME.csv, with NAME.gp and meta.gp for titles and ranges);
 # then plots/<kind>.gp draws each table. PLOT_PHASE, PLOT_MODE, PLOT_CTX
 # (8192 or 8K), PLOT_BATCH and PLOT_SPARSITY pick the configuration of the
-# bar charts and the fixed values of the line plots (defaults: plots/prep.awk).
+# bar charts and the fixed values of the line plots, PLOT_DECODE_KERNEL and
+# PLOT_PREFILL_KERNEL the kernel variant drawn of a run that swept several
+# (defaults: plots/prep.awk).
 #
 # Everything is drawn into a scratch folder inside OUT first and moved into
 # place only when every table and picture succeeded, so a failure leaves
@@ -68,7 +70,8 @@ fi
 tables=$(awk -f "$here/../scripts/csv.awk" -f "$here/prep.awk" -v prog="plots: error" -v out="$scratch/data" \
     -v env="$run/env.json" -v kernels="$run/kernels.csv" \
     -v phase="${PLOT_PHASE:-}" -v mode="${PLOT_MODE:-}" -v ctx="${PLOT_CTX:-}" \
-    -v batch="${PLOT_BATCH:-}" -v sparsity="${PLOT_SPARSITY:-}" "$run/results.csv") || exit
+    -v batch="${PLOT_BATCH:-}" -v sparsity="${PLOT_SPARSITY:-}" \
+    -v decode_kernel="${PLOT_DECODE_KERNEL:-}" -v prefill_kernel="${PLOT_PREFILL_KERNEL:-}" "$run/results.csv") || exit
 
 # Each table NAME.csv → NAME.png and NAME.svg, drawn by plots/<NAME up to its first ->.gp.
 # A warning (e.g. a column it cannot read) fails it too: its picture would be wrong.

@@ -157,6 +157,12 @@ static void test_text_table_blank_line_then_budget(void **state) {
     assert_non_null(strstr(run.out, "layout duo-cat"));
     assert_non_null(strstr(run.out, "    0  mixed"));
     assert_budget_row(run.out, "\nmixed layers", 30, 0);
+    /* one-launch (the default): a mixed layer's two attention launches and
+     * the concat, one launch per exclusive layer */
+    assert_budget_row(run.out, "\nlaunches / step", 30 * 3 + 2 * 1, 32 * 1);
+    zz_bench("plan", "--pattern", LLAMA3, "--decode-kernel", "split-combine", NULL);
+    assert_int_equal(run.status, 0);
+    /* split-combine: each attention a cache write, a split and a combine launch */
     assert_budget_row(run.out, "\nlaunches / step", 30 * 5 + 2 * 2, 32 * 2);
 }
 
@@ -171,6 +177,24 @@ static void test_ops_list(void **state) {
     zz_bench("plan", "--pattern", LLAMA3, "--ops", NULL);
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "concat"));
+}
+
+/* A decode plan on the one-launch kernel variant: the attention launches
+ * append (no cache op), each writing its heads' new K/V besides reading
+ * the cache: 4 KV heads of 32769 keys, Q and O of 16 query heads, 4 heads'
+ * new K and V: 67110912 + 8192 + 2048 bytes. */
+static void test_plan_of_a_kernel_variant(void **state) {
+    (void)state;
+    zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", NULL);  /* one-launch: the default */
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "\n0,mixed,attn-full,attn-full,4,16,4-7,32768,67121152,268443648\n"));
+    assert_null(strstr(run.out, "cache-"));
+    assert_non_null(strstr(run.err, "sink 128, recent 256, kernel one-launch\n"));
+    zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", "--decode-kernel", "split-combine", NULL);
+    assert_non_null(strstr(run.out, "\n0,mixed,cache-append,cache,4,16,4-7,32768,"));
+    assert_non_null(strstr(run.err, "kernel split-combine\n"));
+    zz_bench("plan", "--phase", "prefill", "--decode-kernel", "one-launch", NULL);
+    assert_refused("plan: --decode-kernel with --phase prefill: there is no decode to apply it to");
 }
 
 static void test_window_and_sizes_from_flags_and_config(void **state) {
@@ -500,19 +524,43 @@ static void test_unwritable_stdout_fails_with_one_line(void **state) {
     }
 }
 
+/* The cases --list prints: the lines under the case table's header, which
+ * follows the table of kernel variants. */
+static int cases_listed(const char *out) {
+    const char *table = strstr(out, "\nkernel ");
+    if (!table) fail_msg("no case table in:\n%s", out);
+    return count_lines(table + 1) - 1;
+}
+
 static void test_kernel_bench_list_and_bad_input(void **state) {
     run_program(KERNEL_BENCH, "--list", NULL);
     assert_int_equal(run.status, 0);
     assert_string_equal(run.err, "");
-    assert_int_equal(strncmp(run.out, "kernel ", 7), 0);
-    assert_non_null(strstr(run.out, "\nprefill-full "));
-    assert_non_null(strstr(run.out, "\ndecode-streaming    8  32   8  128  131072  128+256\n"));
-    const int all = count_lines(run.out);
+    assert_int_equal(strncmp(run.out, "variant ", 8), 0);
+    assert_non_null(strstr(run.out, "\nsplit-combine  decode   cache_write_kernel, decode_split_kernel,"));
+    assert_non_null(strstr(run.out, "\nfa2            prefill  prefill_kernel"));
+    assert_non_null(strstr(run.out, "\nprefill-full       fa2 "));
+    assert_non_null(strstr(run.out, "\ndecode-streaming   split-combine   8  32   8  128  131072  128+256\n"));
+    assert_non_null(strstr(run.out, "\nconcat             -               1 "));
+    const int all = cases_listed(run.out);
     run_program(KERNEL_BENCH, "--list", "--filter", "decode-", NULL);
     assert_int_equal(run.status, 0);
-    assert_int_equal(count_lines(run.out), 1 + 5);
-    assert_null(strstr(run.out, "prefill"));
-    assert_true(all > count_lines(run.out));
+    assert_int_equal(cases_listed(run.out), 2 * 10);  /* the same 10 shapes for each decode variant */
+    assert_null(strstr(strstr(run.out, "\nkernel "), "prefill"));
+    assert_true(all > cases_listed(run.out));
+    /* --kernel: the attention cases of one variant, nothing else */
+    run_program(KERNEL_BENCH, "--list", "--kernel", "fa2", NULL);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(cases_listed(run.out), 6);
+    assert_null(strstr(strstr(run.out, "\nkernel "), "decode"));
+    assert_null(strstr(run.out, "\nconcat"));
+    run_program(KERNEL_BENCH, "--list", "--kernel", "split-combine", "--filter", "streaming", NULL);
+    assert_int_equal(cases_listed(run.out), 2);
+    run_program(KERNEL_BENCH, "--list", "--kernel", "one-launch", NULL);
+    assert_int_equal(cases_listed(run.out), 10);
+    assert_non_null(strstr(run.out, "\none-launch     decode   decode_one_launch_kernel\n"));
+    assert_non_null(strstr(run.out, "\ndecode-full        one-launch      1  16   4  128  131072        -\n"));
+    assert_null(strstr(strstr(run.out, "\nkernel "), "split-combine"));
 
     char csv[512], missing[600];
     snprintf(missing, sizeof missing, "%s/no-such-folder/kernels.csv", (const char *)*state);
@@ -525,6 +573,10 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
         {{"--filter", "decode_full"},
          "--filter 'decode_full' matches no kernel case (zz-kernel-bench --list names them)"},
         {{"--list", "--samples", "5"}, "--list and --samples exclude each other: --list measures nothing"},
+        {{"--kernel", "bogus"},
+         "--kernel bogus: no such kernel variant (decode: split-combine, one-launch; prefill: fa2)"},
+        {{"--kernel", "fa2", "--filter", "decode"},
+         "--filter 'decode' and --kernel fa2 match no kernel case together (zz-kernel-bench --list names them)"},
         {{"--samples", "0"}, "--samples 0: need a whole number 1..100000"},
         {{"--bogus"}, "unknown option '--bogus' (see zz-kernel-bench --help)"},
         {{"--list=yes"}, "option '--list=yes' takes no value"},
@@ -596,6 +648,7 @@ int main(void) {
         cmocka_unit_test(test_llama3_zigzag_csv),
         cmocka_unit_test(test_text_table_blank_line_then_budget),
         cmocka_unit_test(test_ops_list),
+        cmocka_unit_test(test_plan_of_a_kernel_variant),
         cmocka_unit_test(test_window_and_sizes_from_flags_and_config),
         cmocka_unit_test(test_uneven_budget_reports_both_choices),
         cmocka_unit_test(test_help_documents_every_flag),

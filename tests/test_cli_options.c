@@ -38,6 +38,44 @@ static void test_run_defaults_are_the_help_texts(void **state) {
     assert_int_equal(o.rule.min_samples, 10);
     assert_int_equal(o.warmup, DEFAULT_WARMUP);
     assert_null(o.out_dir);
+    /* decode's default is one-launch; prefill's the first of the table */
+    assert_int_equal(o.n_decode_kernels, 1);
+    assert_int_equal(o.decode_kernels[0], ZZ_DECODE_ONE_LAUNCH);
+    assert_string_equal(zz_kernel_variant_name(ZZ_DECODE, ZZ_DECODE_ONE_LAUNCH), DEFAULT_DECODE_KERNEL);
+    assert_int_equal(o.n_prefill_kernels, 1);
+    assert_int_equal(o.prefill_kernels[0], 0);
+    assert_string_equal(zz_kernel_variant_name(ZZ_PREFILL, 0), DEFAULT_PREFILL_KERNEL);
+}
+
+/* --decode-kernel and --prefill-kernel: a list of names, or all of the
+ * phase's variants in table order; each names only its own phase's. */
+static void test_run_kernel_variants(void **state) {
+    (void)state;
+    static run_options o;
+    zz_error err = {""};
+    assert_int_equal(RUN(&o, &err, "--decode-kernel", "all", "--prefill-kernel", "all"), 0);
+    assert_int_equal(o.n_decode_kernels, ZZ_DECODE_KERNELS);
+    for (int i = 0; i < ZZ_DECODE_KERNELS; i++) assert_int_equal(o.decode_kernels[i], i);
+    assert_int_equal(o.n_prefill_kernels, ZZ_PREFILL_KERNELS);
+    assert_int_equal(RUN(&o, &err, "--decode-kernel", "split-combine", "--phase", "decode"), 0);
+    assert_int_equal(o.n_decode_kernels, 1);
+    assert_int_equal(o.decode_kernels[0], ZZ_DECODE_SPLIT_COMBINE);
+    assert_int_equal(RUN(&o, &err, "--decode-kernel", "one-launch,split-combine"), 0);
+    assert_int_equal(o.n_decode_kernels, 2);
+    assert_int_equal(o.decode_kernels[0], ZZ_DECODE_ONE_LAUNCH);
+    assert_int_equal(o.decode_kernels[1], ZZ_DECODE_SPLIT_COMBINE);
+    assert_int_equal(RUN(&o, &err, "--prefill-kernel", "fa2", "--phase", "prefill"), 0);
+    assert_int_equal(o.prefill_kernels[0], ZZ_PREFILL_FA2);
+    assert_int_equal(RUN(&o, &err, "--decode-kernel", "fa2"), -1);
+    expect_message(&err, "--decode-kernel: unknown 'fa2' (one of: split-combine");
+    assert_int_equal(RUN(&o, &err, "--prefill-kernel", "fa2,fa2"), -1);
+    expect_message(&err, "--prefill-kernel");
+    assert_int_equal(RUN(&o, &err, "--decode-kernel", "all,split-combine"), -1);
+    expect_message(&err, "--decode-kernel: unknown 'all'");
+    assert_int_equal(RUN(&o, &err, "--phase", "prefill", "--decode-kernel", "all"), -1);
+    expect_message(&err, "run: --decode-kernel with --phase prefill: there is no decode to apply it to");
+    assert_int_equal(RUN(&o, &err, "--phase", "decode", "--prefill-kernel", "fa2"), -1);
+    expect_message(&err, "run: --prefill-kernel with --phase decode: there is no prefill to apply it to");
 }
 
 static void test_run_lists_and_the_ctx_rule(void **state) {
@@ -113,6 +151,18 @@ static void test_plan_options(void **state) {
     expect_message(&err, "--chunk with --phase decode");
     assert_int_equal(PLAN(&p, &err, "--sparsity", "1.5"), -1);
     expect_message(&err, "--sparsity: expected a number in 0..1");
+    /* one kernel variant, of the phase planned */
+    assert_int_equal(cli_parse_plan_options(1, ARGS("plan"), &p, &err), 0);
+    assert_int_equal(p.decode_kernel, ZZ_DECODE_ONE_LAUNCH);
+    assert_int_equal(p.prefill_kernel, 0);
+    assert_int_equal(PLAN(&p, &err, "--decode-kernel", "split-combine"), 0);
+    assert_int_equal(p.decode_kernel, ZZ_DECODE_SPLIT_COMBINE);
+    assert_int_equal(PLAN(&p, &err, "--decode-kernel", "all"), -1);
+    expect_message(&err, "--decode-kernel: expected one of split-combine");
+    assert_int_equal(PLAN(&p, &err, "--phase", "prefill", "--decode-kernel", "split-combine"), -1);
+    expect_message(&err, "plan: --decode-kernel with --phase prefill");
+    assert_int_equal(PLAN(&p, &err, "--prefill-kernel", "fa2"), -1);
+    expect_message(&err, "plan: --prefill-kernel with --phase decode");
 }
 
 static void test_model_and_window(void **state) {
@@ -140,6 +190,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_defaults_are_the_help_texts),
         cmocka_unit_test(test_run_lists_and_the_ctx_rule),
+        cmocka_unit_test(test_run_kernel_variants),
         cmocka_unit_test(test_run_conflicts_name_both_flags),
         cmocka_unit_test(test_help_and_unknown_flags),
         cmocka_unit_test(test_plan_options),

@@ -511,6 +511,39 @@ static void a_decomposition_without_kernel_times_or_parts_is_refused(void **stat
     expect_refused(&r, want);
 }
 
+/* A run with kernel variants: new-format.csv with today's decode_kernel and
+ * prefill_kernel columns (each row the default of its phase, in the column
+ * of its phase), plus the decode graph zigzag and duo-cat rows once more
+ * for a variant "one-launch" at half the latency. */
+#define WITH_VARIANTS                                                                                         \
+    "awk -F, -v OFS=, 'NR == 1 { $11 = $11 \",decode_kernel,prefill_kernel\"; print; next }"                     \
+    " { d = $2 == \"decode\"; row = $0; $11 = $11 \",\" (d ? \"split-combine\" : \"\") \",\" (d ? \"\" : \"fa2\"); print }" \
+    " d && $10 == \"graph\" && ($9 == \"zigzag\" || $9 == \"duo-cat\") {"                                        \
+    " $0 = row; $17 /= 2; $18 /= 2; $11 = $11 \",one-launch,\"; print }'"
+
+static void kernel_variants_pair_by_name(void **state) {
+    char with[256];
+    filtered(*state, "with.csv", NEW_FORMAT, WITH_VARIANTS, with, sizeof with);
+    /* The default variant's rows pair with those of a file from before the columns. */
+    run_result r = compare(*state, NEW_FORMAT, with, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    expect_line(r.out, ZIGZAG_GRAPH, "500.0        500.0   +0.00%");
+    expect_in(r.out, "\nonly in B: " ZIGZAG_GRAPH ",one-launch\nonly in B: " DUO_CAT_GRAPH ",one-launch\n");
+    expect_in(r.out, "\n6 of 6 GPU-paced medians within 2%\n");
+    free_result(&r);
+    /* A variant's rows pair with the same variant's, and its mixed row with its own zigzag row. */
+    r = compare(*state, with, with, NULL);
+    expect_line(r.out, ZIGZAG_GRAPH ",one-launch", "250.0        250.0   +0.00%");
+    expect_in(r.out, "\n8 of 8 GPU-paced medians within 2%\n");
+    free_result(&r);
+    r = decompose(*state, with, with, NULL);
+    assert_int_equal(r.status, 0);
+    expect_line(r.out, DUO_CAT_GRAPH ",one-launch", "+0.0");
+    expect_line(r.out, DUO_CAT_GRAPH, "+0.0");
+    free_result(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(identical_runs_are_all_within, make_dir, remove_dir),
@@ -536,6 +569,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(parts_host_paced_rows_are_listed_apart, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(rows_without_a_delta_and_parts_without_a_column, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_decomposition_without_kernel_times_or_parts_is_refused, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(kernel_variants_pair_by_name, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plan.h"
+#include "variants.h"
 
 static const zz_model tiny = {"tiny", 4, 4, 2, 64};
 
@@ -125,6 +126,44 @@ static void test_zigzag_full_and_streaming_run_one_launch_per_layer(void **state
     assert_int_equal(plan.retrieval_heads, 0);  /* streaming layout: labels ignored */
 }
 
+/* A decode on the one-launch kernel variant: the attention launches append
+ * the new token themselves, so a layer has no cache op, and each attention
+ * op writes its heads' new K and V (half of a cache op's read + written)
+ * where the cache op stored them. Prefill keeps its cache ops. */
+static void test_one_launch_decode_has_no_cache_op(void **state) {
+    (void)state;
+    tiny_budget();
+    zz_workload one = decode_16;
+    one.kernel = ZZ_DECODE_ONE_LAUNCH;
+    for (zz_layout layout = ZZ_LAYOUT_FULL; layout <= ZZ_LAYOUT_ZIGZAG; layout++) {
+        const zz_labels *l = layout == ZZ_LAYOUT_ZIGZAG ? &budget.zigzag : &budget.duo;
+        build_ok(&tiny, l, layout, &decode_16, &plan);
+        build_ok(&tiny, l, layout, &one, &other);
+        double cache_bytes = 0;
+        int cache_ops = 0;
+        for (int layer = 0; layer < 4; layer++) {
+            cache_ops += ops_of_category(&plan.layers[layer], ZZ_CAT_CACHE);
+            for (int i = 0; i < plan.layers[layer].n_ops; i++)
+                if (plan.layers[layer].ops[i].category == ZZ_CAT_CACHE) cache_bytes += plan.layers[layer].ops[i].bytes;
+            assert_int_equal(ops_of_category(&other.layers[layer], ZZ_CAT_CACHE), 0);
+            assert_int_equal(attention_ops(&other.layers[layer]), attention_ops(&plan.layers[layer]));
+            assert_int_equal(other.layers[layer].n_ops, plan.layers[layer].n_ops - ops_of_category(&plan.layers[layer],
+                                                                                                    ZZ_CAT_CACHE));
+        }
+        assert_true(cache_ops > 0);
+        assert_int_equal(other.launches, plan.launches - cache_ops);
+        assert_true(other.bytes == plan.bytes - cache_bytes / 2);
+        assert_true(other.flops == plan.flops);
+        assert_true(other.kv_bytes == plan.kv_bytes);
+    }
+    /* duo-cat's mixed layer 0: attn-full, attn-streaming, concat */
+    build_ok(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &one, &other);
+    assert_ops(&other.layers[0], "attn-full attn-streaming concat");
+    zz_workload prompt = {ZZ_PREFILL, 1, 16, 0, 4, 8, ZZ_PREFILL_FA2};
+    build_ok(&tiny, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &prompt, &other);
+    assert_ops(&other.layers[0], "cache-append attn-full");
+}
+
 static void test_ops_cover_split_order_and_gqa_groups(void **state) {
     (void)state;
     tiny_budget();
@@ -222,6 +261,7 @@ int main(void) {
         cmocka_unit_test(test_duo_gather_gathers_before_and_scatters_after),
         cmocka_unit_test(test_duo_slices_has_no_copy),
         cmocka_unit_test(test_zigzag_full_and_streaming_run_one_launch_per_layer),
+        cmocka_unit_test(test_one_launch_decode_has_no_cache_op),
         cmocka_unit_test(test_ops_cover_split_order_and_gqa_groups),
         cmocka_unit_test(test_op_bytes_and_flops_by_hand),
         cmocka_unit_test(test_equal_budget_plans_on_a_llama3_shaped_pattern),

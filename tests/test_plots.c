@@ -296,6 +296,51 @@ static void without_kernels_csv_skips_that_plot(void **state) {
     free(err);
 }
 
+/* The fixture as a run that swept two decode kernel variants: today's
+ * decode_kernel and prefill_kernel columns (the default variant of each
+ * row's phase, in its phase's column), and every decode row once more for a
+ * variant "one-launch" at half the latency. */
+#define WITH_VARIANTS                                                                                      \
+    "awk -F, -v OFS=, 'NR == 1 { print $0 \",decode_kernel,prefill_kernel\"; next }"                         \
+    " $2 == \"prefill\" { print $0 \",,fa2\"; next } { print $0 \",split-combine,\";"                       \
+    " $11 /= 2; $12 /= 2; $13 /= 2; print $0 \",one-launch,\" }'"
+
+/* One variant per phase is drawn: the first row's, or PLOT_DECODE_KERNEL's;
+ * each duo row pairs with the zigzag row of its own variant, and the
+ * plots' fixed text names the variant. */
+static void one_kernel_variant_per_phase_is_drawn(void **state) {
+    char run[128], out[128], *err;
+    make_run(*state, WITH_VARIANTS, run, sizeof run);
+    snprintf(out, sizeof out, "%s/plots", (const char *)*state);
+    assert_int_equal(render(run, out, &err), 0);
+    free(err);
+    char *csv = text_of(out, "data/overhead-decode.csv");
+    expect_in(csv, "graph,duo-cat,8192,15,42.9997,0\n");
+    assert_null(strstr(csv, ",7.5,"));
+    free(csv);
+    char *gp = text_of(out, "data/overhead-decode.gp");
+    expect_in(gp, "fixed = 'B=1, sparsity 0.5, decode kernel split-combine'");
+    free(gp);
+    assert_int_equal(render_with("PLOT_DECODE_KERNEL=one-launch", run, out, &err), 0);
+    free(err);
+    csv = text_of(out, "data/overhead-decode.csv");
+    expect_in(csv, "graph,duo-cat,8192,7.5,42.9997,0\n");
+    assert_null(strstr(csv, ",15,"));
+    free(csv);
+    csv = text_of(out, "data/latency-graph.csv");
+    expect_in(csv, "prefill,");  /* prefill keeps its one variant */
+    free(csv);
+    earlier_render e;
+    render_good(*state, &e);
+    char want[256];
+    snprintf(want, sizeof want, "%s/results.csv has no decode rows of kernel variant bogus (it has: split-combine, "
+                                "one-launch)", run);
+    assert_int_equal(render_with("PLOT_DECODE_KERNEL=bogus", run, e.out, &err), 2);
+    expect_in(err, want);
+    free(err);
+    expect_untouched(&e);
+}
+
 /* A run whose results.csv is the fixture's through filter is refused with
  * "RUN/results.csv<rest>", and an earlier render into the same folder stays. */
 static void expect_results_refused(const char *dir, const char *filter, const char *rest) {
@@ -437,6 +482,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(a_missing_run_folder_is_one_clear_error, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_failing_gnuplot_replaces_nothing, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(prefers_the_gnuplot_unpacked_into_build_prefix, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(one_kernel_variant_per_phase_is_drawn, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,7 +110,8 @@ static int build_report(void **state) {
     (void)state;
     info = (zz_run_info){.cold = 0, .cupti = 1, .warmup = 3, .rule = ZZ_STOP_RULE_DEFAULT, .seed = 1,
                          .cupti_built = 130000, .cupti_runtime = 130000,
-                         .command_line = "zz-bench run --out 'a \"b\"'"};
+                         .command_line = "zz-bench run --out 'a \"b\"'",
+                         .decode_kernels = {ZZ_DECODE_SPLIT_COMBINE}, .n_decode_kernels = 1, .n_prefill_kernels = 0};
     zz_error err;
     if (zz_model_preset("llama3-8b", &info.model, &err)) return -1;
     info.device = (zz_device){.name = "Test GPU", .sm_count = 132, .cc_major = 9, .cc_minor = 0, .sm_clock_mhz = 1980,
@@ -372,7 +373,8 @@ static void test_skipped_row_is_never_host_paced(void **state) {
 }
 
 static const char results_header[] =
-    "model,phase,batch,ctx,chunk,sink,recent,sparsity,layout,mode,l2,retrieval_heads,mixed_layers,launches,"
+    "model,phase,batch,ctx,chunk,sink,recent,sparsity,layout,mode,l2,decode_kernel,prefill_kernel,retrieval_heads,"
+    "mixed_layers,launches,"
     "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,host_enqueue_us,host_share,"
     "host_paced,span_us,outside_us,span_inflation,attributed_median_us,gap_median_us,attributed_host_share,"
     "attributed_host_paced,attn_full_us,attn_streaming_us,"
@@ -393,6 +395,8 @@ static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     assert_string_equal(cell(&t, duo, "chunk"), "0");
     assert_string_equal(cell(&t, duo, "sparsity"), "0.5");
     assert_string_equal(cell(&t, duo, "l2"), "hot");
+    assert_string_equal(cell(&t, duo, "decode_kernel"), "split-combine"); /* the phase's variant, in its column */
+    assert_string_equal(cell(&t, duo, "prefill_kernel"), "");
     assert_string_equal(cell(&t, duo, "verdict"), "converged");
     assert_string_equal(cell(&t, duo, "samples"), "100");
     assert_string_equal(cell(&t, duo, "noise"), "0.003");
@@ -427,6 +431,8 @@ static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     assert_string_equal(cell(&t, graph, "gap_median_us"), "");
     int prefill = row_of(&t, "prefill", "streaming", "eager");
     assert_string_equal(cell(&t, prefill, "chunk"), "4096");
+    assert_string_equal(cell(&t, prefill, "decode_kernel"), "");
+    assert_string_equal(cell(&t, prefill, "prefill_kernel"), "fa2");
     free_csv(&t);
     zz_csv_free(&c);
 }
@@ -436,7 +442,8 @@ static void test_kernels_csv_rates_and_fractions_of_the_ceilings(void **state) {
     csv_table t;
     parse_csv(report.kernels.text.data, &t);
     assert_int_equal(t.rows, 1 + 4 * 2);  /* 4 measurements with CUPTI, 2 kernels each */
-    assert_string_equal(t.cell[0][11], "kernel");
+    assert_string_equal(t.cell[0][13], "kernel");  /* after the keys, the variants among them */
+    assert_string_equal(cell(&t, row_of(&t, "decode", "zigzag", "eager"), "decode_kernel"), "split-combine");
     int r = row_of(&t, "decode", "zigzag", "eager");
     assert_string_equal(cell(&t, r, "kernel"), kernel_names[0]);
     assert_string_equal(cell(&t, r, "category"), "attn-full");
@@ -463,6 +470,10 @@ static void test_labels_and_units(void **state) {
     c = config_of(ZZ_PREFILL, 1, 1 << 20, 1 << 20, 0.5, "");  /* a chunk >= S is the single shot */
     zz_report_config_label(&c, label, sizeof label);
     assert_string_equal(label, "prefill B=1 S=1M sparsity 0.5");
+    c = config_of(ZZ_DECODE, 1, 32768, 0, 0.5, "");  /* a variant but the default is named */
+    c.workload.kernel = ZZ_DECODE_ONE_LAUNCH;
+    zz_report_config_label(&c, label, sizeof label);
+    assert_string_equal(label, "decode B=1 S=32K sparsity 0.5 kernel one-launch");
     zz_human_bytes(2.02 * 1024 * 1024 * 1024, text, sizeof text);
     assert_string_equal(text, "2.02 GiB");
     zz_human_bytes(512, text, sizeof text);
@@ -497,6 +508,8 @@ static void test_files_written_whole_into_the_folder(void **state) {
             expect_in(text, "\"l2\": \"hot\"");
             expect_in(text, "\"gemm_tflops\": 800");
             expect_in(text, "\"timeout_s\": 15");
+            expect_in(text, "\"kernel_variants\": {\n    \"decode\": [\n      \"split-combine\"\n    ],\n    "
+                            "\"prefill\": []");
         }
         unlink(path);
         snprintf(path, sizeof path, "%s/%s.tmp", dir, names[i]);

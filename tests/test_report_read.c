@@ -34,6 +34,7 @@
 #include "input.h"
 #include "report_read.h"
 #include "scratch.h"
+#include "variants.h"
 
 /* ---- a report as a run builds it ---- */
 
@@ -108,7 +109,9 @@ static const step_parts streaming_parts = {{0, 1210.3, 0, 30.2, 0, 0}, 40.1, 0};
  * CUPTI (duo-slices host-paced, zigzag's attributed steps), zigzag and
  * duo-cat graph without; sampled
  * in two groups. Configuration 1, prefill 8K in 4K chunks at an uneven
- * budget (its note): full skipped, then streaming; no duo or zigzag row. */
+ * budget (its note): full skipped, then streaming; no duo or zigzag row.
+ * Configuration 2: configuration 0 on the one-launch decode kernel, zigzag
+ * and duo-cat graph. */
 static void build(zz_report *r) {
     set_info();
     zz_report_init(r, &info);
@@ -121,8 +124,12 @@ static void build(zz_report *r) {
     c1.zigzag = zz_cost_of(&info.model, &c1.workload, 144);
     snprintf(c1.note, sizeof c1.note, "8 kv heads per layer do not divide the 141 retrieval heads: zigzag takes 18 "
                                       "retrieval layers (nearest, 144 heads)");
+    zz_report_config c2 = c0;
+    c2.workload.kernel = ZZ_DECODE_ONE_LAUNCH;
+    c2.groups = 1;
     assert_int_equal(zz_report_add_config(r, &c0), 0);
     assert_int_equal(zz_report_add_config(r, &c1), 1);
+    assert_int_equal(zz_report_add_config(r, &c2), 2);
     add_measured(r, 0, ZZ_LAYOUT_ZIGZAG, ZZ_MODE_EAGER, 812.4, 81.2, &zigzag_parts, 0.6, 0.97);
     add_measured(r, 0, ZZ_LAYOUT_DUO_CAT, ZZ_MODE_EAGER, 1003.7, 150.3, &duo_cat_parts, 0.4, 0.2);
     add_measured(r, 0, ZZ_LAYOUT_DUO_SLICES, ZZ_MODE_EAGER, 840.2, 0.96 * 840.2, &duo_slices_parts, 0.3, 0.98);
@@ -132,7 +139,9 @@ static void build(zz_report *r) {
                              .skipped = "needs 90.0 GiB, 70.0 GiB free", .verify_error = NAN};
     zz_report_add_skipped(r, &skipped);
     add_measured(r, 1, ZZ_LAYOUT_STREAMING, ZZ_MODE_EAGER, 1302.1, 140.4, &streaming_parts, NAN, 0.1);
-    snprintf(r->status, sizeof r->status, "complete: 6 of 7 measurements done, 1 skipped (device memory)");
+    add_measured(r, 2, ZZ_LAYOUT_ZIGZAG, ZZ_MODE_GRAPH, 650.4, 2.1, NULL, NAN, NAN);
+    add_measured(r, 2, ZZ_LAYOUT_DUO_CAT, ZZ_MODE_GRAPH, 671.8, 2.2, NULL, NAN, NAN);
+    snprintf(r->status, sizeof r->status, "complete: 8 of 9 measurements done, 1 skipped (device memory)");
 }
 
 /* dir/name */
@@ -171,9 +180,15 @@ static void test_a_run_folder_rebuilds_its_summary_byte_for_byte(void **state) {
     static zz_run_info read_info;
     zz_error err = {""};
     if (zz_report_read(dir, &read_info, &read, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(read.n_configs, 2);
-    assert_int_equal(read.n_rows, 7);
+    assert_int_equal(read.n_configs, 3);
+    assert_int_equal(read.n_rows, 9);
+    /* the same keys on another kernel variant are another configuration */
+    assert_int_equal(read.configs[0].workload.kernel, ZZ_DECODE_SPLIT_COMBINE);
+    assert_int_equal(read.configs[2].workload.kernel, ZZ_DECODE_ONE_LAUNCH);
+    assert_int_equal(read.rows[8].config, 2);
     char *rebuilt = zz_report_summary(&read);
+    expect_in(rebuilt, "\n### decode B=1 S=32K sparsity 0.5 kernel one-launch, graph\n");
+    expect_in(rebuilt, "| decode B=1 S=32K sparsity 0.5 kernel one-launch | graph | duo-cat | 650.4 | +21.4 |");
     assert_string_equal(rebuilt, before);
     /* what the summary needs came back too, not only its text */
     assert_string_equal(read_info.pattern, info.pattern);
@@ -356,12 +371,14 @@ static void test_bad_folders_one_line_exit_2_summary_untouched(void **state) {
         {"results.csv", "missing", "results.csv: cannot read: No such file or directory"},
         {"env.json", "missing", "env.json: cannot read: No such file or directory"},
         {"results.csv", "header only", "results.csv: a header and no rows"},
-        {"results.csv", "torn", "results.csv line 7: the last row has no line end: a torn file"},
+        {"results.csv", "torn", "results.csv line 9: the last row has no line end: a torn file"},
         {"results.csv", "median abc", "results.csv line 2: median_us: expected a number, found 'abc'"},
         {"results.csv", "median 0", "results.csv line 2: median_us: expected a positive step latency in µs"},
         {"results.csv", "no verdict column", "results.csv: no column verdict"},
         {"env.json", "torn", "env.json line 5: a string never closes"},
-        {"env.json", "trailing comma", "env.json line 47: expected a key in quotes"},
+        {"results.csv", "decode kernel bogus",
+         "results.csv line 2: decode_kernel: expected a decode kernel variant (split-combine, ...), found 'bogus'"},
+        {"env.json", "trailing comma", "env.json line 51: expected a key in quotes"},
         {"env.json", "sm_count many", "env.json line 8: gpu.sm_count: expected a whole number from 0 to"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -382,6 +399,7 @@ static void test_bad_folders_one_line_exit_2_summary_untouched(void **state) {
         else if (!strcmp(change, "median abc")) bad = with_field(good_csv, "median_us", "abc");
         else if (!strcmp(change, "median 0")) bad = with_field(good_csv, "median_us", "0");
         else if (!strcmp(change, "no verdict column")) bad = replaced(good_csv, ",verdict,", ",verdikt,");
+        else if (!strcmp(change, "decode kernel bogus")) bad = with_field(good_csv, "decode_kernel", "bogus");
         else if (!strcmp(change, "trailing comma")) {
             bad = malloc(env_len + 2);
             snprintf(bad, env_len + 2, "%.*s,\n}\n", (int)(strrchr(good_env, '}') - good_env - 1), good_env);

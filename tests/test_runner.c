@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runner.h"
+#include "variants.h"
 
 static zz_sweep_lists two_phases(void) {
     return (zz_sweep_lists){.n_sparsity = 2, .phases = {ZZ_DECODE, ZZ_PREFILL}, .n_phases = 2,
@@ -18,8 +19,8 @@ static zz_sweep_lists two_phases(void) {
                             .sink = 128, .recent = 256};
 }
 
-/* sparsity › phase › context › batch › chunk; decode takes no chunk, and a
- * chunk >= S is the single shot again. */
+/* sparsity › phase › context › batch › chunk › kernel variant; decode takes
+ * no chunk, and a chunk >= S is the single shot again. */
 static void test_enumeration_order_and_repeats(void **state) {
     (void)state;
     zz_sweep_lists l = two_phases();
@@ -39,6 +40,24 @@ static void test_enumeration_order_and_repeats(void **state) {
         assert_int_equal(p[i].workload.chunk, want[i].chunk);
         assert_int_equal(p[i].workload.sink, 128);
         assert_int_equal(p[i].workload.recent, 256);
+    }
+    free(p);
+    /* Kernel variants vary fastest, each phase over its own list. */
+    l.n_sparsity = 1;
+    l.decode_kernels[0] = ZZ_DECODE_ONE_LAUNCH, l.decode_kernels[1] = ZZ_DECODE_SPLIT_COMBINE;
+    l.n_decode_kernels = 2;
+    assert_int_equal(zz_sweep_enumerate(&l, &p, &n, &err), 0);
+    assert_int_equal(n, 2 * 2 + 2);  /* decode 8K, 32K × two variants; prefill's two chunks on its one */
+    const struct { zz_phase phase; long long ctx, chunk; int kernel; } with_kernels[] = {
+        {ZZ_DECODE, 8192, 0, ZZ_DECODE_ONE_LAUNCH}, {ZZ_DECODE, 8192, 0, ZZ_DECODE_SPLIT_COMBINE},
+        {ZZ_DECODE, 32768, 0, ZZ_DECODE_ONE_LAUNCH}, {ZZ_DECODE, 32768, 0, ZZ_DECODE_SPLIT_COMBINE},
+        {ZZ_PREFILL, 8192, 0, ZZ_PREFILL_FA2}, {ZZ_PREFILL, 8192, 4096, ZZ_PREFILL_FA2},
+    };
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(p[i].workload.phase, with_kernels[i].phase);
+        assert_int_equal(p[i].workload.ctx, with_kernels[i].ctx);
+        assert_int_equal(p[i].workload.chunk, with_kernels[i].chunk);
+        assert_int_equal(p[i].workload.kernel, with_kernels[i].kernel);
     }
     free(p);
     assert_int_equal(zz_effective_chunk(ZZ_PREFILL, 8192, 8192), 0);

@@ -11,8 +11,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "kernel_cases.h"
 #include "plan.h"
+#include "variants.h"
 #include "work.h"
 
 static const zz_work_shape shape = {2, 4, 2, 64};
@@ -49,6 +52,16 @@ static void test_decode_combine(void **state) {
     zz_work w = zz_work_decode_combine(&shape, 3);
     assert_true(w.bytes == 6240 + 1024);
     assert_true(w.flops == 0);
+}
+
+static void test_decode_append(void **state) {
+    (void)state;
+    /* One-launch: the attention above (the new token among its 17 keys, read
+     * once), plus that token's K and V written: 2 · 2 KV heads · 1 = 4
+     * head-tokens = 1024. */
+    zz_work w = zz_work_decode_append(&shape, 17);
+    assert_true(w.bytes == 19456 + 1024);
+    assert_true(w.flops == 34816);
 }
 
 static void test_copies(void **state) {
@@ -129,6 +142,18 @@ static void test_kernel_cases(void **state) {
     assert_true(w.bytes == 30720 && w.flops == 112640 && w.tile_flops >= w.flops && w.compute_bound);
     w = case_work((zz_kernel_case){.kind = ZZ_KC_DECODE_SPLIT, .ctx = 16, .mask = ZZ_MASK_FULL});
     assert_true(w.bytes == 19456 && w.flops == 34816 && !w.compute_bound);
+    w = case_work((zz_kernel_case){.kind = ZZ_KC_DECODE, .ctx = 16, .mask = ZZ_MASK_FULL,
+                                   .variant = ZZ_DECODE_ONE_LAUNCH});
+    assert_true(w.bytes == 19456 + 1024 && w.flops == 34816 && !w.compute_bound);
+    /* one-launch has no split or combine kernel of its own to time */
+    zz_kernel_case one = {.kind = ZZ_KC_DECODE_COMBINE, .batch = 2, .q_heads = 4, .kv_heads = 2, .head_dim = 64,
+                          .ctx = 32768, .mask = ZZ_MASK_FULL, .variant = ZZ_DECODE_ONE_LAUNCH};
+    zz_error err = {""};
+    assert_int_equal(zz_kernel_case_work(&one, 132, &w, &err), -1);
+    assert_non_null(strstr(err.msg, "decode-combine: a kernel of split-combine"));
+    one.kind = ZZ_KC_CONCAT, one.tokens = 5;  /* a copy has no variant */
+    assert_int_equal(zz_kernel_case_work(&one, 132, &w, &err), -1);
+    assert_non_null(strstr(err.msg, "kernel variant 1"));
     /* A ring of sink 2 + recent 4 written with a 10-token prompt keeps 6:
      * K, V · 2 heads · 6 = 24 head-tokens, read + written: 12288. */
     w = case_work((zz_kernel_case){.kind = ZZ_KC_CACHE_WRITE, .ctx = 0, .tokens = 10, .mask = ZZ_MASK_STREAMING,
@@ -179,7 +204,8 @@ static void test_plan_ops(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefill_attention), cmocka_unit_test(test_decode_attention),
-        cmocka_unit_test(test_decode_combine),    cmocka_unit_test(test_copies),
+        cmocka_unit_test(test_decode_combine),    cmocka_unit_test(test_decode_append),
+        cmocka_unit_test(test_copies),
         cmocka_unit_test(test_ring_tokens_kept),  cmocka_unit_test(test_prefill_tile_flops),
         cmocka_unit_test(test_decode_splits),     cmocka_unit_test(test_kernel_cases),
         cmocka_unit_test(test_plan_ops),

@@ -39,7 +39,11 @@ void zz_report_config_label(const zz_report_config *c, char *out, size_t size) {
         token_count(w->chunk, c_tokens, sizeof c_tokens);
         snprintf(chunk, sizeof chunk, " C=%s", c_tokens);
     }
-    snprintf(out, size, "%s B=%d S=%s%s sparsity %g", zz_phase_name(w->phase), w->batch, ctx, chunk, c->sparsity);
+    /* The default variant goes unnamed, as in the labels of runs before variants had names. */
+    char kernel[48] = "";
+    if (w->kernel) snprintf(kernel, sizeof kernel, " kernel %s", zz_kernel_variant_name(w->phase, w->kernel));
+    snprintf(out, size, "%s B=%d S=%s%s sparsity %g%s", zz_phase_name(w->phase), w->batch, ctx, chunk, c->sparsity,
+             kernel);
 }
 
 /* ----------------------------------------------------------- builder ---- */
@@ -58,8 +62,9 @@ static void *grow(void *items, int n, int *cap, size_t elem) {
     return grown;
 }
 
-static const char *const key_columns[] = {"model", "phase", "batch",  "ctx",  "chunk", "sink",
-                                          "recent", "sparsity", "layout", "mode", "l2"};
+/* A row's kernel variant is in the column of its phase; the other column is empty. */
+static const char *const key_columns[] = {"model",  "phase",    "batch",  "ctx",  "chunk", "sink",          "recent",
+                                          "sparsity", "layout", "mode", "l2", "decode_kernel", "prefill_kernel"};
 #define KEY_COLUMNS (int)(sizeof key_columns / sizeof key_columns[0])
 
 static void put_header(zz_csv *c, const char *const *columns, int n) {
@@ -82,6 +87,9 @@ static void put_keys(zz_csv *c, const zz_report *r, const zz_report_row *row) {
     zz_csv_str(c, zz_layout_name(row->layout));
     zz_csv_str(c, zz_mode_name(row->mode));
     zz_csv_str(c, r->info->cold ? "cold" : "hot");
+    const char *kernel = zz_kernel_variant_name(w->phase, w->kernel);
+    zz_csv_str(c, w->phase == ZZ_DECODE ? kernel : "");
+    zz_csv_str(c, w->phase == ZZ_PREFILL ? kernel : "");
 }
 
 static const char *const kernel_columns[] = {
@@ -625,6 +633,16 @@ int zz_report_write_env(const zz_run_info *in, const char *path, zz_error *err) 
     zz_json_end(&j);
     member_str(&j, "pattern", in->pattern);
     member_int(&j, "seed", (long long)in->seed);
+    member_object(&j, "kernel_variants");
+    for (int p = ZZ_DECODE; p <= ZZ_PREFILL; p++) {
+        const int *ids = p == ZZ_DECODE ? in->decode_kernels : in->prefill_kernels;
+        zz_json_key(&j, zz_phase_name((zz_phase)p));
+        zz_json_array(&j);
+        for (int i = 0; i < (p == ZZ_DECODE ? in->n_decode_kernels : in->n_prefill_kernels); i++)
+            zz_json_str(&j, zz_kernel_variant_name((zz_phase)p, ids[i]));
+        zz_json_end(&j);
+    }
+    zz_json_end(&j);
     member_object(&j, "sampling");
     member_int(&j, "warmup", in->warmup);
     member_num(&j, "max_noise", in->rule.max_noise);

@@ -39,6 +39,7 @@
 #include "plan.h"
 #include "stats.h"
 #include "timeline.h"
+#include "variants.h"
 
 /* How the whole run was made: env.json, and the head of summary.md. */
 typedef struct {
@@ -56,6 +57,9 @@ typedef struct {
     unsigned long long seed;
     char git_commit[64], hostname[256], date[32];
     const char *command_line;  /* borrowed */
+    /* the kernel variants (variants.h) the run sweeps, per phase; 0 for a phase it does not run */
+    int decode_kernels[ZZ_MAX_KERNEL_VARIANTS], prefill_kernels[ZZ_MAX_KERNEL_VARIANTS];
+    int n_decode_kernels, n_prefill_kernels;
 } zz_run_info;
 
 /* One configuration: the sweep's keys, and the equal-budget check of duo

@@ -93,6 +93,7 @@ enum {
     COL_SPAN = REQUIRED_COLUMNS,  /* the per-step decomposition: without it, an older file */
     COL_ATTRIBUTED, COL_GAP,
     COL_ATTRIBUTED_SHARE,         /* since host pacing of the attributed steps */
+    COL_DECODE_KERNEL, COL_PREFILL_KERNEL, /* since kernel variants had names: without, the defaults */
     COL_SCALE,                    /* kernel_scale: older files only */
     COL_CATEGORY,                 /* then one per category: one added after the file was written reads 0 */
     N_COLUMNS = COL_CATEGORY + ZZ_CATEGORIES
@@ -102,7 +103,8 @@ static const char *const column_names[COL_CATEGORY] = {
     "model", "phase", "batch", "ctx", "chunk", "sink", "recent", "sparsity", "layout", "mode", "retrieval_heads",
     "mixed_layers", "launches", "kv_bytes", "flops", "median_us", "min_us", "max_us", "rel_spread", "rel_stdev",
     "noise", "samples", "verdict", "host_enqueue_us", "idle_us", "overlap_us", "dropped_records",
-    "verify_rel_error", "span_us", "attributed_median_us", "gap_median_us", "attributed_host_share", "kernel_scale",
+    "verify_rel_error", "span_us", "attributed_median_us", "gap_median_us", "attributed_host_share",
+    "decode_kernel", "prefill_kernel", "kernel_scale",
 };
 
 typedef struct {
@@ -170,7 +172,7 @@ static int config_of(zz_report *r, const zz_report_config *key) {
         const zz_report_config *c = &r->configs[i];
         const zz_workload *v = &c->workload;
         if (v->phase == w->phase && v->batch == w->batch && v->ctx == w->ctx && v->chunk == w->chunk &&
-            v->sink == w->sink && v->recent == w->recent && c->sparsity == key->sparsity)
+            v->sink == w->sink && v->recent == w->recent && v->kernel == w->kernel && c->sparsity == key->sparsity)
             return i;
     }
     return zz_report_add_config(r, key);
@@ -203,6 +205,12 @@ static int read_keys(const csv_rows *c, const zz_report *r, zz_report_config *ke
         return -1;
     if (!(key->sparsity >= 0 && key->sparsity <= 1)) return bad_field(c, COL_SPARSITY, "a fraction from 0 to 1");
     w->batch = (int)batch, w->sink = (int)sink, w->recent = (int)recent;
+    /* The variant is in the column of the row's phase; a file from before
+     * variants had names ran the defaults. */
+    const int kernel_col = w->phase == ZZ_DECODE ? COL_DECODE_KERNEL : COL_PREFILL_KERNEL;
+    if (c->col[kernel_col] >= 0 && zz_kernel_variant_from_name(w->phase, field(c, kernel_col), &w->kernel))
+        return bad_field(c, kernel_col, w->phase == ZZ_DECODE ? "a decode kernel variant (split-combine, ...)"
+                                                              : "a prefill kernel variant (fa2, ...)");
     return 0;
 }
 

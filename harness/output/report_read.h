@@ -3,8 +3,10 @@
  * summary`): what zz_report_summary needs, from env.json and results.csv.
  *
  * Configurations are the distinct (phase, batch, ctx, chunk, sink, recent,
- * sparsity) of results.csv in file order, rows in file order; columns are
- * found by header name. The equal-budget row of a configuration comes from
+ * sparsity, kernel variant) of results.csv in file order, rows in file
+ * order; columns are found by header name. A file without the columns
+ * decode_kernel and prefill_kernel (before kernel variants had names) ran
+ * each phase's default variant. The equal-budget row of a configuration comes from
  * its first duo-cat, duo-gather or duo-slices row (duo's retrieval heads,
  * KV bytes, FLOPs, mixed layers) and its zigzag row; without them, from
  * the budget row of the summary.md being replaced (retrieval heads and

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "variants.h"
 #include "work.h"
 
 static const zz_model presets[] = {
@@ -65,6 +66,10 @@ int zz_workload_check(const zz_workload *w, zz_error *err) {
         return zz_errorf(err, "sink %d out of range 0..%lld", w->sink, ZZ_MAX_CTX);
     if (w->recent < 1 || w->recent > ZZ_MAX_CTX)
         return zz_errorf(err, "recent %d out of range 1..%lld (a query must see itself)", w->recent, ZZ_MAX_CTX);
+    if (!zz_kernel_variant_of(w->phase, w->kernel))
+        return zz_errorf(err, "kernel variant %d: %s has %d (%s)", w->kernel, zz_phase_name(w->phase),
+                         zz_kernel_variant_count(w->phase),
+                         w->phase == ZZ_DECODE ? zz_decode_kernel_names : zz_prefill_kernel_names);
     return 0;
 }
 

@@ -3,7 +3,8 @@
  * A model shape is what the attention layers see: layers L, query heads Hq,
  * KV heads Hkv (a GQA group of Hq/Hkv query heads shares one KV head) and
  * head dim D. A workload is where a step runs: phase, batch B, context S,
- * prefill chunk C and the streaming window (sink + recent).
+ * prefill chunk C and the streaming window (sink + recent), and the kernel
+ * variant that runs its attention.
  *
  * Counting conventions (docs/DESIGN.md, "Ceilings and work"; kernels/reference.h), per sequence:
  *   decode   one new token at position S against a cache of S tokens: a full
@@ -50,9 +51,11 @@ typedef struct {
     long long ctx;    /* S: cached tokens (decode) or prompt tokens (prefill) */
     long long chunk;  /* prefill chunk C; 0 or >= S: single shot; ignored by decode */
     int sink, recent; /* streaming window: first `sink` tokens + latest `recent` */
+    int kernel;       /* the phase's kernel variant (variants.h); 0: the default */
 } zz_workload;
 
-/* Batch and context within limits, sink >= 0, recent >= 1, chunk >= 0. */
+/* Batch and context within limits, sink >= 0, recent >= 1, chunk >= 0, a
+ * kernel variant of the phase. */
 int zz_workload_check(const zz_workload *w, zz_error *err);
 
 /* Passes per step: a layer's operations run once per prefill chunk. */

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "variants.h"
 #include "work.h"
 
 const char *zz_layer_kind_name(zz_layer_kind kind) {
@@ -39,6 +40,7 @@ typedef struct {
     const zz_model *model;
     int batch, group;
     zz_head_work full, streaming;
+    int append;  /* the attention launches append the new token (decode one-launch): no cache ops */
 } step_shape;
 
 static const zz_head_work *op_head_work(const step_shape *s, zz_op_kind kind) {
@@ -54,6 +56,7 @@ static zz_work op_work(const step_shape *s, const zz_op *op) {
     case ZZ_OP_CACHE_RING: return zz_work_kv_copy(&covered, head->kv_tokens_written);
     case ZZ_OP_ATTN_FULL:
     case ZZ_OP_ATTN_STREAMING:
+        if (s->append) return zz_work_decode_append(&covered, head->kv_tokens_read);
         return zz_work_attention(&covered, head->query_tokens, head->kv_tokens_read, head->pairs);
     case ZZ_OP_GATHER: return zz_work_gather(&all, head->query_tokens);
     case ZZ_OP_CONCAT:
@@ -94,8 +97,8 @@ static void plan_layer(const step_shape *s, const unsigned char *retrieval, cons
     lp->n_ops = 0;
     const unsigned copies = mixed ? layout->copies : 0;
     if (copies & ZZ_COPY_GATHER) add_op(lp, s, ZZ_OP_GATHER, 0, heads);
-    if (r) add_op(lp, s, ZZ_OP_CACHE_APPEND, 0, r);
-    if (r < heads) add_op(lp, s, ZZ_OP_CACHE_RING, r, heads - r);
+    if (r && !s->append) add_op(lp, s, ZZ_OP_CACHE_APPEND, 0, r);
+    if (r < heads && !s->append) add_op(lp, s, ZZ_OP_CACHE_RING, r, heads - r);
     if (r) add_op(lp, s, ZZ_OP_ATTN_FULL, 0, r);
     if (r < heads) add_op(lp, s, ZZ_OP_ATTN_STREAMING, r, heads - r);
     if (copies & ZZ_COPY_CONCAT) add_op(lp, s, ZZ_OP_CONCAT, 0, heads);
@@ -125,7 +128,8 @@ int zz_plan_build(const zz_model *m, const zz_labels *labels, zz_layout layout, 
                     .batch = w->batch,
                     .group = m->q_heads / m->kv_heads,
                     .full = zz_head_work_of(w, 0),
-                    .streaming = zz_head_work_of(w, 1)};
+                    .streaming = zz_head_work_of(w, 1),
+                    .append = w->phase == ZZ_DECODE && w->kernel == ZZ_DECODE_ONE_LAUNCH};
     memset(out, 0, sizeof *out);
     out->model = *m;
     out->layout = layout;

@@ -16,7 +16,9 @@
  * load (reordered = 1) or gathered into split order, the cache ops, one
  * attention launch per head group, and the copies that join the outputs.
  * Layers that are not mixed, and every layer of a layout that has none, run
- * one cache op and one attention launch.
+ * one cache op and one attention launch. A decode on the one-launch kernel
+ * variant (variants.h) has no cache op: each attention launch appends its
+ * heads' new token itself.
  *
  * Bytes and FLOPs of each op are counted by work.h, over the whole step:
  * all passes, the whole batch.
@@ -47,8 +49,8 @@ typedef enum {
     ZZ_OP_GATHER,          /* copy the layer's Q, K, V heads into split order */
     ZZ_OP_CACHE_APPEND,    /* store the new K/V into full caches */
     ZZ_OP_CACHE_RING,      /* store the new K/V into sink + recent ring caches */
-    ZZ_OP_ATTN_FULL,
-    ZZ_OP_ATTN_STREAMING,
+    ZZ_OP_ATTN_FULL,       /* decode one-launch: also stores the new K/V into the full caches */
+    ZZ_OP_ATTN_STREAMING,  /* decode one-launch: also stores the new K/V into the rings */
     ZZ_OP_CONCAT,          /* join the two groups' outputs into the layer output */
     ZZ_OP_SCATTER,         /* copy the outputs from split order back to model order */
 } zz_op_kind;

@@ -31,6 +31,12 @@ int zz_work_decode_splits(const zz_decode_args *a, int sm_count) {
     return bytes ? (int)((double)bytes / partial_bytes_per_split(&s)) : 1;
 }
 
+zz_work zz_work_decode_append(const zz_work_shape *s, long long keys) {
+    zz_work w = zz_work_attention(s, 1, keys, keys);
+    w.bytes += 2 /* K, V */ * tensor_bytes(s, 1, s->kv_heads);
+    return w;
+}
+
 zz_work zz_work_decode_combine(const zz_work_shape *s, int splits) {
     return (zz_work){.bytes = splits * partial_bytes_per_split(s) + tensor_bytes(s, 1, s->q_heads)};
 }

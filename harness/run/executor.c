@@ -12,11 +12,13 @@
 
 #include "attention.h"
 #include "nvtx.h"
+#include "variants.h"
 #include "work.h"
 
 /* Kernel-name tags: substrings of the (mangled) names CUPTI reports. */
 #define TAG_PREFILL "prefill_kernel"
 #define TAG_DECODE "decode_split_kernel"
+#define TAG_ONE_LAUNCH "decode_one_launch_kernel"
 #define TAG_COMBINE "combine_kernel"
 #define TAG_CACHE "cache_write_kernel"
 #define TAG_WINDOW "streaming_window_kernel"
@@ -54,7 +56,11 @@ executor_sizes zz_executor_sizes(const zz_plan *p) {
     return s;
 }
 
-static size_t decode_workspace(const zz_plan *p, int sm_count) {
+static int is_one_launch(const zz_plan *p) {
+    return p->workload.phase == ZZ_DECODE && p->workload.kernel == ZZ_DECODE_ONE_LAUNCH;
+}
+
+static size_t decode_workspace(const zz_plan *p, int sm_count, int resident) {
     if (p->workload.phase != ZZ_DECODE) return 0;
     /* The largest split-KV partial buffer any decode launch of the step needs:
      * the widest group against the longest cache. */
@@ -62,9 +68,25 @@ static size_t decode_workspace(const zz_plan *p, int sm_count) {
     zz_decode_args a = {0};
     a.batch = p->workload.batch, a.head_dim = m->head_dim, a.pos = (int)p->workload.ctx;
     a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+    if (is_one_launch(p)) {
+        /* The wave rule's blocks are not monotone in the heads a launch
+         * covers: the largest over every head count a launch may have. */
+        size_t most = 0;
+        for (int n = 1; n <= m->kv_heads; n++) {
+            a.q.heads = n * (m->q_heads / m->kv_heads), a.k.heads = n;
+            const size_t bytes = zz_decode_one_launch_workspace_bytes(&a, sm_count, resident);
+            if (bytes > most) most = bytes;
+        }
+        return most;
+    }
     a.q.heads = m->q_heads, a.k.heads = 1;  /* one KV head: the most splits per head */
     size_t one_head = zz_decode_workspace_bytes(&a, sm_count);
     return one_head; /* splits are chosen per launch for its KV heads; one head bounds them all */
+}
+
+/* The one-launch decode's ticket counters: one per sequence and KV head. */
+static size_t ticket_bytes(const zz_plan *p) {
+    return is_one_launch(p) ? sizeof(int) * (size_t)p->workload.batch * (size_t)p->model.kv_heads : 0;
 }
 
 /* The layout-specific buffers (ZZ_BUFFER_*) the plan needs. */
@@ -72,7 +94,7 @@ static unsigned plan_buffers(const zz_plan *p) {
     return p->mixed_layers > 0 ? zz_layout_info_of(p->layout)->buffers : 0;
 }
 
-double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
+double zz_executor_device_bytes(const zz_plan *p, int sm_count, int resident) {
     executor_sizes s = zz_executor_sizes(p);
     int group = p->model.q_heads / p->model.kv_heads;
     double elems = 2.0 * s.act_q + 2.0 * s.act_kv + 2.0 * s.window;  /* q, out; k, v; window */
@@ -83,7 +105,7 @@ double zz_executor_device_bytes(const zz_plan *p, int sm_count) {
     for (int l = 0; l < p->model.layers; l++)
         elems += 2.0 * (p->layers[l].retrieval_heads * (double)s.full_cache +
                         p->layers[l].streaming_heads * (double)s.ring_cache);
-    return elems * sizeof(bf16) + (double)decode_workspace(p, sm_count);
+    return elems * sizeof(bf16) + (double)decode_workspace(p, sm_count, resident) + (double)ticket_bytes(p);
 }
 
 /* ---- allocation ---- */
@@ -204,6 +226,14 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
     case ZZ_OP_ATTN_FULL:
     case ZZ_OP_ATTN_STREAMING: {
         int is_full = op->kind == ZZ_OP_ATTN_FULL;
+        if (decode && ex->one_launch) {  /* the op's new token appended by the same launch */
+            zz_decode_args a = {q, is_full ? full_k : ring_k, is_full ? full_v : ring_v, out, B, D, c->pos0,
+                                is_full ? full : streaming, 0};
+            LAUNCH(ex, zz_decode_one_launch(&a, new_k, new_v, ex->workspace, ex->tickets, ex->sm_count, ex->resident,
+                                            ex->stream));
+            if (note_launch(ex, l, op->category, TAG_ONE_LAUNCH, op_share, err)) return -1;
+            break;
+        }
         if (decode) {
             zz_decode_args a = {q, is_full ? full_k : ring_k, is_full ? full_v : ring_v, out, B, D, c->pos0,
                                 is_full ? full : streaming, 0};
@@ -311,6 +341,7 @@ void zz_executor_destroy(zz_executor *ex) {
                       ex->out_split, ex->out_full, ex->out_streaming, ex->win_k, ex->win_v};
     for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) cudaFree(shared[i]);
     cudaFree(ex->workspace);
+    cudaFree(ex->tickets);
     if (ex->layers)
         for (int l = 0; l < ex->plan.model.layers; l++) {
             layer_buffers *lb = &ex->layers[l];
@@ -346,7 +377,13 @@ static int create(zz_executor *ex, zz_error *err) {
          alloc_random(ex, &ex->out_streaming, per_q_head * s.max_streaming * ex->group, err)))
         return -1;
     if (alloc_random(ex, &ex->win_k, s.window, err) || alloc_random(ex, &ex->win_v, s.window, err)) return -1;
-    ex->workspace_bytes = decode_workspace(p, ex->sm_count);
+    ex->one_launch = is_one_launch(p);
+    if (ex->one_launch) {
+        ZZ_KERNEL_OR_RETURN(zz_decode_one_launch_resident(ex->head_dim, &ex->resident));
+        ZZ_CUDA_OR_RETURN(cudaMalloc((void **)&ex->tickets, ticket_bytes(p)));
+        ZZ_CUDA_OR_RETURN(cudaMemsetAsync(ex->tickets, 0, ticket_bytes(p), ex->stream));
+    }
+    ex->workspace_bytes = decode_workspace(p, ex->sm_count, ex->resident);
     if (ex->workspace_bytes) ZZ_CUDA_OR_RETURN(cudaMalloc(&ex->workspace, ex->workspace_bytes));
 
     ex->layers = calloc((size_t)p->model.layers, sizeof *ex->layers);

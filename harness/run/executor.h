@@ -19,6 +19,10 @@
  * stands for alone (a gather's three, the chunked streaming window, the
  * decode combine) their own.
  *
+ * A decode on the one-launch kernel variant (variants.h) launches one
+ * kernel per attention op, which appends the op's new token itself; it
+ * keeps a ticket counter per sequence and KV head for its split blocks.
+ *
  * Modes: eager launches every kernel from the host each step; graph captures
  * the step once (on first use) and replays it.
  *
@@ -40,8 +44,11 @@ int zz_mode_from_name(const char *name, zz_mode *out);  /* -1 if unknown */
 typedef struct zz_executor zz_executor;
 
 /* Device bytes zz_executor_create will allocate for the plan (caches,
- * activations, workspace): compare with cudaMemGetInfo before creating. */
-double zz_executor_device_bytes(const zz_plan *plan, int sm_count);
+ * activations, workspace): compare with cudaMemGetInfo before creating.
+ * resident: blocks of the one-launch decode kernel per SM
+ * (zz_decode_one_launch_resident for the model's head dim), which sizes a
+ * one-launch decode's workspace; the other plans do not read it. */
+double zz_executor_device_bytes(const zz_plan *plan, int sm_count, int resident);
 
 /* The plan is copied. Nothing is launched yet except the random fills. */
 int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, zz_executor **out, zz_error *err);

@@ -38,6 +38,9 @@ struct zz_executor {
     bf16 *win_k, *win_v;                 /* chunked streaming window */
     void *workspace;
     size_t workspace_bytes;
+    int one_launch;     /* decode on the one-launch variant: attention launches append */
+    int resident;       /* its kernel's blocks per SM (one_launch only) */
+    int *tickets;       /* its split counters: batch × kv heads, 0 between launches (one_launch only) */
     layer_buffers *layers;
     /* The launch list, filled by a dry walk at creation. */
     zz_launch *launches;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "variants.h"
 #include "work.h"
 
 const char *zz_kc_kind_name(zz_kc_kind kind) {
@@ -26,6 +27,11 @@ const char *zz_kc_kind_name(zz_kc_kind kind) {
 
 static int is_decode(zz_kc_kind k) { return k == ZZ_KC_DECODE || k == ZZ_KC_DECODE_SPLIT || k == ZZ_KC_DECODE_COMBINE; }
 static int is_copy(zz_kc_kind k) { return k == ZZ_KC_CONCAT || k == ZZ_KC_GATHER || k == ZZ_KC_SCATTER; }
+
+const char *zz_kc_variant_name(const zz_kernel_case *c) {
+    if (c->kind != ZZ_KC_PREFILL && !is_decode(c->kind)) return NULL;
+    return zz_kernel_variant_name(c->kind == ZZ_KC_PREFILL ? ZZ_PREFILL : ZZ_DECODE, c->variant);
+}
 
 static zz_mask mask_of(const zz_kernel_case *c) { return (zz_mask){c->mask, c->sink, c->recent, 0}; }
 
@@ -77,6 +83,9 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
         ((c->kind == ZZ_KC_CACHE_WRITE || is_copy(c->kind)) && (c->tokens < 1 || c->tokens > max_tokens - c->ctx)))
         return zz_errorf(err, "%s: S %lld, %lld new tokens out of range", name, c->ctx, c->tokens);
     if (c->kind == ZZ_KC_CONCAT && c->q_heads < 2) return zz_errorf(err, "concat: needs 2 query heads or more");
+    const int attention = c->kind == ZZ_KC_PREFILL || is_decode(c->kind);
+    if (attention ? !zz_kernel_variant_of(c->kind == ZZ_KC_PREFILL ? ZZ_PREFILL : ZZ_DECODE, c->variant) : c->variant)
+        return zz_errorf(err, "%s: kernel variant %d: not one of its kind's", name, c->variant);
     if (sm_count < 1) return zz_errorf(err, "%s: %d SMs", name, sm_count);
 
     out->compute_bound = c->kind == ZZ_KC_PREFILL;
@@ -89,6 +98,11 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
         const zz_prefill_args a = prefill_args(&just_the_case, 0);
         w = zz_work_attention(&shape, c->ctx, c->ctx, head.pairs);
         w.tile_flops = zz_work_prefill_tile_flops(&a);
+    } else if (is_decode(c->kind) && c->variant == ZZ_DECODE_ONE_LAUNCH) {
+        if (c->kind != ZZ_KC_DECODE)
+            return zz_errorf(err, "%s: a kernel of split-combine; one-launch has one kernel (decode)", name);
+        const zz_decode_args a = decode_args(&just_the_case, 0);
+        w = zz_work_decode_append(&shape, zz_decode_keys(&a));
     } else if (is_decode(c->kind)) {
         const zz_decode_args a = decode_args(&just_the_case, 0);
         const int keys = zz_decode_keys(&a), splits = zz_work_decode_splits(&a, sm_count);
@@ -122,6 +136,8 @@ void zz_kernel_run_free(zz_kernel_run *r) {
     cudaFree(r->v);
     cudaFree(r->o);
     cudaFree(r->index);
+    cudaFree(r->fresh);
+    cudaFree(r->tickets);
     cudaFree(r->workspace);
     memset(r, 0, sizeof *r);
 }
@@ -150,7 +166,13 @@ static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *
     case ZZ_KC_DECODE_SPLIT:   /* the split kernel alone: keep_one_kernel, from the batch's graph */
     case ZZ_KC_DECODE_COMBINE: {
         zz_decode_args a = decode_args(r, set);
-        rc = zz_decode_attention(&a, r->workspace, r->sm_count, stream);
+        if (c->variant == ZZ_DECODE_ONE_LAUNCH) {
+            bf16 *fresh = r->fresh + 2 * set * r->fresh_elems;
+            const zz_view new_k = zz_view_dense(fresh, 1, Hkv, D), new_v = zz_view_dense(fresh + r->fresh_elems, 1, Hkv, D);
+            rc = zz_decode_one_launch(&a, new_k, new_v, r->workspace, r->tickets, r->sm_count, r->resident, stream);
+        } else {
+            rc = zz_decode_attention(&a, r->workspace, r->sm_count, stream);
+        }
         break;
     }
     case ZZ_KC_CACHE_WRITE: {
@@ -256,9 +278,19 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
         r->q_elems = r->o_elems = B * q_tokens(c) * Hq * D;
         r->kv_elems = B * (c->kind == ZZ_KC_PREFILL ? c->ctx : cache_slots(c)) * Hkv * D;
     }
-    r->set_bytes = (r->q_elems + r->o_elems + 2 * r->kv_elems) * (long long)sizeof(bf16);
+    const int one_launch = is_decode(c->kind) && c->variant == ZZ_DECODE_ONE_LAUNCH;
+    if (one_launch) r->fresh_elems = B * Hkv * D;
+    r->set_bytes = (r->q_elems + r->o_elems + 2 * r->kv_elems + 2 * r->fresh_elems) * (long long)sizeof(bf16);
 
-    if (is_decode(c->kind)) {
+    if (one_launch) {
+        zz_decode_args a = decode_args(r, 0);
+        ZZ_KERNEL_OR_GOTO(zz_decode_one_launch_resident(c->head_dim, &r->resident), fail);
+        r->splits = zz_decode_one_launch_splits(&a, sm_count, r->resident);
+        size_t ws = zz_decode_one_launch_workspace_bytes(&a, sm_count, r->resident);
+        if (ws) ZZ_CUDA_OR_GOTO(cudaMalloc(&r->workspace, ws), fail);
+        ZZ_CUDA_OR_GOTO(cudaMalloc((void **)&r->tickets, sizeof(int) * (size_t)(B * Hkv)), fail);
+        ZZ_CUDA_OR_GOTO(cudaMemsetAsync(r->tickets, 0, sizeof(int) * (size_t)(B * Hkv), stream), fail);
+    } else if (is_decode(c->kind)) {
         zz_decode_args a = decode_args(r, 0);
         r->splits = zz_work_decode_splits(&a, sm_count);
         size_t ws = zz_decode_workspace_bytes(&a, sm_count);
@@ -281,7 +313,9 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
     r->sets = sets < 1 ? 1 : (int)sets;
 
     if (alloc_random(&r->q, r->q_elems, r->sets, 1, stream, err) || alloc_random(&r->k, r->kv_elems, r->sets, 2, stream, err) ||
-        alloc_random(&r->v, r->kv_elems, r->sets, 3, stream, err) || alloc_random(&r->o, r->o_elems, r->sets, 4, stream, err))
+        alloc_random(&r->v, r->kv_elems, r->sets, 3, stream, err) ||
+        alloc_random(&r->o, r->o_elems, r->sets, 4, stream, err) ||
+        alloc_random(&r->fresh, 2 * r->fresh_elems, r->sets, 5, stream, err))
         goto fail;
     if (c->kind == ZZ_KC_GATHER || c->kind == ZZ_KC_SCATTER) {
         /* Retrieval-first order at half sparsity: even heads, then odd heads. */

@@ -12,7 +12,8 @@
  *
  * Work, per launch, is counted by work.h, as for the plan and kernels.csv:
  * the decode split kernel alone gets the whole attention's bytes (as
- * kernels.csv attributes them to it), the combine alone its own; a cache
+ * kernels.csv attributes them to it), the combine alone its own, a
+ * one-launch decode the attention's and the appended token's; a cache
  * write counts the tokens its cache keeps; tile_flops is set for prefill.
  * compute_bound picks the ceiling to compare with: GEMM rate, else copy
  * bandwidth.
@@ -30,9 +31,11 @@
 
 typedef enum {
     ZZ_KC_PREFILL,        /* zz_prefill_attention on S queries, full or streaming mask */
-    ZZ_KC_DECODE,         /* zz_decode_attention: split kernel, then combine when splits > 1 */
-    ZZ_KC_DECODE_SPLIT,   /* that launch's split kernel alone (the other kernel cut from the captured graph) */
-    ZZ_KC_DECODE_COMBINE, /* that launch's combine kernel alone, on the partials a first decode launch left */
+    ZZ_KC_DECODE,         /* decode as its variant runs it: split-combine's zz_decode_attention (split
+                           * kernel, then combine when splits > 1; its cache write is ZZ_KC_CACHE_WRITE),
+                           * one-launch's zz_decode_one_launch (appends the token at S too) */
+    ZZ_KC_DECODE_SPLIT,   /* split-combine's split kernel alone (the other kernel cut from the captured graph) */
+    ZZ_KC_DECODE_COMBINE, /* split-combine's combine kernel alone, on the partials a first decode launch left */
     ZZ_KC_CACHE_WRITE,    /* zz_cache_write: `tokens` tokens at positions ctx.., full cache or ring */
     ZZ_KC_CONCAT,         /* zz_concat_heads: duo-cat's join of two halves of the query heads */
     ZZ_KC_GATHER,         /* zz_gather_heads: all query heads into retrieval-first order */
@@ -47,7 +50,8 @@ typedef struct {
     long long tokens;   /* cache write, copies: new tokens per sequence (1 for decode, S for prefill) */
     zz_mask_kind mask;  /* attention, cache write: full, or streaming (sink + recent ring) */
     int sink, recent;
-    int splits;         /* decode: 0 = zz_decode_default_splits */
+    int splits;         /* decode: 0 = the variant's split rule */
+    int variant;        /* attention kinds: the phase's kernel variant (variants.h), 0 the default */
 } zz_kernel_case;
 
 typedef struct {
@@ -57,6 +61,8 @@ typedef struct {
 
 /* Kind names, as zz-gbench and zz-kernel-bench print them ("prefill", "decode-combine", ...). */
 const char *zz_kc_kind_name(zz_kc_kind kind);
+/* The kernel variant's name of an attention case ("split-combine", "fa2", ...); NULL for the other kinds. */
+const char *zz_kc_variant_name(const zz_kernel_case *c);
 
 /* Checks the shape and computes the work of one launch (CPU only). sm_count
  * picks the decode split count (the combine's bytes depend on it). */
@@ -77,6 +83,10 @@ typedef struct {
     bf16 *q, *k, *v, *o;
     long long q_elems, kv_elems, o_elems;
     int *index;               /* gather/scatter: device permutation of the query heads */
+    bf16 *fresh;              /* one-launch decode: the new token's K then V, fresh_elems each, per set */
+    long long fresh_elems;
+    int *tickets;             /* one-launch decode: its split counters, shared by the sets */
+    int resident;             /* one-launch decode: its kernel's blocks per SM */
     void *workspace;          /* decode partials, shared by the sets */
     /* The timed batches: graphs of batch_launches launches each, graph g
      * starting at set g * batch_launches (mod sets), so that batch after

@@ -37,22 +37,32 @@ long long zz_effective_chunk(zz_phase phase, long long ctx, long long chunk) {
     return phase == ZZ_PREFILL && chunk < ctx ? chunk : 0;
 }
 
+/* The phase's variants listed; none: the default alone (*list NULL). */
+static int kernels_of(const zz_sweep_lists *l, zz_phase phase, const int **list) {
+    const int n = phase == ZZ_DECODE ? l->n_decode_kernels : l->n_prefill_kernels;
+    *list = n ? (phase == ZZ_DECODE ? l->decode_kernels : l->prefill_kernels) : NULL;
+    return n ? n : 1;
+}
+
 int zz_sweep_enumerate(const zz_sweep_lists *l, zz_sweep_point **out, int *n, zz_error *err) {
     const int n_ctx = l->n_ctx > l->n_prefill_ctx ? l->n_ctx : l->n_prefill_ctx;
-    const int counts[] = {l->n_sparsity, l->n_phases, n_ctx, l->n_batch, l->n_chunk};
+    const int *unused, n_decode = kernels_of(l, ZZ_DECODE, &unused), n_prefill = kernels_of(l, ZZ_PREFILL, &unused);
+    const int counts[] = {l->n_sparsity, l->n_phases, n_ctx, l->n_batch, l->n_chunk,
+                          n_decode > n_prefill ? n_decode : n_prefill};
     zz_sweep sweep;
-    if (zz_sweep_init(&sweep, counts, 5, err)) return -1;
+    if (zz_sweep_init(&sweep, counts, 6, err)) return -1;
     zz_sweep_point *points = malloc((size_t)(sweep.size ? sweep.size : 1) * sizeof *points);
     if (!points) return zz_errorf(err, "run: out of memory for %lld configurations", sweep.size);
     int count = 0;
     for (long long i = 0; i < sweep.size; i++) {
-        int at[5];
+        int at[6];
         zz_sweep_coords(&sweep, i, at);
         const zz_phase phase = (zz_phase)l->phases[at[1]];
         const long long *ctx = phase == ZZ_DECODE ? l->ctx : l->prefill_ctx;
-        if (at[2] >= (phase == ZZ_DECODE ? l->n_ctx : l->n_prefill_ctx)) continue;
+        const int *kernels, n_kernels = kernels_of(l, phase, &kernels);
+        if (at[2] >= (phase == ZZ_DECODE ? l->n_ctx : l->n_prefill_ctx) || at[5] >= n_kernels) continue;
         zz_workload w = {.phase = phase, .batch = (int)l->batch[at[3]], .ctx = ctx[at[2]],
-                         .sink = l->sink, .recent = l->recent};
+                         .sink = l->sink, .recent = l->recent, .kernel = kernels ? kernels[at[5]] : 0};
         w.chunk = zz_effective_chunk(phase, w.ctx, l->chunk[at[4]]);
         int repeat = phase == ZZ_DECODE && at[4] > 0;
         for (int k = 0; k < at[4] && !repeat; k++) repeat = zz_effective_chunk(phase, w.ctx, l->chunk[k]) == w.chunk;
@@ -86,6 +96,7 @@ struct zz_runner {
     /* during zz_runner_run */
     cudaStream_t stream;
     const zz_device *device;
+    int decode_resident;  /* blocks of the one-launch decode kernel per SM, for the memory estimate */
     zz_report *report;
     volatile sig_atomic_t *stop;
 };
@@ -193,7 +204,7 @@ static int verify_layout(zz_runner *r, const zz_sweep_point *pt, zz_layout layou
 static double flush_bytes(const zz_runner *r) { return r->spec.measure.cold ? 2.0 * r->device->l2_bytes : 0; }
 
 static double layout_bytes(const zz_runner *r, const layout_job *job) {
-    return zz_executor_device_bytes(&job->plan, r->device->sm_count) + MEMORY_HEADROOM;
+    return zz_executor_device_bytes(&job->plan, r->device->sm_count, r->decode_resident) + MEMORY_HEADROOM;
 }
 
 /* The next group [*first, *end) of layouts to measure together: from
@@ -418,6 +429,7 @@ int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const ch
     r->report = report;
     r->stop = stop ? stop : &never;
     r->start_s = zz_wall_seconds();
+    ZZ_KERNEL_OR_RETURN(zz_decode_one_launch_resident(r->spec.model.head_dim, &r->decode_resident));
     int *config = malloc((size_t)(r->n_points ? r->n_points : 1) * sizeof *config);
     if (!config) return zz_errorf(err, "run: out of memory");
     int rc = -1;

@@ -3,7 +3,7 @@
  * end can use it and tests can reach it.
  *
  *   1. enumerate the configurations (sparsity › phase › context › batch ›
- *      chunk) and build every plan once: the job list, one job per
+ *      chunk › kernel variant) and build every plan once: the job list, one job per
  *      configuration × layout × mode, made before the GPU is touched, so a
  *      bad workload fails at once;
  *   2. latency pass, configuration by configuration: skip a layout that
@@ -34,13 +34,16 @@
 #include "sweep.h"
 
 /* The configurations to run: option lists, in the order they vary
- * (sparsity slowest, chunk fastest). */
+ * (sparsity slowest, kernel variant fastest). */
 typedef struct {
     int n_sparsity;  /* the spec's budgets */
     int phases[2], n_phases;
     long long ctx[ZZ_MAX_LIST], prefill_ctx[ZZ_MAX_LIST], batch[ZZ_MAX_LIST], chunk[ZZ_MAX_LIST];
     int n_ctx, n_prefill_ctx, n_batch, n_chunk;
     long long sink, recent;  /* the streaming window of every configuration */
+    /* kernel variants (variants.h) of each phase; none listed: the default alone */
+    int decode_kernels[ZZ_MAX_LIST], prefill_kernels[ZZ_MAX_LIST];
+    int n_decode_kernels, n_prefill_kernels;
 } zz_sweep_lists;
 
 typedef struct {
@@ -51,9 +54,10 @@ typedef struct {
 /* The chunk a prefill really runs: 0 (single shot) for 0 and for any chunk >= S. */
 long long zz_effective_chunk(zz_phase phase, long long ctx, long long chunk);
 
-/* The configurations, nested sparsity › phase › context › batch › chunk.
- * Decode takes no chunk; prefill chunks that run the same passes (0 and
- * any chunk >= S are the single shot) run once. *out: free() it. */
+/* The configurations, nested sparsity › phase › context › batch › chunk ›
+ * kernel variant. Decode takes no chunk; prefill chunks that run the same
+ * passes (0 and any chunk >= S are the single shot) run once; each phase
+ * takes its own variants. *out: free() it. */
 int zz_sweep_enumerate(const zz_sweep_lists *lists, zz_sweep_point **out, int *n, zz_error *err);
 
 typedef struct {

@@ -1,5 +1,6 @@
-/* GPU tests of the executor and the measurement: every layout, in decode,
- * single-shot prefill and chunked prefill, on a small model whose layers are
+/* GPU tests of the executor and the measurement: every layout, in decode
+ * (on both decode kernel variants), single-shot prefill and chunked
+ * prefill, on a small model whose layers are
  * mixed (DuoAttention labels at sparsity 0.5), writes its caches and
  * produces each layer's output as the CPU computes them (zz_executor_verify);
  * graph replay leaves exactly what an eager step leaves, with everything the
@@ -23,6 +24,7 @@
 #include "measure.h"
 #include "pattern.h"
 #include "plan.h"
+#include "variants.h"
 #include "verify.h"
 
 static int sm_count;
@@ -31,6 +33,7 @@ static cudaStream_t stream;
 typedef struct {
     zz_phase phase;
     int batch, ctx, chunk, head_dim;
+    int kernel;  /* the phase's kernel variant (variants.h) */
 } workload_case;
 
 /* Streaming heads keep sink 8 + recent 40 = 48 slots. */
@@ -38,6 +41,11 @@ static const workload_case workloads[] = {
     {ZZ_DECODE, 2, 300, 0, 128},   /* the ring has wrapped */
     {ZZ_DECODE, 2, 30, 0, 64},     /* the ring is not full yet */
     {ZZ_DECODE, 1, 5000, 0, 64},   /* several decode splits: the combine kernel runs */
+    /* one-launch: the attention launches append, the last split block combines */
+    {ZZ_DECODE, 2, 300, 0, 128, ZZ_DECODE_ONE_LAUNCH},  /* the ring has wrapped */
+    {ZZ_DECODE, 2, 30, 0, 64, ZZ_DECODE_ONE_LAUNCH},    /* the ring is not full yet */
+    {ZZ_DECODE, 1, 5000, 0, 64, ZZ_DECODE_ONE_LAUNCH},  /* several splits: tickets and the combine */
+    {ZZ_DECODE, 5, 777, 0, 128, ZZ_DECODE_ONE_LAUNCH},  /* B 5, S + 1 = 778 keys: splits of part tiles */
     {ZZ_PREFILL, 2, 300, 0, 128},
     {ZZ_PREFILL, 1, 700, 256, 64}, /* chunked: three passes, the last one short */
     {ZZ_PREFILL, 2, 201, 64, 128}, /* chunked: the ring wraps inside a chunk; last pass 9 tokens */
@@ -56,13 +64,14 @@ static void build_plan(const workload_case *wc, int layers, zz_layout layout, zz
     if (zz_pattern_synthetic("random:7", &m, &pattern, &err) ||
         zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err))
         fail_msg("%s", err.msg);
-    zz_workload w = {wc->phase, wc->batch, wc->ctx, wc->chunk, 8, 40};
+    zz_workload w = {wc->phase, wc->batch, wc->ctx, wc->chunk, 8, 40, wc->kernel};
     const zz_labels *labels = layout == ZZ_LAYOUT_ZIGZAG ? &budget.zigzag : &budget.duo;
     if (zz_plan_build(&m, labels, layout, &w, plan, &err)) fail_msg("%s", err.msg);
 }
 
 static void describe(const workload_case *wc, char *out, size_t size) {
-    snprintf(out, size, "%s B%d S%d C%d D%d", zz_phase_name(wc->phase), wc->batch, wc->ctx, wc->chunk, wc->head_dim);
+    snprintf(out, size, "%s B%d S%d C%d D%d %s", zz_phase_name(wc->phase), wc->batch, wc->ctx, wc->chunk,
+             wc->head_dim, zz_kernel_variant_name(wc->phase, wc->kernel));
 }
 
 static void test_layouts_match_reference(void **state) {
@@ -228,10 +237,16 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
             build_plan(wc, 4, layouts[l], plan);
             zz_executor *ex;
             if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
-            int n, combines = 0;
+            int n, combines = 0, appending = 0;
             const zz_launch *launch = zz_executor_launches(ex, &n);
             double bytes = 0, flops = 0, window = 0;
+            const int one_launch = wc->phase == ZZ_DECODE && wc->kernel == ZZ_DECODE_ONE_LAUNCH;
             for (int i = 0; i < n; i++) {
+                /* one-launch: one kernel per attention op, no cache write, no combine */
+                if (one_launch && (launch[i].category == ZZ_CAT_CACHE || launch[i].category == ZZ_CAT_COMBINE))
+                    fail_msg("%s %s: launch %d is a %s launch (%s)", zz_layout_name(layouts[l]), what, i,
+                             zz_category_name(launch[i].category), launch[i].tag);
+                appending += strstr(launch[i].tag, "decode_one_launch_kernel") != NULL;
                 if (strstr(launch[i].tag, "combine")) {
                     combines++;
                     assert_true(launch[i].bytes > 0 && launch[i].flops == 0);
@@ -253,7 +268,13 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
                 fail_msg("%s %s: launches %g bytes, %g FLOPs, window %g bytes; plan %g bytes, %g FLOPs, window %g",
                          zz_layout_name(layouts[l]), what, bytes, flops, window, plan->bytes, plan->flops,
                          want_window);
-            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING) assert_true(combines > 0);
+            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING && !one_launch) assert_true(combines > 0);
+            int attention_ops = 0;
+            for (int layer = 0; layer < plan->model.layers; layer++)
+                for (int i = 0; i < plan->layers[layer].n_ops; i++)
+                    attention_ops += plan->layers[layer].ops[i].kind == ZZ_OP_ATTN_FULL ||
+                                     plan->layers[layer].ops[i].kind == ZZ_OP_ATTN_STREAMING;
+            assert_int_equal(appending, one_launch ? attention_ops : 0);
             zz_executor_destroy(ex);
         }
     free(plan);

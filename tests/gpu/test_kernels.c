@@ -1,4 +1,7 @@
-/* GPU tests: every kernel against the CPU reference (kernels/reference.c).
+/* GPU tests: every kernel against the CPU reference (kernels/reference.c),
+ * each kernel variant of harness/plan/variants.c among them (decode
+ * split-combine: zz_cache_write + zz_decode_attention; one-launch:
+ * zz_decode_one_launch, which also writes the cache, checked bit for bit).
  *
  * Each case draws fresh random inputs (rounded to bf16 exactly as the GPU
  * sees them), poisons the output with NaN so an unwritten element fails, and
@@ -554,6 +557,224 @@ static void test_streaming_chunks_through_ring(void **state) {
     cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(rk), cudaFree(rv), cudaFree(wk), cudaFree(wv);
 }
 
+/* ---- decode, variant one-launch: split-KV, combine and append in one kernel ---- */
+
+static int one_launch_resident(int head_dim) {
+    int resident = 0;
+    KERNEL_OK(zz_decode_one_launch_resident(head_dim, &resident));
+    assert_true(resident >= 1);
+    return resident;
+}
+
+/* One-launch decode at pos against the reference. k, v: the cache of
+ * `slots` slots a sequence as it was before pos (the token at pos not
+ * stored yet); new_k, new_v: that token ([batch][kv heads][D]); splits 0:
+ * the kernel's rule. On the device the slot the token goes to is NaN
+ * before the launch: the kernel must take the newest key from new_k /
+ * new_v, never from there. After the launch the whole cache must equal the
+ * CPU's after ref_cache_update, bit for bit, and the output the reference
+ * attention over that cache; every ticket must be back at 0. Launched a
+ * second time on the same tickets, with the output poisoned in between, it
+ * must do all of it again (a counter left behind would stop the combine). */
+static void expect_one_launch(const zz_heads *h, int slots, int pos, zz_mask mask, int splits, const bf16 *q,
+                              const bf16 *k, const bf16 *v, const bf16 *new_k, const bf16 *new_v, const char *what) {
+    const int B = h->batch, Hq = h->q_heads, Hkv = h->kv_heads, D = h->head_dim;
+    const int streaming = mask.kind == ZZ_MASK_STREAMING;
+    const int sink = streaming ? mask.sink : 0, recent = streaming ? mask.recent : 0;
+    const long long nq = (long long)B * Hq * D, ntok = (long long)B * Hkv * D, nkv = ntok * slots;
+    bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
+    bf16 *dnk = to_device(new_k, ntok), *dnv = to_device(new_v, ntok);
+    const size_t row = (size_t)Hkv * D * sizeof(bf16), pitch = row * (size_t)slots;
+    const size_t at = row * (size_t)ref_cache_slot(sink, recent, pos);
+    ZZ_CUDA_OR_EXIT(cudaMemset2D((char *)dk + at, pitch, 0xff, row, (size_t)B));
+    ZZ_CUDA_OR_EXIT(cudaMemset2D((char *)dv + at, pitch, 0xff, row, (size_t)B));
+
+    bf16 *k_after = malloc((size_t)nkv * sizeof *k_after), *v_after = malloc((size_t)nkv * sizeof *v_after);
+    memcpy(k_after, k, (size_t)nkv * sizeof *k);
+    memcpy(v_after, v, (size_t)nkv * sizeof *v);
+    ref_cache_update(h, slots, sink, recent, pos, new_k, new_v, k_after, v_after);
+    float *ref = malloc((size_t)nq * sizeof *ref);
+    if (streaming)
+        ref_attention_decode_streaming(h, sink, recent, pos, q, k_after, v_after, ref);
+    else
+        ref_attention_decode_full(h, slots, pos, q, k_after, v_after, ref);
+
+    zz_decode_args a = {zz_view_dense(dq, 1, Hq, D), zz_view_dense(dk, slots, Hkv, D), zz_view_dense(dv, slots, Hkv, D),
+                        zz_view_dense(dout, 1, Hq, D), B, D, pos, mask, splits};
+    const int resident = one_launch_resident(D), used = zz_decode_one_launch_splits(&a, sm_count, resident);
+    void *ws = NULL;
+    int *tickets = NULL, *host_tickets = malloc(sizeof(int) * (size_t)(B * Hkv));
+    ZZ_CUDA_OR_EXIT(cudaMalloc(&ws, zz_decode_one_launch_workspace_bytes(&a, sm_count, resident) + 16));
+    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&tickets, sizeof(int) * (size_t)(B * Hkv)));
+    ZZ_CUDA_OR_EXIT(cudaMemset(tickets, 0, sizeof(int) * (size_t)(B * Hkv)));
+    for (int launch = 1; launch <= 2; launch++) {
+        if (launch == 2) ZZ_CUDA_OR_EXIT(cudaMemset(dout, 0xff, (size_t)nq * sizeof(bf16)));
+        KERNEL_OK(zz_decode_one_launch(&a, zz_view_dense(dnk, 1, Hkv, D), zz_view_dense(dnv, 1, Hkv, D), ws, tickets,
+                                       sm_count, resident, 0));
+        float *out = to_host_floats(dout, nq);
+        expect_close(out, ref, nq, "%s, %d splits, launch %d", what, used, launch);
+        free(out);
+        expect_caches_equal(dk, dv, k_after, v_after, nkv);
+        ZZ_CUDA_OR_EXIT(cudaMemcpy(host_tickets, tickets, sizeof(int) * (size_t)(B * Hkv), cudaMemcpyDeviceToHost));
+        for (int i = 0; i < B * Hkv; i++)
+            if (host_tickets[i] != 0)
+                fail_msg("%s: after launch %d the ticket of sequence %d, KV head %d is %d, not 0", what, launch,
+                         i / Hkv, i % Hkv, host_tickets[i]);
+    }
+    free(k_after), free(v_after), free(ref), free(host_tickets);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(dnk), cudaFree(dnv), cudaFree(ws);
+    cudaFree(tickets);
+}
+
+/* Peaky queries for the cache as it will be after the append (rows aimed at
+ * the newest key, the appended one, among others), or uniform ones. */
+static bf16 *one_launch_queries(const zz_heads *h, int slots, int pos, zz_mask mask, const bf16 *k, const bf16 *new_k,
+                                const bf16 *new_v, int peaky) {
+    const long long nq = (long long)h->batch * h->q_heads * h->head_dim;
+    bf16 *q = host_random(nq);
+    if (!peaky) return q;
+    const long long nkv = (long long)h->batch * slots * h->kv_heads * h->head_dim;
+    bf16 *k_after = malloc((size_t)nkv * sizeof *k_after), *v_after = calloc((size_t)nkv, sizeof *v_after);
+    memcpy(k_after, k, (size_t)nkv * sizeof *k);  /* only K aims the queries */
+    const int streaming = mask.kind == ZZ_MASK_STREAMING;
+    ref_cache_update(h, slots, streaming ? mask.sink : 0, streaming ? mask.recent : 0, pos, new_k, new_v, k_after,
+                     v_after);
+    ref_peaky_decode_queries(h, slots, pos, mask, k_after, q, &peaky_state);
+    free(k_after), free(v_after);
+    return q;
+}
+
+/* A full cache of capacity pos + 3 holding positions 0 .. pos-1; the
+ * slots from pos + 1 on are NaN (a read past the newest key fails). */
+static void check_one_launch_full(int B, int Hq, int Hkv, int D, int pos, int splits, int peaky) {
+    const int slots = pos + 3;
+    const long long ntok = (long long)B * Hkv * D, nkv = ntok * slots;
+    bf16 *k = host_random(nkv), *v = host_random(nkv), *new_k = host_random(ntok), *new_v = host_random(ntok);
+    for (int b = 0; b < B; b++)
+        for (long long i = ((long long)b * slots + pos + 1) * Hkv * D; i < (long long)(b + 1) * slots * Hkv * D; i++)
+            k[i] = v[i] = 0xffff;
+    const zz_heads h = {B, Hq, Hkv, D};
+    const zz_mask mask = {ZZ_MASK_FULL, 0, 0, 0};
+    bf16 *q = one_launch_queries(&h, slots, pos, mask, k, new_k, new_v, peaky);
+    char what[160];
+    snprintf(what, sizeof what, "one-launch %s, full B%d pos%d Hq%d Hkv%d D%d", peaky ? "peaky" : "uniform", B, pos,
+             Hq, Hkv, D);
+    expect_one_launch(&h, slots, pos, mask, splits, q, k, v, new_k, new_v, what);
+    free(q), free(k), free(v), free(new_k), free(new_v);
+}
+
+/* GQA groups 1, 4 and 7, B 1 and 5, S = pos + 1 odd and even, one split, a
+ * forced 7 (the ticket and the combine) and the wave rule's (up to some 130
+ * at B 1, S 40K: the combine over several rounds of 32 splits). */
+static void test_one_launch_full(void **state) {
+    (void)state;
+    static const int positions[] = {0, 16, 128, 999, 40000};
+    static const int groups[] = {1, 4, 7};
+    for (int d = 64; d <= 128; d += 64)
+        for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+            for (int batch = 1; batch <= 5; batch += 4)
+                for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++) {
+                    check_one_launch_full(batch, 2 * groups[g], 2, d, positions[i], 0, 1);
+                    if (positions[i] > 999) continue;
+                    check_one_launch_full(batch, 2 * groups[g], 2, d, positions[i], 1, 1);
+                    check_one_launch_full(batch, 2 * groups[g], 2, d, positions[i], 7, 1);
+                }
+    check_one_launch_full(3, 8, 2, 128, 4095, 0, 0);     /* uniform inputs */
+    check_one_launch_full(1, 4, 1, 128, 40000, 0, 1);    /* one KV head: the most splits of the rule */
+    check_one_launch_full(1, 4, 1, 128, 40000, 1000, 1); /* a split per tile: 626 */
+    check_one_launch_full(2, 16, 1, 128, 5000, 0, 1);    /* GQA group 16, the most a tile packs */
+}
+
+/* A sink + recent ring holding positions 0 .. pos-1 as the cache keeps them
+ * (slots never written are NaN): before it fills, just full, just wrapped
+ * and wrapped many times; one split (the rule's) and a forced 3 (the
+ * ticket and the combine over a ring). */
+static void check_one_launch_streaming(int B, int Hq, int Hkv, int D, int sink, int recent, int pos, int splits) {
+    const int slots = sink + recent;
+    const long long ntok = (long long)B * Hkv * D, nkv = ntok * slots;
+    bf16 *k = malloc((size_t)nkv * sizeof *k), *v = malloc((size_t)nkv * sizeof *v);
+    memset(k, 0xff, (size_t)nkv * sizeof *k);
+    memset(v, 0xff, (size_t)nkv * sizeof *v);
+    const zz_heads h = {B, Hq, Hkv, D};
+    for (int p = 0; p < pos; p++) {
+        if (p >= sink && p <= pos - 1 - recent) continue;  /* overwritten before pos */
+        bf16 *nk = host_random(ntok), *nv = host_random(ntok);
+        ref_cache_update(&h, slots, sink, recent, p, nk, nv, k, v);
+        free(nk), free(nv);
+    }
+    bf16 *new_k = host_random(ntok), *new_v = host_random(ntok);
+    const zz_mask mask = {ZZ_MASK_STREAMING, sink, recent, 0};
+    bf16 *q = one_launch_queries(&h, slots, pos, mask, k, new_k, new_v, 1);
+    char what[160];
+    snprintf(what, sizeof what, "one-launch peaky, streaming B%d pos%d sink%d recent%d Hq%d Hkv%d D%d", B, pos, sink,
+             recent, Hq, Hkv, D);
+    expect_one_launch(&h, slots, pos, mask, splits, q, k, v, new_k, new_v, what);
+    free(q), free(k), free(v), free(new_k), free(new_v);
+}
+
+static void test_one_launch_streaming(void **state) {
+    (void)state;
+    static const struct { int sink, recent, pos; } cases[] = {{4, 60, 30},    {4, 60, 63},    {4, 60, 64},
+                                                             {4, 60, 1000},  {128, 256, 200}, {128, 256, 383},
+                                                             {128, 256, 384}, {128, 256, 4096}};
+    static const int groups[] = {1, 4, 7};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int d = 64; d <= 128; d += 64)
+            for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+                for (int batch = 1; batch <= 5; batch += 4)
+                    for (int splits = 0; splits <= 3; splits += 3)
+                        check_one_launch_streaming(batch, 2 * groups[g], 2, d, cases[c].sink, cases[c].recent,
+                                                   cases[c].pos, splits);
+}
+
+/* The rule's split counts as the kernel runs them: a streaming window and
+ * a long full cache in whole waves of the blocks it keeps resident. */
+static void test_one_launch_splits(void **state) {
+    (void)state;
+    for (int d = 64; d <= 128; d += 64) {
+        const int resident = one_launch_resident(d);
+        zz_decode_args a = {0};
+        a.batch = 1, a.head_dim = d, a.pos = 131072, a.q.heads = 16, a.k.heads = 4;
+        a.mask = (zz_mask){ZZ_MASK_STREAMING, 128, 256, 0};
+        const int window_splits = zz_decode_one_launch_splits(&a, sm_count, resident);
+        assert_int_equal(window_splits, zz_decode_wave_splits(sm_count, resident, 4, 384));
+        assert_int_equal(window_splits, 6); /* one 64-key tile each: 24 blocks leave the GPU idle anyway */
+        assert_int_equal(zz_decode_one_launch_workspace_bytes(&a, sm_count, resident),
+                         (size_t)16 * window_splits * (d + 1) * sizeof(float));
+        a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+        const int splits = zz_decode_one_launch_splits(&a, sm_count, resident);
+        assert_int_equal(splits, zz_decode_wave_splits(sm_count, resident, 4, 131073));
+        const long long blocks = 4LL * splits, slots = (long long)sm_count * resident;
+        print_message("  D %d: %d blocks resident per SM; B 1, 4 KV heads, S 128K: %d splits, %lld blocks, %.2f "
+                      "waves\n", d, resident, splits, blocks, (double)blocks / slots);
+        assert_true(blocks >= 0.95 * slots);
+        a.num_splits = 5;
+        assert_int_equal(zz_decode_one_launch_splits(&a, sm_count, resident), 5);
+    }
+}
+
+/* Refused with a message, nothing launched. */
+static void test_one_launch_bad_arguments(void **state) {
+    (void)state;
+    const int B = 1, Hkv = 2, D = 64, slots = 4096;
+    bf16 *cache = device_poisoned((long long)B * slots * Hkv * D), *x = device_poisoned(1 << 12);
+    zz_decode_args a = {zz_view_dense(x, 1, 4, D), zz_view_dense(cache, slots, Hkv, D),
+                        zz_view_dense(cache, slots, Hkv, D), zz_view_dense(x, 1, 4, D), B, D, slots - 1,
+                        {ZZ_MASK_FULL, 0, 0, 0}, 4};
+    zz_view nk = zz_view_dense(x, 1, Hkv, D);
+    assert_int_equal(zz_decode_one_launch(&a, nk, nk, NULL, NULL, sm_count, 1, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "needs a workspace and tickets"));
+    zz_view wrong = zz_view_dense(x, 1, 1, D);
+    assert_int_equal(zz_decode_one_launch(&a, wrong, nk, x, (int *)x, sm_count, 1, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "new token"));
+    assert_int_equal(zz_decode_one_launch(&a, nk, nk, x, (int *)x, sm_count, 0, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "resident 0"));
+    int resident = 0;
+    assert_int_equal(zz_decode_one_launch_resident(96, &resident), ZZ_BAD_ARGUMENT);
+    ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
+    cudaFree(cache), cudaFree(x);
+}
+
 /* ---- layouts: one mixed layer run four ways equals the per-head reference ---- */
 
 /* Host copy of heads `index[0..count)` (each `width` elements) of every token. */
@@ -717,6 +938,10 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_decode_streaming),
         cmocka_unit_test(test_decode_streaming_peaky),
         cmocka_unit_test(test_decode_equals_last_prefill_row),
+        cmocka_unit_test(test_one_launch_bad_arguments),
+        cmocka_unit_test(test_one_launch_splits),
+        cmocka_unit_test(test_one_launch_full),
+        cmocka_unit_test(test_one_launch_streaming),
         cmocka_unit_test(test_layouts_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
