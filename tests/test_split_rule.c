@@ -125,11 +125,81 @@ static void test_edges(void **state) {
     assert_int_equal(zz_decode_wave_splits(SMS, 2, 8, 0), 1);
 }
 
+/* zz_decode_fused_splits (duo-fused): both kinds' splits from one size K
+ * of tiles per block. For mixed layers of 1..7 retrieval heads out of 8,
+ * B 1..16, S 8K..1M, a 384-key window: the splits are real counts (tile
+ * rounding keeps them); a streaming block never carries more tiles than a
+ * retrieval one; and the busy fraction over the slots (total tiles /
+ * (waves · slots · the longest block's tiles)) is that of the largest K
+ * reaching 0.95, or, where none does, the best any K reaches (found here
+ * by trying every K). */
+/* The split count a request for `want` really gives (tile rounding). */
+static int real_of(int keys, int want) {
+    const int per_split = zz_decode_split_keys(keys, want);
+    return (keys + per_split - 1) / per_split;
+}
+
+static double fused_busy(int batch, int r, int keys_f, int s, int keys_w, int nf, int ns, int resident) {
+    const int tf = r ? zz_decode_split_keys(keys_f, nf) / ZZ_DECODE_TILE : 0;
+    const int tw = s ? zz_decode_split_keys(keys_w, ns) / ZZ_DECODE_TILE : 0;
+    const double total = (double)batch * (r * ceil(keys_f / 64.0) + s * ceil(keys_w / 64.0));
+    const double blocks = (double)batch * (r * nf + s * ns), slots = (double)SMS * resident;
+    return total / (ceil(blocks / slots) * slots * (tf > tw ? tf : tw));
+}
+
+static void test_fused_shapes(void **state) {
+    (void)state;
+    static const int batches[] = {1, 2, 8, 16};
+    static const int contexts[] = {8192, 32768, 131072, 1048576};
+    const int keys_w = 384;
+    int shapes = 0;
+    for (int r = 1; r < 8; r++)
+        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+            for (size_t c = 0; c < sizeof contexts / sizeof contexts[0]; c++, shapes++) {
+                const int keys_f = contexts[c] + 1, batch = batches[b];
+                int nf = 0, ns = 0;
+                zz_decode_fused_splits(SMS, 2, batch, r, keys_f, 8 - r, keys_w, &nf, &ns);
+                char what[80];
+                snprintf(what, sizeof what, "B %d, %d retrieval of 8, S %d: %d / %d splits", batch, r, contexts[c], nf,
+                         ns);
+                if (!real_count(keys_f, nf) || !real_count(keys_w, ns)) fail_msg("%s: not real split counts", what);
+                const int tf = zz_decode_split_keys(keys_f, nf) / ZZ_DECODE_TILE;
+                const int tw = zz_decode_split_keys(keys_w, ns) / ZZ_DECODE_TILE;
+                if (tw > tf) fail_msg("%s: a streaming block (%d tiles) longer than a retrieval one (%d)", what, tw, tf);
+                const double busy = fused_busy(batch, r, keys_f, 8 - r, keys_w, nf, ns, 2);
+                double best = 0, first = 0;
+                for (int k = (keys_f + 63) / 64; k >= 1; k--) {
+                    const int kf = real_of(keys_f, ((keys_f + 63) / 64 + k - 1) / k);
+                    const int kw = real_of(keys_w, (6 + k - 1) / k);
+                    const double kb = fused_busy(batch, r, keys_f, 8 - r, keys_w, kf, kw, 2);
+                    if (kb > best) best = kb;
+                    if (!first && kb >= 0.95) first = kb;
+                }
+                if (first ? fabs(busy - first) > 1e-12 : fabs(busy - best) > 1e-12)
+                    fail_msg("%s: busy %.3f; the rule's K gives %.3f", what, busy, first ? first : best);
+            }
+    print_message("  %d mixed shapes\n", shapes);
+    /* the shape the issue's duo-cat target runs: B 1, 4 + 4 heads, S 128K:
+     * 65 retrieval splits of 32 tiles and one window block each, 264 blocks */
+    int nf, ns;
+    zz_decode_fused_splits(SMS, 2, 1, 4, 131073, 4, 384, &nf, &ns);
+    assert_int_equal(nf, 65);
+    assert_int_equal(ns, 1);
+    /* a layer of one kind is that kind's own rule's grid, up to ties */
+    zz_decode_fused_splits(SMS, 2, 1, 8, 131073, 0, 384, &nf, &ns);
+    assert_int_equal(ns, 1);
+    assert_true(fused_busy(1, 8, 131073, 0, 384, nf, 1, 2) >= 0.95);
+    zz_decode_fused_splits(SMS, 2, 1, 0, 131073, 8, 384, &nf, &ns);
+    assert_int_equal(nf, 1);
+    assert_int_equal(ns, 6);  /* 48 one-tile blocks: the window cannot fill a wave */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_named_shapes),
         cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_fused_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
