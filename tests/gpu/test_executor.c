@@ -51,8 +51,8 @@ static const workload_case workloads[] = {
     {ZZ_PREFILL, 2, 201, 64, 128}, /* chunked: the ring wraps inside a chunk; last pass 9 tokens */
 };
 
-static const zz_layout layouts[] = {ZZ_LAYOUT_FULL, ZZ_LAYOUT_STREAMING, ZZ_LAYOUT_DUO_CAT,
-                                    ZZ_LAYOUT_DUO_GATHER, ZZ_LAYOUT_DUO_SLICES, ZZ_LAYOUT_ZIGZAG};
+static const zz_layout layouts[] = {ZZ_LAYOUT_FULL,       ZZ_LAYOUT_STREAMING, ZZ_LAYOUT_DUO_CAT, ZZ_LAYOUT_DUO_GATHER,
+                                    ZZ_LAYOUT_DUO_SLICES, ZZ_LAYOUT_DUO_FUSED, ZZ_LAYOUT_ZIGZAG};
 
 /* A model of `layers` layers with 4 KV heads in GQA groups of 2; random
  * alpha, so the DuoAttention labels mix heads inside layers. */
@@ -92,7 +92,7 @@ static void test_layouts_match_reference(void **state) {
             if (!(worst < REF_ERROR_BOUND))
                 fail_msg("%s %s: relative error %.3g over the bound %g", zz_layout_name(layouts[l]), what, worst,
                          REF_ERROR_BOUND);
-            if (layouts[l] == ZZ_LAYOUT_DUO_CAT) assert_true(plan->mixed_layers > 0);
+            if (layouts[l] == ZZ_LAYOUT_DUO_CAT || layouts[l] == ZZ_LAYOUT_DUO_FUSED) assert_true(plan->mixed_layers > 0);
             if (layouts[l] == ZZ_LAYOUT_ZIGZAG) assert_int_equal(plan->mixed_layers, 0);
             zz_executor_destroy(ex);
         }
@@ -268,7 +268,14 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
                 fail_msg("%s %s: launches %g bytes, %g FLOPs, window %g bytes; plan %g bytes, %g FLOPs, window %g",
                          zz_layout_name(layouts[l]), what, bytes, flops, window, plan->bytes, plan->flops,
                          want_window);
-            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING && !one_launch) assert_true(combines > 0);
+            /* (duo-fused's mixed layers combine inside their one launch) */
+            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING && layouts[l] != ZZ_LAYOUT_DUO_FUSED &&
+                !one_launch)
+                assert_true(combines > 0);
+            int fused = 0;
+            for (int i = 0; i < n; i++) fused += strstr(launch[i].tag, "fused_kernel") != NULL;
+            if (layouts[l] == ZZ_LAYOUT_DUO_FUSED) assert_int_equal(fused, plan->mixed_layers * plan->passes);
+            else assert_int_equal(fused, 0);
             int attention_ops = 0;
             for (int layer = 0; layer < plan->model.layers; layer++)
                 for (int i = 0; i < plan->layers[layer].n_ops; i++)
