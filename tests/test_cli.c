@@ -353,7 +353,7 @@ static void test_run_help_documents_every_flag_with_its_default(void **state) {
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strstr(run.out, flags[i])) fail_msg("run --help lacks %s", flags[i]);
     static const char *const defaults[] = {
-        "(default full,streaming,duo-cat,duo-slices,zigzag)", "(default decode,prefill)", "(default 8k,32k,128k",
+        "(default full,streaming,duo-cat,duo-slices,duo-fused,zigzag)", "(default decode,prefill)", "(default 8k,32k,128k",
         "(default 8k,32k,", "(default eager,graph)", "(default 0.005)", "(default 10)", "(default 0.5)",
         "(default 15)", "(default 3)", "default results/<gpu>-<YYYYmmdd>-<HHMMSS>/",
     };
@@ -370,7 +370,7 @@ static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
         const char *want;
     } cases[] = {
         {{"--layouts", "full,fused"},
-         "--layouts: unknown 'fused' (one of: full, streaming, duo-cat, duo-gather, duo-slices, zigzag)"},
+         "--layouts: unknown 'fused' (one of: full, streaming, duo-cat, duo-gather, duo-slices, duo-fused, zigzag)"},
         {{"--layouts", ""}, "--layouts: empty list"},
         {{"--layouts", "zigzag,zigzag"}, "--layouts: 'zigzag' repeats an earlier item"},
         {{"--sparsity", "0.5,1.5"}, "--sparsity: '1.5' out of range [0, 1]"},
