@@ -78,9 +78,19 @@ __device__ __forceinline__ void load_kv_tile(__nv_bfloat16 *smem, const __nv_bfl
     }
 }
 
+/* One block's work: output rows m0 .. m0+BLOCK_M-1 of one (batch, KV head),
+ * its tensors already offset to that sequence and head (q, o at the group's
+ * first query head). */
+struct PrefillBlock {
+    const __nv_bfloat16 *q, *k, *v;
+    __nv_bfloat16 *o;
+    long long q_ts, k_ts, v_ts, o_ts;
+    int group, q_len, q_pos0, kv_len, m0;
+    zz_mask mask;
+};
+
 template <int D>
-__global__ void __launch_bounds__(PREFILL_WARPS * 32)
-prefill_kernel(PrefillParams p) {
+__device__ __forceinline__ void prefill_block(const PrefillBlock &w, float scale_log2) {
     constexpr int CHUNKS = D / 8, RT = WARP_ROW_TILES;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     __nv_bfloat16 *sQ = reinterpret_cast<__nv_bfloat16 *>(smem_raw);
@@ -88,34 +98,27 @@ prefill_kernel(PrefillParams p) {
     __nv_bfloat16 *sV = sK + 2 * BLOCK_N * D;       /* two stages */
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int rows_total = p.q_len * p.t.group;
-    /* Longest (causal: last) row tiles first, so the tail of the grid is short. */
-    const int m0 = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
-    const int kv_head = blockIdx.y, b = blockIdx.z;
-    const int head0 = kv_head * p.t.group;
-
-    const __nv_bfloat16 *q = p.t.q + b * p.t.q_bs + (long long)head0 * D;
-    const __nv_bfloat16 *k = p.t.k + b * p.t.k_bs + (long long)kv_head * D;
-    const __nv_bfloat16 *v = p.t.v + b * p.t.v_bs + (long long)kv_head * D;
-    __nv_bfloat16 *o = p.t.o + b * p.t.o_bs + (long long)head0 * D;
+    const int rows_total = w.q_len * w.group, m0 = w.m0;
+    const __nv_bfloat16 *q = w.q, *k = w.k, *v = w.v;
+    __nv_bfloat16 *o = w.o;
 
     /* Q tile: row r is position (m0+r)/group, head (m0+r)%group. */
     for (int c = threadIdx.x; c < BLOCK_M * CHUNKS; c += blockDim.x) {
         int row = c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
         bool ok = mr < rows_total;
-        const __nv_bfloat16 *g = ok ? q + (mr / p.t.group) * p.t.q_ts + (mr % p.t.group) * D + chunk * 8 : q;
+        const __nv_bfloat16 *g = ok ? q + (mr / w.group) * w.q_ts + (mr % w.group) * D + chunk * 8 : q;
         cp_async16(sQ + swizzle(row, chunk, D), g, ok ? 16 : 0);
     }
 
-    const int p_first = p.q_pos0 + m0 / p.t.group;
-    const int p_last = p.q_pos0 + (min(m0 + BLOCK_M, rows_total) - 1) / p.t.group;
-    const TileRange tiles = visible_tiles(p.mask, p.q_pos0, p_first, p_last);
+    const int p_first = w.q_pos0 + m0 / w.group;
+    const int p_last = w.q_pos0 + (min(m0 + BLOCK_M, rows_total) - 1) / w.group;
+    const TileRange tiles = visible_tiles(w.mask, w.q_pos0, p_first, p_last);
     const int ntiles = tiles.count();
 
     if (ntiles > 0) {
         int n0 = tiles.tile(0) * BLOCK_N;
-        load_kv_tile<D>(sK, k + n0 * p.t.k_ts, p.t.k_ts, p.kv_len - n0);
-        load_kv_tile<D>(sV, v + n0 * p.t.v_ts, p.t.v_ts, p.kv_len - n0);
+        load_kv_tile<D>(sK, k + n0 * w.k_ts, w.k_ts, w.kv_len - n0);
+        load_kv_tile<D>(sV, v + n0 * w.v_ts, w.v_ts, w.kv_len - n0);
     }
     cp_async_commit();
 
@@ -141,8 +144,8 @@ prefill_kernel(PrefillParams p) {
         __syncthreads();
         if (t + 1 < ntiles) {
             int n1 = tiles.tile(t + 1) * BLOCK_N;
-            load_kv_tile<D>(sK + (stage ^ 1) * BLOCK_N * D, k + n1 * p.t.k_ts, p.t.k_ts, p.kv_len - n1);
-            load_kv_tile<D>(sV + (stage ^ 1) * BLOCK_N * D, v + n1 * p.t.v_ts, p.t.v_ts, p.kv_len - n1);
+            load_kv_tile<D>(sK + (stage ^ 1) * BLOCK_N * D, k + n1 * w.k_ts, w.k_ts, w.kv_len - n1);
+            load_kv_tile<D>(sV + (stage ^ 1) * BLOCK_N * D, v + n1 * w.v_ts, w.v_ts, w.kv_len - n1);
         }
         cp_async_commit();
         const __nv_bfloat16 *tK = sK + stage * BLOCK_N * D;
@@ -179,20 +182,20 @@ prefill_kernel(PrefillParams p) {
         /* Element mask only where a boundary cuts the tile. */
         const int n_end = n0 + BLOCK_N;
         bool whole = n_end - 1 <= p_first;
-        if (p.mask.kind == ZZ_MASK_STREAMING) {
-            int lo_last = p.mask.chunked ? p.q_pos0 - p.mask.recent : p_last + 1 - p.mask.recent;
-            whole = whole && (n_end <= p.mask.sink || n0 >= lo_last);
+        if (w.mask.kind == ZZ_MASK_STREAMING) {
+            int lo_last = w.mask.chunked ? w.q_pos0 - w.mask.recent : p_last + 1 - w.mask.recent;
+            whole = whole && (n_end <= w.mask.sink || n0 >= lo_last);
         }
         if (!whole) {
 #pragma unroll
             for (int rt = 0; rt < RT; rt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    int pos = p.q_pos0 + (m0 + warp_row0 + rt * 16 + lane / 4 + 8 * (e / 2)) / p.t.group;
+                    int pos = w.q_pos0 + (m0 + warp_row0 + rt * 16 + lane / 4 + 8 * (e / 2)) / w.group;
 #pragma unroll
                     for (int j = 0; j < BLOCK_N / 8; j++) {
                         int key = n0 + j * 8 + (lane % 4) * 2 + (e & 1);
-                        if (!key_visible(pos, key, p.mask, p.q_pos0)) s[rt][j][e] = -INFINITY;
+                        if (!key_visible(pos, key, w.mask, w.q_pos0)) s[rt][j][e] = -INFINITY;
                     }
                 }
         }
@@ -215,8 +218,8 @@ prefill_kernel(PrefillParams p) {
 #pragma unroll
                     for (int j = 0; j < w; j++) m[j] = fmaxf(m[j], m[j + w]);
                 float mx = quad_max(fmaxf(m[0], row_max[rt][h]));
-                base[rt][h] = softmax_base(mx, p.scale_log2);
-                correction[rt][h] = fast_exp2(row_max[rt][h] * p.scale_log2 - base[rt][h]);
+                base[rt][h] = softmax_base(mx, scale_log2);
+                correction[rt][h] = fast_exp2(row_max[rt][h] * scale_log2 - base[rt][h]);
                 row_max[rt][h] = mx;
             }
 #pragma unroll
@@ -224,7 +227,7 @@ prefill_kernel(PrefillParams p) {
 #pragma unroll
             for (int j = 0; j < BLOCK_N / 8; j++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) s[rt][j][e] = fast_exp2(fmaf(s[rt][j][e], p.scale_log2, -base[rt][e / 2]));
+                for (int e = 0; e < 4; e++) s[rt][j][e] = fast_exp2(fmaf(s[rt][j][e], scale_log2, -base[rt][e / 2]));
         bool rescale = false;
 #pragma unroll
         for (int rt = 0; rt < RT; rt++)
@@ -304,9 +307,27 @@ prefill_kernel(PrefillParams p) {
     for (int c = lane; c < 16 * RT * CHUNKS; c += 32) {
         int row = warp_row0 + c / CHUNKS, chunk = c % CHUNKS, mr = m0 + row;
         if (mr < rows_total)
-            *reinterpret_cast<uint4 *>(o + (mr / p.t.group) * p.t.o_ts + (mr % p.t.group) * D + chunk * 8) =
+            *reinterpret_cast<uint4 *>(o + (mr / w.group) * w.o_ts + (mr % w.group) * D + chunk * 8) =
                 *reinterpret_cast<const uint4 *>(sO + swizzle(row, chunk, D));
     }
+}
+
+template <int D>
+__global__ void __launch_bounds__(PREFILL_WARPS * 32)
+prefill_kernel(PrefillParams p) {
+    const int kv_head = blockIdx.y, b = blockIdx.z;
+    const int head0 = kv_head * p.t.group;
+    PrefillBlock w;
+    w.q = p.t.q + b * p.t.q_bs + (long long)head0 * D;
+    w.k = p.t.k + b * p.t.k_bs + (long long)kv_head * D;
+    w.v = p.t.v + b * p.t.v_bs + (long long)kv_head * D;
+    w.o = p.t.o + b * p.t.o_bs + (long long)head0 * D;
+    w.q_ts = p.t.q_ts, w.k_ts = p.t.k_ts, w.v_ts = p.t.v_ts, w.o_ts = p.t.o_ts;
+    w.group = p.t.group, w.q_len = p.q_len, w.q_pos0 = p.q_pos0, w.kv_len = p.kv_len;
+    /* Longest (causal: last) row tiles first, so the tail of the grid is short. */
+    w.m0 = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
+    w.mask = p.mask;
+    prefill_block<D>(w, p.scale_log2);
 }
 
 long long zz_prefill_computed_pairs(const zz_prefill_args *a) {
@@ -321,19 +342,35 @@ long long zz_prefill_computed_pairs(const zz_prefill_args *a) {
     return pairs * a->k.heads * a->batch;
 }
 
+/* Q tile and two stages of K and V tiles. */
+static size_t prefill_smem_bytes(int head_dim) {
+    return (size_t)(BLOCK_M + 4 * BLOCK_N) * head_dim * sizeof(__nv_bfloat16);
+}
+
+/* log2(e) / sqrt(head_dim): the kernels take the softmax in exp2. */
+static float softmax_scale_log2(int head_dim) { return 1.4426950408889634f / sqrtf((float)head_dim); }
+
+/* Over 48 KiB of dynamic shared memory a kernel must be allowed it, once. */
+template <typename Kernel>
+static int allow_smem_once(Kernel kernel, size_t smem, bool *done) {
+    if (!*done) {
+        ZZ_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        *done = true;
+    }
+    return ZZ_OK;
+}
+
 template <int D>
 static int launch_prefill(const zz_prefill_args *a, cudaStream_t stream) {
-    const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(__nv_bfloat16);
+    const size_t smem = prefill_smem_bytes(D);
     static bool attribute_set = false;
-    if (!attribute_set) {
-        ZZ_CUDA(cudaFuncSetAttribute(prefill_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-        attribute_set = true;
-    }
+    int rc = allow_smem_once(prefill_kernel<D>, smem, &attribute_set);
+    if (rc) return rc;
     PrefillParams p;
     p.t = attn_tensors(a->q, a->k, a->v, a->o);
     p.q_len = a->q_len, p.q_pos0 = a->q_pos0, p.kv_len = a->q_pos0 + a->q_len;
     p.mask = a->mask;
-    p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
+    p.scale_log2 = softmax_scale_log2(D);
     long long row_tiles = ((long long)a->q_len * p.t.group + BLOCK_M - 1) / BLOCK_M;
     ZZ_REQUIRE(row_tiles < (1LL << 31), "q_len %d too long", a->q_len);
     dim3 grid((unsigned)row_tiles, a->k.heads, a->batch);
@@ -349,3 +386,4 @@ extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t strea
     if (rc) return rc;
     return a->head_dim == 128 ? launch_prefill<128>(a, stream) : launch_prefill<64>(a, stream);
 }
+
