@@ -594,6 +594,25 @@ extern "C" size_t zz_decode_workspace_bytes(const zz_decode_args *a, int sm_coun
     return (size_t)a->batch * a->q.heads * splits * (a->head_dim + 1) * sizeof(float);
 }
 
+/* Launches kernel<<<grid, threads, smem, stream>>>(args...) as a
+ * programmatic dependent of the kernel before it on the stream: it may be
+ * scheduled while that one drains (it waits at griddepcontrol.wait). */
+template <typename... KernelArgs, typename... Args>
+static cudaError_t launch_dependent(void (*kernel)(KernelArgs...), dim3 grid, int threads, size_t smem,
+                                    cudaStream_t stream, Args... args) {
+    cudaLaunchAttribute overlap;
+    overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    overlap.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = grid;
+    config.blockDim = dim3(threads);
+    config.dynamicSmemBytes = smem;
+    config.stream = stream;
+    config.attrs = &overlap;
+    config.numAttrs = 1;
+    return cudaLaunchKernelEx(&config, kernel, args...);
+}
+
 template <int D>
 static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count, cudaStream_t stream) {
     const size_t smem = (size_t)(16 + 2 * DECODE_STAGES * DECODE_TILE) * D * sizeof(__nv_bfloat16);
@@ -619,18 +638,9 @@ static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count,
     split_only.d = p;
     decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(split_only);
     ZZ_CHECK_LAUNCH();
-    if (p.splits > 1) {
-        cudaLaunchAttribute overlap;
-        overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-        overlap.val.programmaticStreamSerializationAllowed = 1;
-        cudaLaunchConfig_t config = {};
-        config.gridDim = dim3((a->batch * a->q.heads + COMBINE_WARPS - 1) / COMBINE_WARPS);
-        config.blockDim = dim3(COMBINE_WARPS * 32);
-        config.stream = stream;
-        config.attrs = &overlap;
-        config.numAttrs = 1;
-        ZZ_CUDA(cudaLaunchKernelEx(&config, combine_kernel<D>, p, a->batch));
-    }
+    if (p.splits > 1)
+        ZZ_CUDA(launch_dependent(combine_kernel<D>, dim3((a->batch * a->q.heads + COMBINE_WARPS - 1) / COMBINE_WARPS),
+                                 COMBINE_WARPS * 32, 0, stream, p, a->batch));
     return ZZ_OK;
 }
 
@@ -715,17 +725,8 @@ static int launch_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new
                       : a->pos;
     ap.tickets = tickets;
 
-    cudaLaunchAttribute overlap;
-    overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    overlap.val.programmaticStreamSerializationAllowed = 1;
-    cudaLaunchConfig_t config = {};
-    config.gridDim = dim3(p.splits, a->k.heads, a->batch);
-    config.blockDim = dim3(DECODE_WARPS * 32);
-    config.dynamicSmemBytes = decode_smem(D);
-    config.stream = stream;
-    config.attrs = &overlap;
-    config.numAttrs = 1;
-    ZZ_CUDA(cudaLaunchKernelEx(&config, decode_one_launch_kernel<D>, ap));
+    ZZ_CUDA(launch_dependent(decode_one_launch_kernel<D>, dim3(p.splits, a->k.heads, a->batch), DECODE_WARPS * 32,
+                             decode_smem(D), stream, ap));
     return ZZ_OK;
 }
 
@@ -845,17 +846,8 @@ static int launch_fused(const zz_decode_fused_args *a, void *workspace, int *tic
 
     const long long blocks = (long long)a->batch * ((long long)r * nf + (long long)s * ns);
     ZZ_REQUIRE(blocks >= 1 && blocks <= 0x7fffffffLL, "duo-fused decode grid of %lld blocks", blocks);
-    cudaLaunchAttribute overlap;
-    overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    overlap.val.programmaticStreamSerializationAllowed = 1;
-    cudaLaunchConfig_t config = {};
-    config.gridDim = dim3((unsigned)blocks);
-    config.blockDim = dim3(DECODE_WARPS * 32);
-    config.dynamicSmemBytes = decode_smem(D);
-    config.stream = stream;
-    config.attrs = &overlap;
-    config.numAttrs = 1;
-    ZZ_CUDA(cudaLaunchKernelEx(&config, decode_fused_kernel<D>, f));
+    ZZ_CUDA(launch_dependent(decode_fused_kernel<D>, dim3((unsigned)blocks), DECODE_WARPS * 32, decode_smem(D), stream,
+                             f));
     return ZZ_OK;
 }
 

@@ -192,6 +192,13 @@ static zz_view act(const zz_executor *ex, bf16 *data, int heads) {
     return zz_view_dense(data, ex->tokens, heads, ex->head_dim);
 }
 
+/* The chunked streaming window of `heads` heads: K and V. */
+static void window_views(const zz_executor *ex, int heads, zz_view *k, zz_view *v) {
+    *k = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, heads, ex->head_dim);
+    *v = *k;
+    v->data = ex->win_v;
+}
+
 typedef struct {
     int layer, pass, pos0, tokens;  /* this pass: positions pos0 .. pos0+tokens-1 */
     zz_view q, k, v, out;           /* the layer's inputs and output, in split order */
@@ -249,8 +256,8 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
         break;
     case ZZ_OP_CACHE_RING:
         if (ex->chunked) {  /* the window reads the ring as it was before this chunk */
-            zz_view wk = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D), wv = wk;
-            wv.data = ex->win_v;
+            zz_view wk, wv;
+            window_views(ex, s, &wk, &wv);
             LAUNCH(ex, zz_streaming_window(ring_k, ring_v, new_k, new_v, wk, wv, B, D, ex->sink, ex->recent, c->pos0,
                                            c->tokens, ex->stream));
             int keys = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0) + c->tokens;
@@ -286,9 +293,7 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
         if (ex->chunked && is_full) {  /* keys 0 .. pos0+tokens-1 from the cache */
             a.k = full_k, a.v = full_v, a.q_pos0 = c->pos0;
         } else if (ex->chunked) {      /* keys from the [sink | recent | chunk] window */
-            a.k = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D);
-            a.v = a.k;
-            a.v.data = ex->win_v;
+            window_views(ex, s, &a.k, &a.v);
             a.q_pos0 = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
         }
         LAUNCH(ex, zz_prefill_attention(&a, ex->stream));
@@ -312,9 +317,7 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
             if (ex->chunked) {  /* retrieval heads from their cache, streaming heads from the window */
                 a.keys_model_order = 0;
                 a.k_full = full_k, a.v_full = full_v;
-                a.k_stream = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D);
-                a.v_stream = a.k_stream;
-                a.v_stream.data = ex->win_v;
+                window_views(ex, s, &a.k_stream, &a.v_stream);
                 a.q_pos0_stream = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
             }
             LAUNCH(ex, zz_prefill_fused(&a, ex->stream));
