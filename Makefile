@@ -11,7 +11,7 @@
 
 CUDA_HOME ?= /usr/local/cuda
 NVCC      ?= $(CUDA_HOME)/bin/nvcc
-GPU_ARCHS ?= 80 90
+GPU_ARCHS ?= 80 90a
 CC        ?= cc
 
 # Packages unpacked from .debs/ (GPU machine) land in build/prefix.
