@@ -1159,7 +1159,10 @@ static void test_bad_arguments(void **state) {
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     ZZ_CUDA_OR_EXIT(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
-    KERNEL_OK(zz_prefill_hopper_supported(&hopper_supported));
+    if (zz_prefill_hopper_supported(&hopper_supported) != ZZ_OK) {
+        fprintf(stderr, "test_kernels: %s\n", zz_kernel_error());
+        return 1;
+    }
     /* Each prefill test once per variant: name/fa2, name/wgmma-tma. */
 #define PER_PREFILL_VARIANT(f) {#f "/fa2", f, NULL, NULL, &fa2}, {#f "/wgmma-tma", f, NULL, NULL, &wgmma_tma}
     const struct CMUnitTest tests[] = {
