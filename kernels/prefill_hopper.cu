@@ -62,7 +62,14 @@
 
 #define HP_BLOCK_M 128  /* query rows per block: two consumer warpgroups x 64 */
 #define HP_BLOCK_N 128  /* keys per K/V tile */
-#define HP_STAGES 2     /* K/V ring depth: 2 x (K + V) tiles + Q = 160 KiB at D 128 */
+/* Overridable (make KERNEL_DEFS=-D...) to measure what each buys, as
+ * prefill.cu's tile shapes: see NOTES.md. */
+#ifndef HP_STAGES
+#define HP_STAGES 2     /* K/V ring depth: 2 x (K + V) tiles + Q = 160 KiB at D 128; 3 fits (224 KiB) */
+#endif
+#ifndef HP_PINGPONG
+#define HP_PINGPONG 1   /* 0: the consumer warpgroups issue their products without taking turns */
+#endif
 #define HP_THREADS 384  /* producer warpgroup + two consumer warpgroups */
 #define HP_PRODUCER_REGS 24
 #define HP_CONSUMER_REGS 240  /* 128 x 24 + 256 x 240 = 64512 <= 65536 */
@@ -150,10 +157,10 @@ __device__ __forceinline__ bool elect_one() {
  * Barrier 0 is __syncthreads; consumer warpgroup c waits on 1 + c. A turn
  * completes when its 128 threads wait and the other group's 128 arrive. */
 __device__ __forceinline__ void turn_wait(int consumer) {
-    asm volatile("bar.sync %0, 256;\n" :: "r"(1 + consumer) : "memory");
+    if (HP_PINGPONG) asm volatile("bar.sync %0, 256;\n" :: "r"(1 + consumer) : "memory");
 }
 __device__ __forceinline__ void turn_pass(int consumer) {
-    asm volatile("bar.arrive %0, 256;\n" :: "r"(2 - consumer) : "memory");
+    if (HP_PINGPONG) asm volatile("bar.arrive %0, 256;\n" :: "r"(2 - consumer) : "memory");
 }
 
 /* ---- register budgets (setmaxnreg: warpgroup-wide, needs the entry cap
