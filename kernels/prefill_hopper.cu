@@ -124,16 +124,34 @@ __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory");
 }
 
-/* Spins until the phase of the given parity has completed. A fresh barrier
- * is in phase 0, so waiting on parity 1 passes at once: that is how the
+/* Whether the phase of the given parity has completed. A fresh barrier is
+ * in phase 0, so parity 1 reads as completed at once: that is how the
  * producer's first pass over the empty ring goes through. */
-__device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
+__device__ __forceinline__ bool mbar_done(uint32_t bar, int parity) {
     uint32_t done;
-    do {
-        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-                     " selp.u32 %0, 1, 0, p;\n}\n"
-                     : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-    } while (!done);
+    asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                 " selp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    return done != 0;
+}
+
+__device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
+    while (!mbar_done(bar, parity)) {
+    }
+}
+
+/* The producer's wait for a free stage. No wait here is longer than a
+ * tile's products (microseconds); one of seconds is a bug in the pipeline's
+ * protocol (an arrival count, a parity), and it traps: the launch fails
+ * instead of hanging, and compute-sanitizer names the line (-lineinfo).
+ * Only the producer checks: a trap (or a printf) in the consumers' code
+ * makes ptxas spill and serialise their wgmma (C7512, C7510), and a
+ * consumer stuck on a stage the producer never fills leaves the producer
+ * stuck on the next one. */
+__device__ __forceinline__ void mbar_wait_or_trap(uint32_t bar, int parity) {
+    const long long start = clock64();
+    while (!mbar_done(bar, parity))
+        if (clock64() - start > (1LL << 33)) __trap();  /* ~4 s at 2 GHz */
 }
 
 /* ---- TMA: a box of the 4-D tensor (dim, head, token, sequence) into
@@ -374,12 +392,12 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
             for (int t = 0; t < ntiles; t++) {
                 const int s = t % HP_STAGES, phase = (t / HP_STAGES) & 1, n0 = tiles.tile(t) * HP_BLOCK_N;
                 const uint32_t k_dst = s_k + s * L::TILE, v_dst = s_v + s * L::TILE;
-                mbar_wait(EMPTY_K(s), phase ^ 1);
+                mbar_wait_or_trap(EMPTY_K(s), phase ^ 1);
                 mbar_arrive_expect_bytes(FULL_K(s), L::TILE);
 #pragma unroll
                 for (int panel = 0; panel < D / 64; panel++)
                     tma_load_box(k_dst + panel * HP_PANEL_BYTES, &k_map, 64 * panel, hkv, n0, b, FULL_K(s));
-                mbar_wait(EMPTY_V(s), phase ^ 1);
+                mbar_wait_or_trap(EMPTY_V(s), phase ^ 1);
                 mbar_arrive_expect_bytes(FULL_V(s), L::TILE);
 #pragma unroll
                 for (int panel = 0; panel < D / 64; panel++)
