@@ -141,7 +141,7 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
 }
 
 /* The producer's wait for a free stage. No wait here is longer than a
- * tile's products (microseconds); one of seconds is a bug in the pipeline's
+ * tile's products (microseconds); one of many seconds is a bug in the pipeline's
  * protocol (an arrival count, a parity), and it traps: the launch fails
  * instead of hanging, and compute-sanitizer names the line (-lineinfo).
  * Only the producer checks: a trap (or a printf) in the consumers' code
@@ -151,7 +151,7 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
 __device__ __forceinline__ void mbar_wait_or_trap(uint32_t bar, int parity) {
     const long long start = clock64();
     while (!mbar_done(bar, parity))
-        if (clock64() - start > (1LL << 33)) __trap();  /* ~4 s at 2 GHz */
+        if (clock64() - start > (1LL << 35)) __trap();  /* ~17 s at 2 GHz: slack for compute-sanitizer */
 }
 
 /* ---- TMA: a box of the 4-D tensor (dim, head, token, sequence) into
