@@ -48,8 +48,8 @@
  * puts the blocks of one K/V head's query heads next to each other (and all
  * sequences and heads of one row tile, latest rows first), so the group's
  * blocks run together and all but the first read each K/V tile from L2.
- * Not done: TMA multicast of K/V across a cluster, a persistent grid, an
- * intra-block overlap of the epilogue with the next tile's loads.
+ * Not done: TMA multicast of K/V across a cluster; a persistent grid (a
+ * block's epilogue and the next row tile's first loads overlapping).
  *
  * Built only for sm_90a (-gencode=arch=compute_90a,code=sm_90a): elsewhere
  * the kernel body is empty and zz_prefill_attention_hopper refuses to run.
@@ -289,6 +289,25 @@ __device__ __forceinline__ void issue_o(float (&o)[D / 2], const uint32_t (&p)[8
     for (int kk = 0; kk < HP_BLOCK_N / 16; kk++) wgmma_o(o, p[kk], sw128_desc(v_tile + kk * 2048, HP_PANEL_BYTES));
 }
 
+/* Max or sum over the 32 scores the thread holds of one accumulator row
+ * (h 0: row lane/4, h 1: row lane/4 + 8), as a tree: a chain 5 deep
+ * instead of 32. While one warpgroup does its softmax the other mostly
+ * waits on its products, so each scheduler has one warp issuing: latency,
+ * not throughput, is what a long chain would cost. */
+template <bool MAX>
+__device__ __forceinline__ float reduce2(float a, float b) { return MAX ? fmaxf(a, b) : a + b; }
+template <bool MAX>
+__device__ __forceinline__ float row_reduce(const float (&s)[64], int h) {
+    float r[16];
+#pragma unroll
+    for (int j = 0; j < 16; j++) r[j] = reduce2<MAX>(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]);
+#pragma unroll
+    for (int j = 0; j < 8; j++) r[j] = reduce2<MAX>(r[j], r[j + 8]);
+#pragma unroll
+    for (int j = 0; j < 4; j++) r[j] = reduce2<MAX>(r[j], r[j + 4]);
+    return reduce2<MAX>(reduce2<MAX>(r[0], r[2]), reduce2<MAX>(r[1], r[3]));
+}
+
 /* Masks the keys of tile n0 that the thread's rows do not see (only where
  * a boundary cuts the tile), then takes the online softmax step: new
  * running maxima, S turned into exp2 weights in place, running sums, and
@@ -309,25 +328,18 @@ __device__ __forceinline__ void softmax_step(float (&s)[64], float (&row_max)[2]
     float base[2];
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-        float m = row_max[h];
-#pragma unroll
-        for (int j = 0; j < 16; j++) m = fmaxf(m, fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
-        m = quad_max(m);
+        const float m = quad_max(fmaxf(row_max[h], row_reduce<true>(s, h)));
         base[h] = softmax_base(m, p.scale_log2);
         correction[h] = fast_exp2(row_max[h] * p.scale_log2 - base[h]);
         row_max[h] = m;
     }
-    float sum[2] = {0.f, 0.f};
 #pragma unroll
     for (int j = 0; j < 16; j++)
 #pragma unroll
-        for (int e = 0; e < 4; e++) {
-            s[4 * j + e] = fast_exp2(fmaf(s[4 * j + e], p.scale_log2, -base[e >> 1]));
-            sum[e >> 1] += s[4 * j + e];
-        }
+        for (int e = 0; e < 4; e++) s[4 * j + e] = fast_exp2(fmaf(s[4 * j + e], p.scale_log2, -base[e >> 1]));
     /* Thread-partial sums: the quad adds them up once, at the end. */
-    row_sum[0] = row_sum[0] * correction[0] + sum[0];
-    row_sum[1] = row_sum[1] * correction[1] + sum[1];
+    row_sum[0] = row_sum[0] * correction[0] + row_reduce<false>(s, 0);
+    row_sum[1] = row_sum[1] * correction[1] + row_reduce<false>(s, 1);
 }
 
 /* P as wgmma A fragments: k-step kk is columns 16kk..16kk+15 = S's j 2kk, 2kk+1. */
