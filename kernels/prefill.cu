@@ -438,9 +438,9 @@ prefill_fused_kernel(FusedPrefillParams p) {
      * orders them. Tile-major (all pairs of a row tile together) measured
      * 1.3 % slower than zigzag at 32K where the two separate launches were
      * within 0.1 %; it spreads the resident blocks over every retrieval
-     * head, 64 MiB of K/V at 32K for 4 heads, more than the 60 MiB L2 (each block rereads its head's K/V).
-     * Pair-major keeps them on one or two heads' K/V (kernels/NOTES.md,
-     * duo-fused, has the measurement of both). */
+     * head, whose K/V each block rereads: 64 MiB at 32K for 4 heads, more
+     * than the 60 MiB L2. Pair-major keeps them on one or two heads' K/V
+     * (kernels/NOTES.md, duo-fused, has the measurement of both). */
     const int retrieval_blocks = p.row_tiles * p.batch * p.heads.retrieval;
     const bool s = (int)blockIdx.x >= retrieval_blocks;
     const int i = (int)blockIdx.x - (s ? retrieval_blocks : 0);
