@@ -146,7 +146,7 @@ BENCH_PATTERN_DIR := $(ZZ_DUO_PATTERNS)/Llama-3-8B-Instruct-Gradient-1048k
 BENCH_PATTERN := $(if $(wildcard $(BENCH_PATTERN_DIR)/full_attention_heads.tsv),--pattern $(BENCH_PATTERN_DIR),--synthetic random:1)
 # Contexts are zz-bench run's defaults (decode 8K, 32K, 128K; prefill 8K,
 # 32K), so a --ctx in BENCH_ARGS sets both phases.
-BENCH_SWEEP := --model llama3-8b --sparsity 0.5 --layouts full,streaming,duo-cat,duo-slices,zigzag \
+BENCH_SWEEP := --model llama3-8b --sparsity 0.5 --layouts full,streaming,duo-cat,duo-slices,duo-fused,zigzag \
                --phase decode,prefill --batch 1 --mode eager,graph --timeout 10
 BENCH_ARGS ?=
 

@@ -43,7 +43,7 @@
 
 /* run's defaults, as the help states them and as they are parsed. */
 #define DEFAULT_SPARSITY    "0.5"
-#define DEFAULT_LAYOUTS     "full,streaming,duo-cat,duo-slices,zigzag"
+#define DEFAULT_LAYOUTS     "full,streaming,duo-cat,duo-slices,duo-fused,zigzag"
 #define DEFAULT_PHASES      "decode,prefill"
 #define DEFAULT_CTX         "8k,32k,128k"
 #define DEFAULT_PREFILL_CTX "8k,32k"

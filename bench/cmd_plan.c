@@ -22,7 +22,7 @@ static const char plan_usage[] =
     "labels and layout:\n"
     "  --sparsity S            fraction of KV heads streaming, 0..1 (default 0.5)\n" BUDGET_HELP
     "  --layout NAME           full, streaming, duo (= duo-cat), duo-cat, duo-gather,\n"
-    "                          duo-slices, zigzag (default duo-cat)\n"
+    "                          duo-slices, duo-fused, zigzag (default duo-cat)\n"
     "workload (token counts take a k = 1024 or m = 1048576 suffix):\n"
     "  --batch N               sequences B (default 1)\n"
     "  --ctx S                 context: cached tokens at decode, prompt at prefill (default 32k)\n"

@@ -48,7 +48,8 @@ static const char run_usage[] =
     "                          with --pattern or a KIND:SEED\n"
     "sweep (each a list):\n"
     "  --sparsity LIST         fractions of KV heads streaming, 0..1 (default " DEFAULT_SPARSITY ")\n" BUDGET_HELP
-    "  --layouts LIST          full, streaming, duo-cat, duo-gather, duo-slices, zigzag\n"
+    "  --layouts LIST          full, streaming, duo-cat, duo-gather, duo-slices, duo-fused,\n"
+    "                          zigzag\n"
     "                          (default " DEFAULT_LAYOUTS ")\n"
     "  --phase LIST            decode, prefill (default " DEFAULT_PHASES ")\n"
     "  --ctx LIST              contexts: cached tokens at decode, prompt at prefill\n"

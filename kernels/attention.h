@@ -134,6 +134,76 @@ size_t zz_decode_one_launch_workspace_bytes(const zz_decode_args *args, int sm_c
 int zz_decode_one_launch(const zz_decode_args *args, zz_view new_k, zz_view new_v, void *workspace, int *tickets,
                          int sm_count, int resident, cudaStream_t stream);
 
+/* ---- A mixed layer in one launch (layout duo-fused, issue 15) ----
+ * Every KV head of a DuoAttention layer in its own mode: KV heads
+ * order[0 .. retrieval) attend their full cache, order[retrieval ..
+ * kv_heads) their sink + recent window. q, the output and the new token's
+ * K/V are in the model's head order (all heads; no reorder, no join copy);
+ * the retrieval heads' cache has `retrieval` heads, cache head i holding
+ * model KV head order[i]; the streaming heads' cache kv_heads - retrieval,
+ * cache head i holding model KV head order[retrieval + i]. */
+#define ZZ_FUSED_MAX_KV_HEADS 128
+typedef struct {
+    int kv_heads, retrieval;
+    unsigned char order[ZZ_FUSED_MAX_KV_HEADS];
+} zz_head_modes;
+
+/* Decode: one launch appends the token at position pos to every head's
+ * cache (retrieval: slot pos; streaming: ref_cache_slot(sink, recent, pos))
+ * and attends it, as zz_decode_one_launch on each group would. Retrieval
+ * heads are split over their context and scheduled first, streaming heads
+ * after them (they fill the tail); the splits of both come from one rule
+ * that keeps the sm_count × resident slots busy until the last block ends
+ * (zz_decode_fused_splits). */
+typedef struct {
+    zz_view q, o;                /* one token, all query heads, model order */
+    zz_view new_k, new_v;        /* one token, all KV heads, model order */
+    zz_view k_full, v_full;      /* retrieval heads' cache: slots 0..pos-1 valid */
+    zz_view k_ring, v_ring;      /* streaming heads' cache: sink + recent slots */
+    int batch, head_dim, pos, sink, recent;
+    zz_head_modes heads;
+    int splits_full, splits_streaming;  /* both > 0: forced; else the rule */
+} zz_decode_fused_args;
+
+/* The rule: the fewest retrieval splits (whole tiles, real counts) whose
+ * grid keeps the sm_count · resident slots >= 95 % busy over its makespan,
+ * else the busiest; the windows in the fewest splits no longer than a
+ * retrieval split. The makespan: the retrieval blocks in waves, the window
+ * blocks in the slots the last wave leaves free, then after it. Pure:
+ * callable without a GPU. */
+void zz_decode_fused_splits(int sm_count, int resident, int batch, int retrieval, int keys_full, int streaming,
+                            int keys_window, int *splits_full, int *splits_streaming);
+size_t zz_decode_fused_workspace_bytes(const zz_decode_fused_args *args, int sm_count, int resident);
+/* tickets: batch × heads.kv_heads ints, 0 before the first launch (as
+ * zz_decode_one_launch's); resident from zz_decode_one_launch_resident. */
+int zz_decode_fused(const zz_decode_fused_args *args, void *workspace, int *tickets, int sm_count, int resident,
+                    cudaStream_t stream);
+
+/* Prefill: one launch over all heads of a layer, each KV head with its
+ * mask: the retrieval heads full causal, the streaming heads `streaming`
+ * (sink + recent band; chunked: {streaming, sink, recent, 1}). q, o: q_len
+ * tokens at positions q_pos0.. in model order.
+ *   single shot (keys_model_order = 1): k_full / v_full are the new K/V of
+ *     every KV head in model order (k_stream, v_stream unused); both kinds
+ *     attend positions 0..q_pos0+q_len-1 of them, q_pos0_stream = q_pos0.
+ *   chunked (keys_model_order = 0): retrieval cache head i (model head
+ *     order[i]) in k_full / v_full, keys at positions 0..q_pos0+q_len-1;
+ *     streaming head i (model head order[retrieval + i]) in the window
+ *     k_stream / v_stream written by zz_streaming_window, its queries at
+ *     window position q_pos0_stream (= zz_streaming_window_keys(...)).
+ * Tiles run longest first: every retrieval head's query tiles (latest
+ * rows first), then the streaming heads' band tiles fill the tail. */
+typedef struct {
+    zz_view q, o;
+    zz_view k_full, v_full, k_stream, v_stream;
+    int batch, head_dim, q_len, q_pos0, q_pos0_stream;
+    zz_mask streaming;
+    zz_head_modes heads;
+    int keys_model_order;
+} zz_prefill_fused_args;
+
+int zz_prefill_fused(const zz_prefill_fused_args *args, cudaStream_t stream);
+
 /* ---- KV-cache writes ----
  * Store `tokens` new tokens (positions pos0 .. pos0+tokens-1; new_k, new_v
  * hold them in order) into a cache of `capacity` slots per sequence, at

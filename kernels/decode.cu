@@ -193,8 +193,23 @@ struct AppendParams {
  * the one before: the cache is not that kernel's output, so the other
  * blocks stream theirs at once; Q, the new token and every write of this
  * launch wait for it (griddepcontrol.wait). */
+/* What one split block works on: keys [split * split_keys, ...) of the
+ * cache head `cache_head` of sequence b, for the query heads of model KV
+ * head `model_kv` (its GQA group, in q, o and the new token). The two
+ * differ only when a launch's cache holds a subset of the model's heads
+ * (duo-fused). Partial outputs go to slot (b, query head) * part_stride +
+ * split. */
+struct SplitItem {
+    int split, cache_head, model_kv, b, part_stride;
+};
+
+/* The item of a block of the (split, KV head, batch) grids. */
+__device__ __forceinline__ SplitItem grid_item(int part_stride) {
+    return SplitItem{(int)blockIdx.x, (int)blockIdx.y, (int)blockIdx.y, (int)blockIdx.z, part_stride};
+}
+
 template <int D, bool APPEND>
-__device__ __forceinline__ void attend_split(const AppendParams &a) {
+__device__ __forceinline__ void attend_split(const AppendParams &a, const SplitItem &it) {
     const DecodeParams &p = a.d;
     constexpr int CHUNKS = D / 8;
     extern __shared__ __align__(128) unsigned char smem_raw[];
@@ -203,8 +218,8 @@ __device__ __forceinline__ void attend_split(const AppendParams &a) {
     __nv_bfloat16 *sV = sK + DECODE_STAGES * DECODE_TILE * D;
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int split = blockIdx.x, kv_head = blockIdx.y, b = blockIdx.z;
-    const int head0 = kv_head * p.t.group;
+    const int split = it.split, kv_head = it.cache_head, b = it.b;
+    const int head0 = it.model_kv * p.t.group;
     const int key_begin = split * p.split_keys;
     const int key_end = min(key_begin + p.split_keys, p.kv_len);
     const int ntiles = (key_end - key_begin + DECODE_TILE - 1) / DECODE_TILE;
@@ -236,7 +251,7 @@ __device__ __forceinline__ void attend_split(const AppendParams &a) {
                                           : a.cache_k + b * p.t.k_bs + a.new_slot * p.t.k_ts;
                 const __nv_bfloat16 *src = (is_v ? a.new_v + b * a.new_v_bs : a.new_k + b * a.new_k_bs);
                 *reinterpret_cast<uint4 *>(dst + (long long)kv_head * D + chunk * 8) =
-                    *reinterpret_cast<const uint4 *>(src + (long long)kv_head * D + chunk * 8);
+                    *reinterpret_cast<const uint4 *>(src + (long long)it.model_kv * D + chunk * 8);
             }
             __syncthreads();  /* the slot written before any thread of the block reads it */
             prologue();
@@ -299,7 +314,7 @@ __device__ __forceinline__ void attend_split(const AppendParams &a) {
         if (p.splits == 1) {
             p.t.o[b * p.t.o_bs + (long long)head * D + d] = __float2bfloat16(o / l);
         } else {
-            long long slot = ((long long)b * p.q_heads + head) * p.splits + split;
+            long long slot = ((long long)b * p.q_heads + head) * it.part_stride + split;
             p.part_o[slot * D + d] = o / l;
             if (d == 0) p.part_lse[slot] = base + log2f(l);
         }
@@ -309,7 +324,7 @@ __device__ __forceinline__ void attend_split(const AppendParams &a) {
 template <int D>
 __global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
 decode_split_kernel(AppendParams a) {  /* a.d only: nothing is appended */
-    attend_split<D, false>(a);
+    attend_split<D, false>(a, grid_item(a.d.splits));
 }
 
 /* One (batch, query head)'s splits reduced by one warp: out = sum_s w_s o_s
@@ -410,31 +425,95 @@ __global__ void __launch_bounds__(COMBINE_WARPS * 32) combine_kernel(DecodeParam
  * 268 MB of K/V at the H200's copy ceiling (4.2 TB/s) take 64 us, where
  * split-combine took 95 us + a combine + a cache write. */
 
+/* After attend_split with several splits: the block takes its (sequence,
+ * model KV head)'s ticket, and the one that takes the last reduces the
+ * `splits` partials into the output and resets the ticket. Every thread's
+ * partials are visible GPU-wide before the block takes its ticket, so the
+ * last block sees every split's. */
 template <int D>
-__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
-decode_one_launch_kernel(AppendParams a) {
+__device__ __forceinline__ void combine_when_last(const DecodeParams &p, const SplitItem &it, int splits,
+                                                  int *ticket) {
     __shared__ int last_block;
-    const DecodeParams &p = a.d;
-    attend_split<D, true>(a);
-    if (p.splits == 1) return;
-
-    /* Every thread's partials are visible GPU-wide before the block takes
-     * its ticket; the block that takes the last one sees every split's. */
-    const int kv_head = blockIdx.y, b = blockIdx.z, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     __threadfence();
     __syncthreads();
     if (threadIdx.x == 0) {
-        int *ticket = a.tickets + (long long)b * gridDim.y + kv_head;
-        last_block = atomicAdd(ticket, 1) == p.splits - 1;
+        last_block = atomicAdd(ticket, 1) == splits - 1;
         if (last_block) *ticket = 0;  /* every split has drawn: ready for the next launch */
         __threadfence();              /* the other splits' partials, after their tickets */
     }
     __syncthreads();
     if (!last_block) return;
     for (int row = warp; row < p.t.group; row += DECODE_WARPS) {
-        const int head = kv_head * p.t.group + row;
-        combine_head<D>(p.part_o, p.part_lse, p.splits, ((long long)b * p.q_heads + head) * p.splits,
-                        p.t.o + b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
+        const int head = it.model_kv * p.t.group + row;
+        combine_head<D>(p.part_o, p.part_lse, splits, ((long long)it.b * p.q_heads + head) * it.part_stride,
+                        p.t.o + it.b * p.t.o_bs + (long long)head * D + lane * (D / 32), lane);
+    }
+}
+
+template <int D>
+__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
+decode_one_launch_kernel(AppendParams a) {
+    const SplitItem it = grid_item(a.d.splits);
+    attend_split<D, true>(a, it);
+    if (a.d.splits > 1) combine_when_last<D>(a.d, it, a.d.splits, a.tickets + (long long)it.b * gridDim.y + it.model_kv);
+}
+
+/* ---- duo-fused: a mixed layer's two head kinds in one launch (issue 15) ----
+ *
+ * What it changes against one-launch, and why. A DuoAttention layer ran as
+ * two launches (retrieval heads, streaming heads), each paying the fixed
+ * 9-10 us of a decode launch on the H200 (ramp, combine tail, the wait of a
+ * dependent launch; kernels/NOTES.md), plus, in duo-cat, a copy joining
+ * their outputs. Here one 1-D grid serves both: its first blocks are the
+ * retrieval heads' splits (the long work, scheduled first), the rest the
+ * streaming heads' window splits, which fill the tail; each block reads its
+ * head's own cache and writes the model-order output, so there is nothing
+ * to join. The split sizes of both kinds come from one rule
+ * (zz_decode_fused_splits), so the blocks of the two kinds carry about the
+ * same keys. The block body and the combine are one-launch's. */
+struct FusedParams {
+    AppendParams full, stream;  /* per kind: its cache, splits, keys, new slot; q, o, new token in model order */
+    int batch, retrieval, streaming, kv_heads;
+    unsigned order_words[ZZ_FUSED_MAX_KV_HEADS / 4];  /* zz_head_modes.order, four heads a word */
+};
+
+/* order[index] without indexing the parameter array at run time (that would
+ * copy it to local memory): an unrolled select, once per thread. */
+__device__ __forceinline__ int model_kv_head(const FusedParams &f, int index) {
+    unsigned word = 0;
+#pragma unroll
+    for (int w = 0; w < ZZ_FUSED_MAX_KV_HEADS / 4; w++)
+        if (w == index / 4) word = f.order_words[w];
+    return (word >> (8 * (index % 4))) & 0xff;
+}
+
+template <int D>
+__global__ void __launch_bounds__(DECODE_WARPS * 32, 2)
+decode_fused_kernel(FusedParams f) {
+    const int part_stride = max(f.full.d.splits, f.stream.d.splits);
+    const long long full_blocks = (long long)f.batch * f.retrieval * f.full.d.splits;
+    const long long i = blockIdx.x;
+    SplitItem it;
+    it.part_stride = part_stride;
+    if (i < full_blocks) {
+        it.split = (int)(i % f.full.d.splits);
+        const long long rest = i / f.full.d.splits;
+        it.cache_head = (int)(rest % f.retrieval), it.b = (int)(rest / f.retrieval);
+        it.model_kv = model_kv_head(f, it.cache_head);
+        attend_split<D, true>(f.full, it);
+        if (f.full.d.splits > 1)
+            combine_when_last<D>(f.full.d, it, f.full.d.splits, f.full.tickets + (long long)it.b * f.kv_heads + it.model_kv);
+    } else {
+        const long long j = i - full_blocks;
+        it.split = (int)(j % f.stream.d.splits);
+        const long long rest = j / f.stream.d.splits;
+        it.cache_head = (int)(rest % f.streaming), it.b = (int)(rest / f.streaming);
+        it.model_kv = model_kv_head(f, f.retrieval + it.cache_head);
+        attend_split<D, true>(f.stream, it);
+        if (f.stream.d.splits > 1)
+            combine_when_last<D>(f.stream.d, it, f.stream.d.splits,
+                                 f.stream.tickets + (long long)it.b * f.kv_heads + it.model_kv);
     }
 }
 
@@ -668,4 +747,185 @@ extern "C" int zz_decode_one_launch(const zz_decode_args *a, zz_view new_k, zz_v
         return rc;
     return a->head_dim == 128 ? launch_one_launch<128>(a, new_k, new_v, workspace, tickets, sm_count, resident, stream)
                               : launch_one_launch<64>(a, new_k, new_v, workspace, tickets, sm_count, resident, stream);
+}
+
+/* ---- duo-fused ---- */
+
+/* Tiles of the longest block when `keys` keys are cut into `splits`. */
+static int split_tiles(int keys, int splits) { return zz_decode_split_keys(keys, splits) / DECODE_TILE; }
+
+/* The makespan, in tiles, of a fused grid: `retrieval` blocks of `lf`
+ * tiles, then `streaming` blocks of `lw` tiles (lw <= lf), started in grid
+ * order into `slots` slots as slots free up. The retrieval blocks run in
+ * waves and end at waves · lf; the streaming blocks first fill the slots
+ * their last wave leaves free (from its start on, lf / lw blocks each),
+ * and what does not fit there runs on all slots after the last wave
+ * (counted from its end: late by less than lw for the blocks that started
+ * in the free slots; tests/test_split_rule.c checks it against a
+ * slot-by-slot simulation). Every block of a kind counts its kind's
+ * longest split. */
+static double fused_makespan(double slots, double retrieval, int lf, double streaming, int lw) {
+    if (retrieval <= 0) return ceil(streaming / slots) * lw;
+    const double waves = ceil(retrieval / slots);
+    const double free_slots = waves * slots - retrieval, end = waves * lf;
+    if (streaming <= 0) return end;
+    const double left = streaming - free_slots * floor((double)lf / lw);
+    return left <= 0 ? end : end + ceil(left / slots) * lw;
+}
+
+/* attention.h. Retrieval split counts ascend (the real ones, as the wave
+ * rule's); each takes the fewest window splits whose blocks are no longer
+ * than a retrieval block, so the windows fill the tail. The first count
+ * keeping the slots busy >= 95 % over the makespan wins, else the busiest.
+ * The makespan (not waves · the longest block, which counted every
+ * window block as a whole retrieval block) matters where many streaming
+ * heads meet few retrieval ones: Llama-2-7B's 8 + 24 KV heads at 120K
+ * fit one wave of 32 splits + 24 windows here, where the wave count had
+ * chosen four waves of 129 splits and measured 0.86 ms a step slower than
+ * duo-cat's two launches (kernels/NOTES.md, duo-fused). */
+extern "C" void zz_decode_fused_splits(int sm_count, int resident, int batch, int retrieval, int keys_full,
+                                       int streaming, int keys_window, int *splits_full, int *splits_streaming) {
+    const double slots = (double)(sm_count > 0 ? sm_count : 1) * (resident > 0 ? resident : 1);
+    const int tiles_f = retrieval > 0 && keys_full > 0 ? (keys_full + DECODE_TILE - 1) / DECODE_TILE : 0;
+    const int tiles_w = streaming > 0 && keys_window > 0 ? (keys_window + DECODE_TILE - 1) / DECODE_TILE : 0;
+    const double total = (double)batch * ((double)retrieval * tiles_f + (double)streaming * tiles_w);
+    *splits_full = *splits_streaming = 1;
+    double best = -1.0;
+    /* A layer of streaming heads only: the window's splits are the variable. */
+    const int counts = tiles_f ? tiles_f : tiles_w;
+    for (int n = 1; n <= counts; n++) {
+        int nf = 1, ns = n, lf = 0, lw;
+        if (tiles_f) {
+            if (splits_for(keys_full, n) != n) continue;
+            nf = n, lf = split_tiles(keys_full, nf);
+            ns = tiles_w ? splits_for(keys_window, (tiles_w + lf - 1) / lf) : 1;
+        } else if (splits_for(keys_window, n) != n) {
+            continue;
+        }
+        lw = tiles_w ? split_tiles(keys_window, ns) : 0;
+        const double makespan = fused_makespan(slots, (double)batch * retrieval * (tiles_f ? nf : 0), lf,
+                                               (double)batch * streaming * (tiles_w ? ns : 0), lw);
+        const double busy = total / (slots * makespan);
+        if (busy > best) best = busy, *splits_full = nf, *splits_streaming = ns;
+        if (busy >= WAVE_BUSY) break;
+    }
+}
+
+static int fused_keys_window(const zz_decode_fused_args *a) {
+    return a->pos + 1 < a->sink + a->recent ? a->pos + 1 : a->sink + a->recent;
+}
+
+static void fused_splits(const zz_decode_fused_args *a, int sm_count, int resident, int *nf, int *ns) {
+    const int r = a->heads.retrieval, s = a->heads.kv_heads - r;
+    if (a->splits_full > 0 && a->splits_streaming > 0) {
+        *nf = splits_for(a->pos + 1, a->splits_full), *ns = splits_for(fused_keys_window(a), a->splits_streaming);
+        return;
+    }
+    zz_decode_fused_splits(sm_count, resident, a->batch, r, a->pos + 1, s, fused_keys_window(a), nf, ns);
+}
+
+extern "C" size_t zz_decode_fused_workspace_bytes(const zz_decode_fused_args *a, int sm_count, int resident) {
+    int nf, ns;
+    fused_splits(a, sm_count, resident, &nf, &ns);
+    const int stride = nf > ns ? nf : ns;
+    if (stride == 1) return 0;
+    return (size_t)a->batch * a->q.heads * stride * (a->head_dim + 1) * sizeof(float);
+}
+
+/* One kind's AppendParams: q, o and the new token in model order, `cache`
+ * its own cache of `cache_heads` heads, `keys` attended, the new token at
+ * slot new_slot. */
+static AppendParams fused_kind(const zz_decode_fused_args *a, zz_view k, zz_view v, int keys, int splits,
+                               int new_slot, void *workspace, int stride, int *tickets) {
+    AppendParams ap = {};
+    DecodeParams &p = ap.d;
+    p.t = attn_tensors(a->q, k, v, a->o);
+    p.t.group = a->q.heads / a->heads.kv_heads;
+    p.q_heads = a->q.heads;
+    p.kv_len = keys;
+    p.splits = splits;
+    p.split_keys = zz_decode_split_keys(keys, splits);
+    p.part_o = static_cast<float *>(workspace);
+    p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * stride * a->head_dim;
+    p.scale_log2 = 1.4426950408889634f / sqrtf((float)a->head_dim);
+    ap.cache_k = reinterpret_cast<__nv_bfloat16 *>(k.data);
+    ap.cache_v = reinterpret_cast<__nv_bfloat16 *>(v.data);
+    ap.new_k = reinterpret_cast<const __nv_bfloat16 *>(a->new_k.data);
+    ap.new_v = reinterpret_cast<const __nv_bfloat16 *>(a->new_v.data);
+    ap.new_k_bs = a->new_k.batch_stride, ap.new_v_bs = a->new_v.batch_stride;
+    ap.new_slot = new_slot;
+    ap.tickets = tickets;
+    return ap;
+}
+
+template <int D>
+static int launch_fused(const zz_decode_fused_args *a, void *workspace, int *tickets, int sm_count, int resident,
+                        cudaStream_t stream) {
+    static bool smem_set = false;
+    int rc = allow_decode_smem<D>(decode_fused_kernel<D>, &smem_set);
+    if (rc) return rc;
+    const int r = a->heads.retrieval, s = a->heads.kv_heads - r;
+    int nf, ns;
+    fused_splits(a, sm_count, resident, &nf, &ns);
+    const int stride = nf > ns ? nf : ns;
+    ZZ_REQUIRE(stride == 1 || (workspace != NULL && tickets != NULL),
+               "duo-fused decode with %d / %d splits needs a workspace and tickets", nf, ns);
+    FusedParams f = {};
+    const int ring_slot = a->pos < a->sink ? a->pos : a->sink + (a->pos - a->sink) % (a->recent > 0 ? a->recent : 1);
+    f.full = fused_kind(a, a->k_full, a->v_full, a->pos + 1, nf, a->pos, workspace, stride, tickets);
+    f.stream = fused_kind(a, a->k_ring, a->v_ring, fused_keys_window(a), ns, ring_slot, workspace, stride, tickets);
+    f.batch = a->batch, f.retrieval = r, f.streaming = s, f.kv_heads = a->heads.kv_heads;
+    for (int h = 0; h < a->heads.kv_heads; h++) f.order_words[h / 4] |= (unsigned)a->heads.order[h] << (8 * (h % 4));
+
+    const long long blocks = (long long)a->batch * ((long long)r * nf + (long long)s * ns);
+    ZZ_REQUIRE(blocks >= 1 && blocks <= 0x7fffffffLL, "duo-fused decode grid of %lld blocks", blocks);
+    ZZ_CUDA(launch_dependent(decode_fused_kernel<D>, dim3((unsigned)blocks), DECODE_WARPS * 32, decode_smem(D), stream,
+                             f));
+    return ZZ_OK;
+}
+
+extern "C" int zz_decode_fused(const zz_decode_fused_args *a, void *workspace, int *tickets, int sm_count,
+                               int resident, cudaStream_t stream) {
+    const int kv = a->heads.kv_heads, r = a->heads.retrieval, s = kv - r;
+    ZZ_REQUIRE(a->pos >= 0 && sm_count >= 1 && resident >= 1, "pos %d, sm_count %d, resident %d", a->pos, sm_count,
+               resident);
+    ZZ_REQUIRE(a->head_dim == 64 || a->head_dim == 128, "head_dim %d (need 64 or 128)", a->head_dim);
+    ZZ_REQUIRE(a->batch >= 1 && a->batch <= 65535, "batch %d (need 1..65535)", a->batch);
+    ZZ_REQUIRE(kv >= 1 && kv <= ZZ_FUSED_MAX_KV_HEADS && r >= 0 && r <= kv, "%d KV heads, %d retrieval (need 1..%d, "
+               "0..KV heads)", kv, r, ZZ_FUSED_MAX_KV_HEADS);
+    unsigned char seen[ZZ_FUSED_MAX_KV_HEADS] = {0};
+    for (int h = 0; h < kv; h++) {
+        ZZ_REQUIRE(a->heads.order[h] < kv && !seen[a->heads.order[h]], "head order: entry %d (%d) is not a new head "
+                   "of 0..%d", h, a->heads.order[h], kv - 1);
+        seen[a->heads.order[h]] = 1;
+    }
+    ZZ_REQUIRE(a->q.heads % kv == 0 && a->q.heads / kv <= 16 && a->o.heads == a->q.heads,
+               "q heads %d, o heads %d, %d KV heads: need o = q, a GQA group of at most 16", a->q.heads, a->o.heads,
+               kv);
+    ZZ_REQUIRE(a->new_k.heads == kv && a->new_v.heads == kv, "new token: %d and %d heads, model %d", a->new_k.heads,
+               a->new_v.heads, kv);
+    ZZ_REQUIRE(s == 0 || (a->sink >= 0 && a->recent >= 1), "streaming heads need sink >= 0, recent >= 1 (%d, %d)",
+               a->sink, a->recent);
+    int rc;
+    if ((rc = zz_check_view("q", a->q, a->batch, 1, a->head_dim)) ||
+        (rc = zz_check_view("o", a->o, a->batch, 1, a->head_dim)) ||
+        (rc = zz_check_view("new_k", a->new_k, a->batch, 1, a->head_dim)) ||
+        (rc = zz_check_view("new_v", a->new_v, a->batch, 1, a->head_dim)))
+        return rc;
+    if (r) {
+        ZZ_REQUIRE(a->k_full.heads == r && a->v_full.heads == r, "retrieval cache: %d and %d heads, need %d",
+                   a->k_full.heads, a->v_full.heads, r);
+        if ((rc = zz_check_view("k_full", a->k_full, a->batch, a->pos + 1, a->head_dim)) ||
+            (rc = zz_check_view("v_full", a->v_full, a->batch, a->pos + 1, a->head_dim)))
+            return rc;
+    }
+    if (s) {
+        ZZ_REQUIRE(a->k_ring.heads == s && a->v_ring.heads == s, "streaming cache: %d and %d heads, need %d",
+                   a->k_ring.heads, a->v_ring.heads, s);
+        if ((rc = zz_check_view("k_ring", a->k_ring, a->batch, a->sink + a->recent, a->head_dim)) ||
+            (rc = zz_check_view("v_ring", a->v_ring, a->batch, a->sink + a->recent, a->head_dim)))
+            return rc;
+    }
+    return a->head_dim == 128 ? launch_fused<128>(a, workspace, tickets, sm_count, resident, stream)
+                              : launch_fused<64>(a, workspace, tickets, sm_count, resident, stream);
 }

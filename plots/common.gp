@@ -17,9 +17,10 @@ open(w, h) = (fmt eq 'svg' \
 
 # One colour and point type per layout, the same in every plot.
 lcolor(L) = L eq 'full' ? '#222222' : L eq 'streaming' ? '#8c8c8c' : L eq 'duo-cat' ? '#d62728' : \
-            L eq 'duo-slices' ? '#ff7f0e' : L eq 'duo-gather' ? '#9467bd' : L eq 'zigzag' ? '#1f77b4' : '#2ca02c'
+            L eq 'duo-slices' ? '#ff7f0e' : L eq 'duo-gather' ? '#9467bd' : L eq 'duo-fused' ? '#2ca02c' : \
+            L eq 'zigzag' ? '#1f77b4' : '#7f7f7f'
 lpoint(L) = L eq 'full' ? 5 : L eq 'streaming' ? 13 : L eq 'duo-cat' ? 7 : \
-            L eq 'duo-slices' ? 9 : L eq 'duo-gather' ? 11 : L eq 'zigzag' ? 15 : 3
+            L eq 'duo-slices' ? 9 : L eq 'duo-gather' ? 11 : L eq 'duo-fused' ? 3 : L eq 'zigzag' ? 15 : 1
 
 # Host-paced rows (column host_paced 1: the latency follows the CPU's launch
 # rate) are drawn hollow. A plot defines at(L), the x of layout L's points

@@ -57,7 +57,8 @@ function header(file, line, need, col,    f, n, i, names) {
 
 function rank(layout) {
     return layout == "full" ? 1 : layout == "streaming" ? 2 : layout == "duo-cat" ? 3 : \
-           layout == "duo-slices" ? 4 : layout == "duo-gather" ? 5 : layout == "zigzag" ? 6 : 7
+           layout == "duo-slices" ? 4 : layout == "duo-gather" ? 5 : layout == "duo-fused" ? 6 : \
+           layout == "zigzag" ? 7 : 8
 }
 function human(n) {
     return n % 1048576 == 0 ? n / 1048576 "M" : n % 1024 == 0 ? n / 1024 "K" : n

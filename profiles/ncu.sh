@@ -20,7 +20,7 @@ folder: report.ncu-rep (open it in ncu-ui), raw.csv (every metric, base
 units), summary.md (per kernel: duration, DRAM and SM throughput, achieved
 occupancy, registers, shared memory), command.txt, ncu.log and env.json.
 
-  --layout NAME          full, streaming, duo-cat, duo-gather, duo-slices, zigzag
+  --layout NAME          full, streaming, duo-cat, duo-gather, duo-slices, duo-fused, zigzag
                          (default duo-cat)
   --phase P              decode or prefill (default decode)
   --ctx S                context, k/m suffix allowed (default 32k)
@@ -63,8 +63,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-case $layout in full | streaming | duo-cat | duo-gather | duo-slices | zigzag) ;;
-*) die "--layout '$layout': expected full, streaming, duo-cat, duo-gather, duo-slices or zigzag" ;; esac
+case $layout in full | streaming | duo-cat | duo-gather | duo-slices | duo-fused | zigzag) ;;
+*) die "--layout '$layout': expected full, streaming, duo-cat, duo-gather, duo-slices, duo-fused or zigzag" ;; esac
 case $phase in decode | prefill) ;; *) die "--phase '$phase': expected decode or prefill" ;; esac
 case $clock in none | base) ;; *) die "--clock-control '$clock': expected none or base" ;; esac
 case $cache in all | none) ;; *) die "--cache-control '$cache': expected all or none" ;; esac

@@ -353,7 +353,7 @@ static void test_run_help_documents_every_flag_with_its_default(void **state) {
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strstr(run.out, flags[i])) fail_msg("run --help lacks %s", flags[i]);
     static const char *const defaults[] = {
-        "(default full,streaming,duo-cat,duo-slices,zigzag)", "(default decode,prefill)", "(default 8k,32k,128k",
+        "(default full,streaming,duo-cat,duo-slices,duo-fused,zigzag)", "(default decode,prefill)", "(default 8k,32k,128k",
         "(default 8k,32k,", "(default eager,graph)", "(default 0.005)", "(default 10)", "(default 0.5)",
         "(default 15)", "(default 3)", "default results/<gpu>-<YYYYmmdd>-<HHMMSS>/",
     };
@@ -370,7 +370,7 @@ static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
         const char *want;
     } cases[] = {
         {{"--layouts", "full,fused"},
-         "--layouts: unknown 'fused' (one of: full, streaming, duo-cat, duo-gather, duo-slices, zigzag)"},
+         "--layouts: unknown 'fused' (one of: full, streaming, duo-cat, duo-gather, duo-slices, duo-fused, zigzag)"},
         {{"--layouts", ""}, "--layouts: empty list"},
         {{"--layouts", "zigzag,zigzag"}, "--layouts: 'zigzag' repeats an earlier item"},
         {{"--sparsity", "0.5,1.5"}, "--sparsity: '1.5' out of range [0, 1]"},
@@ -545,9 +545,13 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
     const int all = cases_listed(run.out);
     run_program(KERNEL_BENCH, "--list", "--filter", "decode-", NULL);
     assert_int_equal(run.status, 0);
-    assert_int_equal(cases_listed(run.out), 2 * 10);  /* the same 10 shapes for each decode variant */
+    assert_int_equal(cases_listed(run.out), 2 * 10 + 4);  /* the same 10 shapes for each decode variant, 4 fused */
     assert_null(strstr(strstr(run.out, "\nkernel "), "prefill"));
     assert_true(all > cases_listed(run.out));
+    /* decode-fused: no kernel variant; the column names its retrieval heads */
+    run_program(KERNEL_BENCH, "--list", "--filter", "decode-fused", NULL);
+    assert_int_equal(cases_listed(run.out), 4);
+    assert_non_null(strstr(run.out, "\ndecode-fused       4 retrieval     8  32   8  128  131072  128+256\n"));
     /* --kernel: the attention cases of one variant, nothing else */
     run_program(KERNEL_BENCH, "--list", "--kernel", "fa2", NULL);
     assert_int_equal(run.status, 0);

@@ -25,9 +25,10 @@ static void test_run_defaults_are_the_help_texts(void **state) {
     static run_options o;
     zz_error err = {""};
     assert_int_equal(cli_parse_run_options(1, ARGS("run"), &o, &err), 0);
-    assert_int_equal(o.n_layouts, 5);
+    assert_int_equal(o.n_layouts, 6);
     assert_int_equal(o.layouts[0], ZZ_LAYOUT_FULL);
-    assert_int_equal(o.layouts[4], ZZ_LAYOUT_ZIGZAG);
+    assert_int_equal(o.layouts[4], ZZ_LAYOUT_DUO_FUSED);
+    assert_int_equal(o.layouts[5], ZZ_LAYOUT_ZIGZAG);
     assert_int_equal(o.n_phases, 2);
     assert_int_equal(o.n_ctx, 3);
     assert_int_equal(o.ctx[2], 128 * 1024);

@@ -81,7 +81,7 @@ static void test_mixed_layouts_are_the_duo_ones(void **state) {
             assert_int_equal(a->buffers, 0);
         }
     }
-    assert_int_equal(mixed, 3);
+    assert_int_equal(mixed, 4);
     assert_int_equal(zz_layout_info_of(ZZ_LAYOUT_ZIGZAG)->labels, ZZ_LABELS_PER_LAYER);
     assert_int_equal(zz_layout_info_of(ZZ_LAYOUT_FULL)->labels, ZZ_LABELS_NONE_RETRIEVAL);
     assert_int_equal(zz_layout_info_of(ZZ_LAYOUT_STREAMING)->labels, ZZ_LABELS_NONE_STREAMING);

@@ -335,6 +335,37 @@ static void test_host_paced_rows_are_marked(void **state) {
     zz_report_free(&r);
 }
 
+/* Issue 15: with duo-fused measured, the summary gives the floor of the
+ * split overhead per configuration and mode: duo-fused − zigzag beside
+ * duo-cat − zigzag and their difference; without it, no such section. */
+static void test_split_floor(void **state) {
+    (void)state;
+    zz_report r;
+    zz_report_init(&r, &info);
+    zz_report_config c = config_of(ZZ_DECODE, 1, 131072, 0, 0.5, "");
+    assert_int_equal(zz_report_add_config(&r, &c), 0);
+    const struct { zz_layout layout; double us; } rows[] = {
+        {ZZ_LAYOUT_ZIGZAG, 2000}, {ZZ_LAYOUT_DUO_CAT, 2500}, {ZZ_LAYOUT_DUO_FUSED, 2100}};
+    for (size_t i = 0; i < 2; i++) {
+        zz_report_row row = planned_row(0, rows[i].layout, ZZ_MODE_GRAPH);
+        zz_measurement m = measurement(NULL, rows[i].us, 0);
+        zz_report_add(&r, &row, &m);
+    }
+    char *s = zz_report_summary(&r);
+    assert_non_null(s);
+    assert_null(strstr(s, "Floor of the split overhead"));
+    free(s);
+    zz_report_row row = planned_row(0, rows[2].layout, ZZ_MODE_GRAPH);
+    zz_measurement m = measurement(NULL, rows[2].us, 0);
+    zz_report_add(&r, &row, &m);
+    s = zz_report_summary(&r);
+    expect_in(s, "## Floor of the split overhead");
+    expect_in(s, "| decode B=1 S=128K sparsity 0.5 | graph | +100.0 (+5.0 %) | +500.0 (+25.0 %) | +400.0 |");
+    expect_in(s, "| decode B=1 S=128K sparsity 0.5 | graph | duo-fused | 2000.0 | +100.0 | +5.0 % |");
+    free(s);
+    zz_report_free(&r);
+}
+
 /* A row GPU-paced when clean whose attributed steps the host paced (CUPTI
  * lengthens launches) is marked in its table and in the overhead table. */
 static void test_parts_host_paced_under_cupti_are_marked(void **state) {
@@ -561,6 +592,7 @@ int main(void) {
         cmocka_unit_test(test_overhead_against_zigzag_adds_up_exactly),
         cmocka_unit_test(test_summary_tables),
         cmocka_unit_test(test_host_paced_rows_are_marked),
+        cmocka_unit_test(test_split_floor),
         cmocka_unit_test(test_parts_host_paced_under_cupti_are_marked),
         cmocka_unit_test(test_skipped_row_is_never_host_paced),
         cmocka_unit_test(test_results_csv_reads_back_and_every_row_adds_up),

@@ -20,11 +20,15 @@ static const zz_layout_info layouts[ZZ_LAYOUTS] = {
     /* The best a two-launch split can do: both write their slice of one output. */
     [ZZ_LAYOUT_DUO_SLICES] = {.name = "duo-slices", .labels = ZZ_LABELS_PER_HEAD, .reordered = 1,
                               .plot_colour = "#ff7f0e", .plot_point = 9, .nvtx_argb = 0xFF8172B3},
+    /* The floor of the split (issue 15): one launch serves each head in its
+     * own mode, straight into the (load-time reordered) output. */
+    [ZZ_LAYOUT_DUO_FUSED] = {.name = "duo-fused", .labels = ZZ_LABELS_PER_HEAD, .reordered = 1, .fused = 1,
+                             .plot_colour = "#2ca02c", .plot_point = 3, .nvtx_argb = 0xFF2CA02C},
     [ZZ_LAYOUT_ZIGZAG] = {.name = "zigzag", .labels = ZZ_LABELS_PER_LAYER,
                           .plot_colour = "#1f77b4", .plot_point = 15, .nvtx_argb = 0xFF937860},
 };
 
-const char zz_layout_names[] = "full, streaming, duo (= duo-cat), duo-cat, duo-gather, duo-slices, zigzag";
+const char zz_layout_names[] = "full, streaming, duo (= duo-cat), duo-cat, duo-gather, duo-slices, duo-fused, zigzag";
 
 const zz_layout_info *zz_layout_info_of(zz_layout layout) { return &layouts[layout]; }
 

@@ -21,6 +21,7 @@ typedef enum {
     ZZ_LAYOUT_DUO_CAT,
     ZZ_LAYOUT_DUO_GATHER,
     ZZ_LAYOUT_DUO_SLICES,
+    ZZ_LAYOUT_DUO_FUSED,
     ZZ_LAYOUT_ZIGZAG,
 } zz_layout;
 #define ZZ_LAYOUTS (ZZ_LAYOUT_ZIGZAG + 1)
@@ -54,6 +55,7 @@ typedef struct {
     const char *alias;        /* another name accepted for it, or NULL */
     zz_layout_labels labels;
     int reordered;            /* mixed layers' weights permuted at load into split order */
+    int fused;                /* a mixed layer's attention is one launch over both kinds (ZZ_OP_ATTN_MIXED) */
     unsigned copies, buffers;
     const char *plot_colour;  /* plots/common.gp's lcolor, "#rrggbb" */
     int plot_point;           /* plots/common.gp's lpoint: a filled gnuplot point type */

@@ -29,6 +29,8 @@ static const struct {
     [ZZ_OP_CACHE_RING] = {"cache-ring", ZZ_CAT_CACHE},
     [ZZ_OP_ATTN_FULL] = {"attn-full", ZZ_CAT_ATTN_FULL},
     [ZZ_OP_ATTN_STREAMING] = {"attn-streaming", ZZ_CAT_ATTN_STREAMING},
+    /* one launch for both kinds: counted with full attention, its larger part */
+    [ZZ_OP_ATTN_MIXED] = {"attn-mixed", ZZ_CAT_ATTN_FULL},
     [ZZ_OP_CONCAT] = {"concat", ZZ_CAT_COPY},
     [ZZ_OP_SCATTER] = {"scatter", ZZ_CAT_COPY},
 };
@@ -40,11 +42,25 @@ typedef struct {
     const zz_model *model;
     int batch, group;
     zz_head_work full, streaming;
+    int decode;
     int append;  /* the attention launches append the new token (decode one-launch): no cache ops */
 } step_shape;
 
 static const zz_head_work *op_head_work(const step_shape *s, zz_op_kind kind) {
     return kind == ZZ_OP_CACHE_RING || kind == ZZ_OP_ATTN_STREAMING ? &s->streaming : &s->full;
+}
+
+static zz_work op_work(const step_shape *s, const zz_op *op);
+
+/* A mixed op's work: its retrieval heads' (the first retrieval of the
+ * op's KV heads, split order) and its streaming heads'. */
+static zz_work mixed_work(const step_shape *s, const zz_op *op, int retrieval) {
+    const zz_op full = {.kind = ZZ_OP_ATTN_FULL, .kv_count = retrieval, .q_count = retrieval * s->group,
+                        .appends = op->appends};
+    const zz_op streaming = {.kind = ZZ_OP_ATTN_STREAMING, .kv_count = op->kv_count - retrieval,
+                             .q_count = (op->kv_count - retrieval) * s->group, .appends = op->appends};
+    const zz_work a = op_work(s, &full), b = op_work(s, &streaming);
+    return (zz_work){.bytes = a.bytes + b.bytes, .flops = a.flops + b.flops};
 }
 
 static zz_work op_work(const step_shape *s, const zz_op *op) {
@@ -56,8 +72,9 @@ static zz_work op_work(const step_shape *s, const zz_op *op) {
     case ZZ_OP_CACHE_RING: return zz_work_kv_copy(&covered, head->kv_tokens_written);
     case ZZ_OP_ATTN_FULL:
     case ZZ_OP_ATTN_STREAMING:
-        if (s->append) return zz_work_decode_append(&covered, head->kv_tokens_read);
+        if (op->appends) return zz_work_decode_append(&covered, head->kv_tokens_read);
         return zz_work_attention(&covered, head->query_tokens, head->kv_tokens_read, head->pairs);
+    case ZZ_OP_ATTN_MIXED: return (zz_work){0};  /* add_op sums its two kinds (mixed_work) */
     case ZZ_OP_GATHER: return zz_work_gather(&all, head->query_tokens);
     case ZZ_OP_CONCAT:
     case ZZ_OP_SCATTER: return zz_work_head_copy(&all, head->query_tokens, all.q_heads);
@@ -72,9 +89,11 @@ static void add_op(zz_layer_plan *lp, const step_shape *s, zz_op_kind kind, int 
                   .kv_first = kv_first,
                   .kv_count = kv_count,
                   .q_first = kv_first * s->group,
-                  .q_count = kv_count * s->group};
+                  .q_count = kv_count * s->group,
+                  .appends = s->decode && (s->append || kind == ZZ_OP_ATTN_MIXED) &&
+                             (kind == ZZ_OP_ATTN_FULL || kind == ZZ_OP_ATTN_STREAMING || kind == ZZ_OP_ATTN_MIXED)};
     if (op->category != ZZ_CAT_COPY) op->cache_tokens = op_head_work(s, kind)->cache_tokens;
-    const zz_work work = op_work(s, op);
+    const zz_work work = kind == ZZ_OP_ATTN_MIXED ? mixed_work(s, op, lp->retrieval_heads) : op_work(s, op);
     op->bytes = work.bytes;
     op->flops = work.flops;
 }
@@ -96,11 +115,18 @@ static void plan_layer(const step_shape *s, const unsigned char *retrieval, cons
                    zz_kv_cache_bytes(s->model, s->batch, &s->streaming, heads - r);
     lp->n_ops = 0;
     const unsigned copies = mixed ? layout->copies : 0;
+    const int fused = mixed && layout->fused;
+    /* duo-fused decode appends in its one launch, whatever the variant */
+    const int appends = s->append || (fused && s->decode);
     if (copies & ZZ_COPY_GATHER) add_op(lp, s, ZZ_OP_GATHER, 0, heads);
-    if (r && !s->append) add_op(lp, s, ZZ_OP_CACHE_APPEND, 0, r);
-    if (r < heads && !s->append) add_op(lp, s, ZZ_OP_CACHE_RING, r, heads - r);
-    if (r) add_op(lp, s, ZZ_OP_ATTN_FULL, 0, r);
-    if (r < heads) add_op(lp, s, ZZ_OP_ATTN_STREAMING, r, heads - r);
+    if (r && !appends) add_op(lp, s, ZZ_OP_CACHE_APPEND, 0, r);
+    if (r < heads && !appends) add_op(lp, s, ZZ_OP_CACHE_RING, r, heads - r);
+    if (fused) {
+        add_op(lp, s, ZZ_OP_ATTN_MIXED, 0, heads);
+    } else {
+        if (r) add_op(lp, s, ZZ_OP_ATTN_FULL, 0, r);
+        if (r < heads) add_op(lp, s, ZZ_OP_ATTN_STREAMING, r, heads - r);
+    }
     if (copies & ZZ_COPY_CONCAT) add_op(lp, s, ZZ_OP_CONCAT, 0, heads);
     if (copies & ZZ_COPY_SCATTER) add_op(lp, s, ZZ_OP_SCATTER, 0, heads);
 }
@@ -129,6 +155,7 @@ int zz_plan_build(const zz_model *m, const zz_labels *labels, zz_layout layout, 
                     .group = m->q_heads / m->kv_heads,
                     .full = zz_head_work_of(w, 0),
                     .streaming = zz_head_work_of(w, 1),
+                    .decode = w->phase == ZZ_DECODE,
                     .append = w->phase == ZZ_DECODE && w->kernel == ZZ_DECODE_ONE_LAUNCH};
     memset(out, 0, sizeof *out);
     out->model = *m;

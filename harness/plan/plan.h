@@ -51,6 +51,8 @@ typedef enum {
     ZZ_OP_CACHE_RING,      /* store the new K/V into sink + recent ring caches */
     ZZ_OP_ATTN_FULL,       /* decode one-launch: also stores the new K/V into the full caches */
     ZZ_OP_ATTN_STREAMING,  /* decode one-launch: also stores the new K/V into the rings */
+    ZZ_OP_ATTN_MIXED,      /* duo-fused: every head of a mixed layer in its own mode, one launch
+                            * (decode: also stores the new K/V into both caches) */
     ZZ_OP_CONCAT,          /* join the two groups' outputs into the layer output */
     ZZ_OP_SCATTER,         /* copy the outputs from split order back to model order */
 } zz_op_kind;
@@ -62,6 +64,7 @@ typedef struct {
     int kv_first, kv_count;  /* positions in the layer's kv_order */
     int q_first, q_count;    /* the query heads of those KV heads, same order */
     long long cache_tokens;  /* per KV head and sequence, in the cache the op reads or writes; 0 for copies */
+    int appends;             /* a decode attention op that also stores the new K/V (no cache op before it) */
     double bytes;            /* read + written in one step */
     double flops;            /* attention only: 4·B·D per attended pair per query head */
 } zz_op;

@@ -19,6 +19,8 @@
 #define TAG_PREFILL "prefill_kernel"
 #define TAG_DECODE "decode_split_kernel"
 #define TAG_ONE_LAUNCH "decode_one_launch_kernel"
+#define TAG_FUSED_DECODE "decode_fused_kernel"
+#define TAG_FUSED_PREFILL "prefill_fused_kernel"
 #define TAG_COMBINE "combine_kernel"
 #define TAG_CACHE "cache_write_kernel"
 #define TAG_WINDOW "streaming_window_kernel"
@@ -60,7 +62,42 @@ static int is_one_launch(const zz_plan *p) {
     return p->workload.phase == ZZ_DECODE && p->workload.kernel == ZZ_DECODE_ONE_LAUNCH;
 }
 
+/* A decode whose mixed layers run duo-fused's one launch. */
+static int has_fused_decode(const zz_plan *p) {
+    return p->workload.phase == ZZ_DECODE && p->mixed_layers > 0 && zz_layout_info_of(p->layout)->fused;
+}
+
+/* The decode launches of the plan append and combine in one kernel: they
+ * need the ticket counters and the occupancy of that kernel family. */
+static int needs_tickets(const zz_plan *p) { return is_one_launch(p) || has_fused_decode(p); }
+
+/* duo-fused decode's arguments for layer l's mixed op, the data left out. */
+static zz_decode_fused_args fused_decode_shape(const zz_plan *p, const zz_layer_plan *lp) {
+    zz_decode_fused_args a = {0};
+    a.batch = p->workload.batch, a.head_dim = p->model.head_dim, a.pos = (int)p->workload.ctx;
+    a.sink = p->workload.sink, a.recent = p->workload.recent;
+    a.q.heads = a.o.heads = p->model.q_heads;
+    a.heads.kv_heads = p->model.kv_heads, a.heads.retrieval = lp->retrieval_heads;
+    for (int h = 0; h < p->model.kv_heads; h++) a.heads.order[h] = (unsigned char)h;  /* reordered at load */
+    return a;
+}
+
+static size_t decode_workspace_of_variant(const zz_plan *p, int sm_count, int resident);
+
 static size_t decode_workspace(const zz_plan *p, int sm_count, int resident) {
+    size_t most = decode_workspace_of_variant(p, sm_count, resident);
+    if (has_fused_decode(p))
+        for (int l = 0; l < p->model.layers; l++) {
+            if (p->layers[l].kind != ZZ_LAYER_MIXED) continue;
+            const zz_decode_fused_args a = fused_decode_shape(p, &p->layers[l]);
+            const size_t bytes = zz_decode_fused_workspace_bytes(&a, sm_count, resident);
+            if (bytes > most) most = bytes;
+        }
+    return most;
+}
+
+/* The workspace the phase's decode variant needs for its launches. */
+static size_t decode_workspace_of_variant(const zz_plan *p, int sm_count, int resident) {
     if (p->workload.phase != ZZ_DECODE) return 0;
     /* The largest split-KV partial buffer any decode launch of the step needs:
      * the widest group against the longest cache. */
@@ -86,7 +123,7 @@ static size_t decode_workspace(const zz_plan *p, int sm_count, int resident) {
 
 /* The one-launch decode's ticket counters: one per sequence and KV head. */
 static size_t ticket_bytes(const zz_plan *p) {
-    return is_one_launch(p) ? sizeof(int) * (size_t)p->workload.batch * (size_t)p->model.kv_heads : 0;
+    return needs_tickets(p) ? sizeof(int) * (size_t)p->workload.batch * (size_t)p->model.kv_heads : 0;
 }
 
 /* The layout-specific buffers (ZZ_BUFFER_*) the plan needs. */
@@ -155,6 +192,13 @@ static zz_view act(const zz_executor *ex, bf16 *data, int heads) {
     return zz_view_dense(data, ex->tokens, heads, ex->head_dim);
 }
 
+/* The chunked streaming window of `heads` heads: K and V. */
+static void window_views(const zz_executor *ex, int heads, zz_view *k, zz_view *v) {
+    *k = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, heads, ex->head_dim);
+    *v = *k;
+    v->data = ex->win_v;
+}
+
 typedef struct {
     int layer, pass, pos0, tokens;  /* this pass: positions pos0 .. pos0+tokens-1 */
     zz_view q, k, v, out;           /* the layer's inputs and output, in split order */
@@ -212,8 +256,8 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
         break;
     case ZZ_OP_CACHE_RING:
         if (ex->chunked) {  /* the window reads the ring as it was before this chunk */
-            zz_view wk = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D), wv = wk;
-            wv.data = ex->win_v;
+            zz_view wk, wv;
+            window_views(ex, s, &wk, &wv);
             LAUNCH(ex, zz_streaming_window(ring_k, ring_v, new_k, new_v, wk, wv, B, D, ex->sink, ex->recent, c->pos0,
                                            c->tokens, ex->stream));
             int keys = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0) + c->tokens;
@@ -249,15 +293,37 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
         if (ex->chunked && is_full) {  /* keys 0 .. pos0+tokens-1 from the cache */
             a.k = full_k, a.v = full_v, a.q_pos0 = c->pos0;
         } else if (ex->chunked) {      /* keys from the [sink | recent | chunk] window */
-            a.k = zz_view_dense(ex->win_k, ex->ring_slots + ex->tokens, s, D);
-            a.v = a.k;
-            a.v.data = ex->win_v;
+            window_views(ex, s, &a.k, &a.v);
             a.q_pos0 = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
         }
         LAUNCH(ex, zz_prefill_attention(&a, ex->stream));
         if (note_launch(ex, l, op->category, TAG_PREFILL, op_share, err)) return -1;
         break;
     }
+    case ZZ_OP_ATTN_MIXED:
+        if (decode) {
+            zz_decode_fused_args a = fused_decode_shape(&ex->plan, lp);
+            a.q = c->q, a.o = c->out, a.new_k = c->k, a.new_v = c->v;
+            a.k_full = full_k, a.v_full = full_v, a.k_ring = ring_k, a.v_ring = ring_v;
+            LAUNCH(ex, zz_decode_fused(&a, ex->workspace, ex->tickets, ex->sm_count, ex->resident, ex->stream));
+            if (note_launch(ex, l, op->category, TAG_FUSED_DECODE, op_share, err)) return -1;
+            break;
+        } else {
+            zz_prefill_fused_args a = {.q = c->q, .o = c->out, .k_full = c->k, .v_full = c->v, .batch = B,
+                                       .head_dim = D, .q_len = c->tokens, .q_pos0 = c->pos0,
+                                       .q_pos0_stream = c->pos0, .streaming = streaming, .keys_model_order = 1};
+            a.heads.kv_heads = ex->kv_heads, a.heads.retrieval = r;
+            for (int h = 0; h < ex->kv_heads; h++) a.heads.order[h] = (unsigned char)h;  /* reordered at load */
+            if (ex->chunked) {  /* retrieval heads from their cache, streaming heads from the window */
+                a.keys_model_order = 0;
+                a.k_full = full_k, a.v_full = full_v;
+                window_views(ex, s, &a.k_stream, &a.v_stream);
+                a.q_pos0_stream = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
+            }
+            LAUNCH(ex, zz_prefill_fused(&a, ex->stream));
+            if (note_launch(ex, l, op->category, TAG_FUSED_PREFILL, op_share, err)) return -1;
+        }
+        break;
     case ZZ_OP_CONCAT:
         LAUNCH(ex, zz_concat_heads(act(ex, ex->out_full, r * ex->group), act(ex, ex->out_streaming, s * ex->group),
                                    act(ex, ex->out, ex->q_heads), B, c->tokens, D, ex->stream));
@@ -378,7 +444,7 @@ static int create(zz_executor *ex, zz_error *err) {
         return -1;
     if (alloc_random(ex, &ex->win_k, s.window, err) || alloc_random(ex, &ex->win_v, s.window, err)) return -1;
     ex->one_launch = is_one_launch(p);
-    if (ex->one_launch) {
+    if (needs_tickets(p)) {
         ZZ_KERNEL_OR_RETURN(zz_decode_one_launch_resident(ex->head_dim, &ex->resident));
         ZZ_CUDA_OR_RETURN(cudaMalloc((void **)&ex->tickets, ticket_bytes(p)));
         ZZ_CUDA_OR_RETURN(cudaMemsetAsync(ex->tickets, 0, ticket_bytes(p), ex->stream));

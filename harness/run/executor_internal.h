@@ -39,8 +39,8 @@ struct zz_executor {
     void *workspace;
     size_t workspace_bytes;
     int one_launch;     /* decode on the one-launch variant: attention launches append */
-    int resident;       /* its kernel's blocks per SM (one_launch only) */
-    int *tickets;       /* its split counters: batch × kv heads, 0 between launches (one_launch only) */
+    int resident;       /* blocks per SM of the appending decode kernels (one-launch, duo-fused) */
+    int *tickets;       /* their split counters: batch × kv heads, 0 between launches */
     layer_buffers *layers;
     /* The launch list, filled by a dry walk at creation. */
     zz_launch *launches;

@@ -51,8 +51,8 @@ static const workload_case workloads[] = {
     {ZZ_PREFILL, 2, 201, 64, 128}, /* chunked: the ring wraps inside a chunk; last pass 9 tokens */
 };
 
-static const zz_layout layouts[] = {ZZ_LAYOUT_FULL, ZZ_LAYOUT_STREAMING, ZZ_LAYOUT_DUO_CAT,
-                                    ZZ_LAYOUT_DUO_GATHER, ZZ_LAYOUT_DUO_SLICES, ZZ_LAYOUT_ZIGZAG};
+static const zz_layout layouts[] = {ZZ_LAYOUT_FULL,       ZZ_LAYOUT_STREAMING, ZZ_LAYOUT_DUO_CAT, ZZ_LAYOUT_DUO_GATHER,
+                                    ZZ_LAYOUT_DUO_SLICES, ZZ_LAYOUT_DUO_FUSED, ZZ_LAYOUT_ZIGZAG};
 
 /* A model of `layers` layers with 4 KV heads in GQA groups of 2; random
  * alpha, so the DuoAttention labels mix heads inside layers. */
@@ -92,11 +92,89 @@ static void test_layouts_match_reference(void **state) {
             if (!(worst < REF_ERROR_BOUND))
                 fail_msg("%s %s: relative error %.3g over the bound %g", zz_layout_name(layouts[l]), what, worst,
                          REF_ERROR_BOUND);
-            if (layouts[l] == ZZ_LAYOUT_DUO_CAT) assert_true(plan->mixed_layers > 0);
+            if (layouts[l] == ZZ_LAYOUT_DUO_CAT || layouts[l] == ZZ_LAYOUT_DUO_FUSED) assert_true(plan->mixed_layers > 0);
             if (layouts[l] == ZZ_LAYOUT_ZIGZAG) assert_int_equal(plan->mixed_layers, 0);
             zz_executor_destroy(ex);
         }
     free(plan);
+}
+
+/* Verifies one plan's executor against the CPU reference (caches bit for
+ * bit, outputs within the bound). */
+static void verify_plan(const zz_plan *plan, const char *what) {
+    zz_error err;
+    zz_executor *ex;
+    if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s: %s", what, err.msg);
+    double worst;
+    if (zz_executor_verify(ex, &worst, &err)) fail_msg("%s: %s", what, err.msg);
+    print_message("  %-44s: %2d mixed layers, caches bit-exact, worst layer error %.2e\n", what, plan->mixed_layers,
+                  worst);
+    if (!(worst < REF_ERROR_BOUND)) fail_msg("%s: relative error %.3g over the bound %g", what, worst, REF_ERROR_BOUND);
+    zz_executor_destroy(ex);
+}
+
+/* duo-fused and duo-cat both equal the per-head reference on every layer
+ * (issue 15) for the workloads of a fused layer: decode on each variant,
+ * prefill single shot and chunked. */
+static const workload_case fused_workloads[] = {
+    {ZZ_DECODE, 2, 300, 0, 128, ZZ_DECODE_ONE_LAUNCH},
+    {ZZ_DECODE, 1, 3000, 0, 128, ZZ_DECODE_SPLIT_COMBINE},
+    {ZZ_PREFILL, 1, 96, 0, 128},
+    {ZZ_PREFILL, 2, 100, 40, 128},
+};
+
+static void verify_fused_and_cat(const zz_model *m, const zz_labels *labels, double sparsity, const char *name) {
+    zz_plan *plan = malloc(sizeof *plan);
+    for (size_t w = 0; w < sizeof fused_workloads / sizeof fused_workloads[0]; w++)
+        for (int fused = 0; fused <= 1; fused++) {
+            const workload_case *wc = &fused_workloads[w];
+            zz_workload wl = {wc->phase, wc->batch, wc->ctx, wc->chunk, 8, 40, wc->kernel};
+            zz_error err;
+            const zz_layout layout = fused ? ZZ_LAYOUT_DUO_FUSED : ZZ_LAYOUT_DUO_CAT;
+            if (zz_plan_build(m, labels, layout, &wl, plan, &err)) fail_msg("%s", err.msg);
+            char what[128], wdesc[64];
+            describe(wc, wdesc, sizeof wdesc);
+            snprintf(what, sizeof what, "%s %.2f %s %s", name, sparsity, zz_layout_name(layout), wdesc);
+            verify_plan(plan, what);
+        }
+    free(plan);
+}
+
+/* On DuoAttention's published patterns (Llama-3-8B, Llama-2-7B at sparsity
+ * 0.25, 0.5, 0.75; from $ZZ_DUO_PATTERNS, else ../shared/duo-patterns: the
+ * test skips with a line where neither holds them), and on labels whose
+ * layers are all retrieval, all streaming and mixed both ways. */
+static void test_duo_fused_matches_reference(void **state) {
+    (void)state;
+    zz_error err;
+    /* a small model: layer 0 all retrieval, 1 all streaming, 2 and 3 mixed */
+    const zz_model small = {"test", 4, 8, 4, 128};
+    zz_labels edge = {.layers = 4, .kv_heads = 4};
+    const unsigned char rows[4][4] = {{1, 1, 1, 1}, {0, 0, 0, 0}, {1, 0, 0, 1}, {0, 1, 1, 1}};
+    for (int l = 0; l < 4; l++) memcpy(edge.retrieval[l], rows[l], 4);
+    verify_fused_and_cat(&small, &edge, 0.5, "edge layers");
+
+    const char *root = getenv("ZZ_DUO_PATTERNS");
+    if (!root || !*root) root = "../shared/duo-patterns";
+    static const struct { const char *preset, *folder; } models[] = {
+        {"llama3-8b", "Llama-3-8B-Instruct-Gradient-1048k"}, {"llama2-7b", "Llama-2-7B-32K-Instruct"}};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        zz_model m;
+        zz_pattern pattern;
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/%s", root, models[i].folder);
+        if (zz_model_preset(models[i].preset, &m, &err)) fail_msg("%s", err.msg);
+        if (zz_pattern_load(dir, &m, &pattern, &err)) {
+            print_message("  published patterns not tested: %s (set ZZ_DUO_PATTERNS to their folder)\n", err.msg);
+            skip();
+        }
+        for (double sparsity = 0.25; sparsity < 0.8; sparsity += 0.25) {
+            zz_budget budget;
+            if (zz_budget_make(&pattern, sparsity, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err))
+                fail_msg("%s", err.msg);
+            verify_fused_and_cat(&m, &budget.duo, sparsity, models[i].preset);
+        }
+    }
 }
 
 /* Graph replay runs the same kernels: after an eager step, then after each
@@ -268,7 +346,14 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
                 fail_msg("%s %s: launches %g bytes, %g FLOPs, window %g bytes; plan %g bytes, %g FLOPs, window %g",
                          zz_layout_name(layouts[l]), what, bytes, flops, window, plan->bytes, plan->flops,
                          want_window);
-            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING && !one_launch) assert_true(combines > 0);
+            /* (duo-fused's mixed layers combine inside their one launch) */
+            if (wc->ctx == 5000 && layouts[l] != ZZ_LAYOUT_STREAMING && layouts[l] != ZZ_LAYOUT_DUO_FUSED &&
+                !one_launch)
+                assert_true(combines > 0);
+            int fused = 0;
+            for (int i = 0; i < n; i++) fused += strstr(launch[i].tag, "fused_kernel") != NULL;
+            if (layouts[l] == ZZ_LAYOUT_DUO_FUSED) assert_int_equal(fused, plan->mixed_layers * plan->passes);
+            else assert_int_equal(fused, 0);
             int attention_ops = 0;
             for (int layer = 0; layer < plan->model.layers; layer++)
                 for (int i = 0; i < plan->layers[layer].n_ops; i++)
@@ -286,6 +371,7 @@ int main(int argc, char **argv) {
     ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layouts_match_reference),
+        cmocka_unit_test(test_duo_fused_matches_reference),
         cmocka_unit_test(test_graph_equals_eager),
         cmocka_unit_test(test_measurement_attributes_kernels),
         cmocka_unit_test(test_launch_work_adds_up_to_the_plan),

@@ -31,6 +31,7 @@
 
 #include "check.h"
 #include "attention.h"
+#include "buffers.h"
 #include "device.h"
 
 /* A correct kernel's error is 2-3e-3 on either kind of input (bf16 rounding
@@ -42,56 +43,9 @@
 #define BOUND REF_ERROR_BOUND
 
 static int sm_count;
-static unsigned long long seed_counter = 1;
 static uint64_t peaky_state = 0x5eed;
 
-/* ---- host / device buffers ---- */
-
-static unsigned long long splitmix(unsigned long long *s) {
-    unsigned long long x = (*s += 0x9e3779b97f4a7c15ULL);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-/* n bf16 values uniform in [-1, 1], a new seed on every call. */
-static bf16 *host_random(long long n) {
-    bf16 *x = malloc((size_t)n * sizeof *x);
-    unsigned long long s = seed_counter++ * 0x2545F4914F6CDD1DULL;
-    for (long long i = 0; i < n; i++) x[i] = bf16_from_float((float)((splitmix(&s) >> 11) * 0x1.0p-53 * 2.0 - 1.0));
-    return x;
-}
-
-static bf16 *to_device(const bf16 *h, long long n) {
-    bf16 *d;
-    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
-    ZZ_CUDA_OR_EXIT(cudaMemcpy(d, h, (size_t)n * sizeof *d, cudaMemcpyHostToDevice));
-    return d;
-}
-
-/* All bytes 0xff: bf16 0xffff is a NaN. */
-static bf16 *device_poisoned(long long n) {
-    bf16 *d;
-    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&d, (size_t)n * sizeof *d));
-    ZZ_CUDA_OR_EXIT(cudaMemset(d, 0xff, (size_t)n * sizeof *d));
-    return d;
-}
-
-static float *to_host_floats(const bf16 *d, long long n) {
-    bf16 *h = malloc((size_t)n * sizeof *h);
-    float *f = malloc((size_t)n * sizeof *f);
-    ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
-    ZZ_CUDA_OR_EXIT(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
-    for (long long i = 0; i < n; i++) f[i] = bf16_to_float(h[i]);
-    free(h);
-    return f;
-}
-
-#define KERNEL_OK(call)                                                         \
-    do {                                                                        \
-        int rc_ = (call);                                                       \
-        if (rc_ != ZZ_OK) fail_msg("%s: %s", #call, zz_kernel_error());         \
-    } while (0)
+/* ---- checks (buffers: buffers.h) ---- */
 
 static void expect_close(const float *out, const float *ref, long long n, const char *fmt, ...) {
     char what[256];
@@ -775,7 +729,7 @@ static void test_one_launch_bad_arguments(void **state) {
     cudaFree(cache), cudaFree(x);
 }
 
-/* ---- layouts: one mixed layer run four ways equals the per-head reference ---- */
+/* ---- duo-fused decode: both head kinds of a mixed layer in one launch ---- */
 
 /* Host copy of heads `index[0..count)` (each `width` elements) of every token. */
 static bf16 *host_gather(const bf16 *x, long long tokens, int heads, int width, const int *index, int count) {
@@ -785,6 +739,183 @@ static bf16 *host_gather(const bf16 *x, long long tokens, int heads, int width, 
             memcpy(y + (t * count + i) * width, x + (t * heads + index[i]) * width, (size_t)width * 2);
     return y;
 }
+
+/* y's heads index[i] (each `width` values) = x's head i, for every token. */
+static void host_scatter_floats(float *y, const float *x, long long tokens, int heads, int width, const int *index,
+                                int count) {
+    for (long long t = 0; t < tokens; t++)
+        for (int i = 0; i < count; i++)
+            memcpy(y + (t * heads + index[i]) * width, x + (t * count + i) * width, sizeof(float) * (size_t)width);
+}
+static void host_scatter_bf16(bf16 *y, const bf16 *x, long long tokens, int heads, int width, const int *index,
+                              int count) {
+    for (long long t = 0; t < tokens; t++)
+        for (int i = 0; i < count; i++)
+            memcpy(y + (t * heads + index[i]) * width, x + (t * count + i) * width, sizeof(bf16) * (size_t)width);
+}
+
+/* One kind's share of a fused layer on the host: its cache (`slots` slots
+ * of `heads` heads), before and after the append, its new token, its
+ * peaky queries and the reference output. */
+typedef struct {
+    int heads, slots, sink, recent;
+    zz_mask mask;
+    bf16 *k, *v, *k_after, *v_after, *new_k, *new_v, *q;
+    float *ref;
+} fused_kind_host;
+
+static void fused_kind_build(fused_kind_host *f, int B, int G, int D, int pos, const bf16 *new_k, const bf16 *new_v,
+                             int Hkv, const int *index) {
+    if (!f->heads) return;
+    const zz_heads h = {B, f->heads * G, f->heads, D};
+    const long long nkv = (long long)B * f->slots * f->heads * D;
+    f->k = host_random(nkv), f->v = host_random(nkv);
+    if (f->mask.kind == ZZ_MASK_FULL)  /* slots past pos are NaN: a read past the newest key fails */
+        for (int b = 0; b < B; b++)
+            for (long long i = ((long long)b * f->slots + pos + 1) * f->heads * D;
+                 i < (long long)(b + 1) * f->slots * f->heads * D; i++)
+                f->k[i] = f->v[i] = 0xffff;
+    f->new_k = host_gather(new_k, B, Hkv, D, index, f->heads);
+    f->new_v = host_gather(new_v, B, Hkv, D, index, f->heads);
+    f->k_after = malloc((size_t)nkv * sizeof(bf16)), f->v_after = malloc((size_t)nkv * sizeof(bf16));
+    memcpy(f->k_after, f->k, (size_t)nkv * sizeof(bf16));
+    memcpy(f->v_after, f->v, (size_t)nkv * sizeof(bf16));
+    ref_cache_update(&h, f->slots, f->sink, f->recent, pos, f->new_k, f->new_v, f->k_after, f->v_after);
+    f->q = host_random((long long)B * f->heads * G * D);
+    ref_peaky_decode_queries(&h, f->slots, pos, f->mask, f->k_after, f->q, &peaky_state);
+    f->ref = malloc(sizeof(float) * (size_t)B * f->heads * G * D);
+    if (f->mask.kind == ZZ_MASK_FULL)
+        ref_attention_decode_full(&h, f->slots, pos, f->q, f->k_after, f->v_after, f->ref);
+    else
+        ref_attention_decode_streaming(&h, f->sink, f->recent, pos, f->q, f->k_after, f->v_after, f->ref);
+}
+
+static void fused_kind_free(fused_kind_host *f) {
+    free(f->k), free(f->v), free(f->k_after), free(f->v_after), free(f->new_k), free(f->new_v), free(f->q);
+    free(f->ref);
+}
+
+/* A cache on the device with the appended token's slot NaN (the kernel
+ * must store it there before any block reads it). */
+static bf16 *fused_device_cache(const fused_kind_host *f, const bf16 *host, int B, int D, int pos) {
+    if (!f->heads) return device_poisoned(8);
+    const long long n = (long long)B * f->slots * f->heads * D;
+    bf16 *d = to_device(host, n);
+    const size_t row = (size_t)f->heads * D * sizeof(bf16), pitch = row * (size_t)f->slots;
+    ZZ_CUDA_OR_EXIT(cudaMemset2D((char *)d + row * (size_t)ref_cache_slot(f->sink, f->recent, pos), pitch, 0xff, row,
+                                 (size_t)B));
+    return d;
+}
+
+/* zz_decode_fused on a layer of Hkv KV heads, group G: KV heads order[0..r)
+ * retrieval (a full cache of pos + 3 slots holding positions 0..pos-1),
+ * the rest streaming (a sink + recent ring). Its output in model order must
+ * equal the per-kind reference, both caches the CPU's after the append bit
+ * for bit, every ticket 0 after each of two launches on the same tickets;
+ * splits_f, splits_s forced when both > 0. */
+static void check_fused_decode(int B, int G, int Hkv, int D, const int *order, int r, int sink, int recent, int pos,
+                               int splits_f, int splits_s) {
+    const int Hq = Hkv * G, s = Hkv - r;
+    const long long nq = (long long)B * Hq * D, ntok = (long long)B * Hkv * D;
+    bf16 *new_k = host_random(ntok), *new_v = host_random(ntok);
+    fused_kind_host full = {.heads = r, .slots = pos + 3, .mask = {ZZ_MASK_FULL, 0, 0, 0}};
+    fused_kind_host ring = {.heads = s, .slots = sink + recent, .sink = sink, .recent = recent,
+                            .mask = {ZZ_MASK_STREAMING, sink, recent, 0}};
+    fused_kind_build(&full, B, G, D, pos, new_k, new_v, Hkv, order);
+    fused_kind_build(&ring, B, G, D, pos, new_k, new_v, Hkv, order + r);
+    bf16 *q = host_random(nq);
+    float *ref = malloc(sizeof(float) * (size_t)nq);
+    if (r) host_scatter_bf16(q, full.q, B, Hkv, G * D, order, r), host_scatter_floats(ref, full.ref, B, Hkv, G * D, order, r);
+    if (s)
+        host_scatter_bf16(q, ring.q, B, Hkv, G * D, order + r, s),
+            host_scatter_floats(ref, ring.ref, B, Hkv, G * D, order + r, s);
+
+    bf16 *dq = to_device(q, nq), *dout = device_poisoned(nq), *dnk = to_device(new_k, ntok), *dnv = to_device(new_v, ntok);
+    bf16 *dkf = fused_device_cache(&full, full.k, B, D, pos), *dvf = fused_device_cache(&full, full.v, B, D, pos);
+    bf16 *dkr = fused_device_cache(&ring, ring.k, B, D, pos), *dvr = fused_device_cache(&ring, ring.v, B, D, pos);
+    zz_decode_fused_args a = {0};
+    a.q = zz_view_dense(dq, 1, Hq, D), a.o = zz_view_dense(dout, 1, Hq, D);
+    a.new_k = zz_view_dense(dnk, 1, Hkv, D), a.new_v = zz_view_dense(dnv, 1, Hkv, D);
+    a.k_full = zz_view_dense(dkf, full.slots, r ? r : 1, D), a.v_full = zz_view_dense(dvf, full.slots, r ? r : 1, D);
+    a.k_ring = zz_view_dense(dkr, ring.slots, s ? s : 1, D), a.v_ring = zz_view_dense(dvr, ring.slots, s ? s : 1, D);
+    a.batch = B, a.head_dim = D, a.pos = pos, a.sink = sink, a.recent = recent;
+    a.heads.kv_heads = Hkv, a.heads.retrieval = r;
+    for (int h = 0; h < Hkv; h++) a.heads.order[h] = (unsigned char)order[h];
+    a.splits_full = splits_f, a.splits_streaming = splits_s;
+    const int resident = one_launch_resident(D);
+    void *ws = NULL;
+    int *tickets = NULL, *host_tickets = malloc(sizeof(int) * (size_t)(B * Hkv));
+    ZZ_CUDA_OR_EXIT(cudaMalloc(&ws, zz_decode_fused_workspace_bytes(&a, sm_count, resident) + 16));
+    ZZ_CUDA_OR_EXIT(cudaMalloc((void **)&tickets, sizeof(int) * (size_t)(B * Hkv)));
+    ZZ_CUDA_OR_EXIT(cudaMemset(tickets, 0, sizeof(int) * (size_t)(B * Hkv)));
+    char what[200];
+    snprintf(what, sizeof what, "duo-fused decode B%d G%d Hkv%d (%d retrieval, first %d) D%d sink%d recent%d pos%d, "
+             "splits %d/%d", B, G, Hkv, r, order[0], D, sink, recent, pos, splits_f, splits_s);
+    for (int launch = 1; launch <= 2; launch++) {
+        if (launch == 2) ZZ_CUDA_OR_EXIT(cudaMemset(dout, 0xff, (size_t)nq * sizeof(bf16)));
+        KERNEL_OK(zz_decode_fused(&a, ws, tickets, sm_count, resident, 0));
+        float *out = to_host_floats(dout, nq);
+        expect_close(out, ref, nq, "%s, launch %d", what, launch);
+        free(out);
+        if (r) expect_caches_equal(dkf, dvf, full.k_after, full.v_after, (long long)B * full.slots * r * D);
+        if (s) expect_caches_equal(dkr, dvr, ring.k_after, ring.v_after, (long long)B * ring.slots * s * D);
+        ZZ_CUDA_OR_EXIT(cudaMemcpy(host_tickets, tickets, sizeof(int) * (size_t)(B * Hkv), cudaMemcpyDeviceToHost));
+        for (int i = 0; i < B * Hkv; i++)
+            if (host_tickets[i] != 0) fail_msg("%s: ticket %d is %d after launch %d", what, i, host_tickets[i], launch);
+    }
+    fused_kind_free(&full), fused_kind_free(&ring);
+    free(q), free(ref), free(new_k), free(new_v), free(host_tickets);
+    cudaFree(dq), cudaFree(dout), cudaFree(dnk), cudaFree(dnv), cudaFree(dkf), cudaFree(dvf), cudaFree(dkr);
+    cudaFree(dvr), cudaFree(ws), cudaFree(tickets);
+}
+
+/* GQA groups 1, 4, 7; B 1 and 3; D 64 and 128; head tables with 0, 1, all
+ * but one and all heads retrieval, in a shuffled order; the ring before and
+ * after it wraps; the rule's splits and forced ones; a long cache. */
+static void test_fused_decode(void **state) {
+    (void)state;
+    static const int order[5] = {3, 0, 4, 1, 2};
+    static const int retrieval[] = {0, 1, 4, 5, 2};
+    static const int groups[] = {1, 4, 7};
+    static const struct { int sink, recent, pos; } cases[] = {{4, 60, 30}, {4, 60, 64}, {4, 60, 1000}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+            for (size_t r = 0; r < sizeof retrieval / sizeof retrieval[0]; r++)
+                for (int d = 64; d <= 128; d += 64)
+                    for (int batch = 1; batch <= 3; batch += 2)
+                        check_fused_decode(batch, groups[g], 5, d, order, retrieval[r], cases[c].sink,
+                                           cases[c].recent, cases[c].pos, r == 4 ? 3 : 0, r == 4 ? 2 : 0);
+    check_fused_decode(2, 4, 5, 128, order, 2, 128, 256, 40000, 0, 0);
+}
+
+/* Refused with a message: a head table that is not a permutation, too
+ * many retrieval heads, a cache of the wrong head count. */
+static void test_fused_decode_bad_arguments(void **state) {
+    (void)state;
+    const int B = 1, Hkv = 4, D = 64, G = 2;
+    bf16 *x = device_poisoned(1 << 16);
+    zz_decode_fused_args a = {0};
+    a.q = a.o = zz_view_dense(x, 1, Hkv * G, D);
+    a.new_k = a.new_v = zz_view_dense(x, 1, Hkv, D);
+    a.k_full = a.v_full = zz_view_dense(x, 64, 2, D);
+    a.k_ring = a.v_ring = zz_view_dense(x, 12, 2, D);
+    a.batch = B, a.head_dim = D, a.pos = 20, a.sink = 4, a.recent = 8;
+    a.heads.kv_heads = Hkv, a.heads.retrieval = 2;
+    const unsigned char twice[4] = {0, 1, 1, 3};
+    memcpy(a.heads.order, twice, 4);
+    assert_int_equal(zz_decode_fused(&a, x, (int *)x, sm_count, 2, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "not a new head"));
+    const unsigned char perm[4] = {2, 0, 3, 1};
+    memcpy(a.heads.order, perm, 4);
+    a.heads.retrieval = 5;
+    assert_int_equal(zz_decode_fused(&a, x, (int *)x, sm_count, 2, 0), ZZ_BAD_ARGUMENT);
+    a.heads.retrieval = 3;
+    assert_int_equal(zz_decode_fused(&a, x, (int *)x, sm_count, 2, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "retrieval cache"));
+    cudaFree(x);
+}
+
+/* ---- layouts: one mixed layer run four ways equals the per-head reference ---- */
 
 static void test_layouts_agree(void **state) {
     (void)state;
@@ -939,6 +1070,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_decode_streaming_peaky),
         cmocka_unit_test(test_decode_equals_last_prefill_row),
         cmocka_unit_test(test_one_launch_bad_arguments),
+        cmocka_unit_test(test_fused_decode),
+        cmocka_unit_test(test_fused_decode_bad_arguments),
         cmocka_unit_test(test_one_launch_splits),
         cmocka_unit_test(test_one_launch_full),
         cmocka_unit_test(test_one_launch_streaming),
