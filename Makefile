@@ -31,7 +31,7 @@ NVCCFLAGS := -O3 -std=c++17 -lineinfo -Ikernels $(KERNEL_DEFS) \
 # NOTES.md. `make PTXAS_WARN=-Xptxas=-warn-spills,-warn-lmem-usage` shows it.
 PTXAS_WARN ?=
 LDFLAGS   := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -L$(MULTIARCH) -Wl,-rpath,$(abspath $(MULTIARCH))
-CUDA_LIBS := -lcupti -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
+CUDA_LIBS := -lcupti -lcublasLt -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
 
 KERNEL_CU   := $(wildcard kernels/*.cu)
 KERNEL_C    := $(wildcard kernels/*.c)
