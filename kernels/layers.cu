@@ -200,20 +200,20 @@ static int plan_for(zz_gemm *g, const GemmKey &k, const GemmPlan **out) {
     return ZZ_OK;
 }
 
-/* The workspace (split-K partials) is allocated here, in stream order on
- * `stream`, and is ready for any stream when this returns. GEMMs that share
+/* The workspace (split-K partials) is a cudaMalloc: 256-byte aligned, as
+ * cuBLASLt wants it, and usable from any stream at once. GEMMs that share
  * one zz_gemm share its workspace, so they must run one after another (one
- * stream, or one chain of a graph). */
-static int gemm_create(zz_gemm *g, size_t workspace_bytes, cudaStream_t stream) {
+ * stream, or one chain of a graph). The stream of layers.h's signature
+ * binds nothing: cuBLASLt takes the stream per call (zz_linear). */
+static int gemm_create(zz_gemm *g, size_t workspace_bytes) {
     ZZ_CUBLAS(cublasLtCreate(&g->lt));
     ZZ_CUBLAS(cublasLtMatmulDescCreate(&g->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     const cublasOperation_t transa = CUBLAS_OP_T, transb = CUBLAS_OP_N;
     ZZ_CUBLAS(cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_TRANSA, &transa, sizeof transa));
     ZZ_CUBLAS(cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof transb));
     if (workspace_bytes) {
-        ZZ_CUDA(cudaMallocAsync(&g->workspace, workspace_bytes, stream));
+        ZZ_CUDA(cudaMalloc(&g->workspace, workspace_bytes));
         g->workspace_bytes = workspace_bytes;
-        ZZ_CUDA(cudaStreamSynchronize(stream));
     }
     return ZZ_OK;
 }
@@ -224,7 +224,8 @@ extern "C" int zz_gemm_create(zz_gemm **out, size_t workspace_bytes, cudaStream_
     ZZ_REQUIRE(workspace_bytes <= ((size_t)1 << 32), "gemm: workspace of %zu bytes (at most 4 GiB)", workspace_bytes);
     zz_gemm *g = (zz_gemm *)calloc(1, sizeof *g);
     ZZ_REQUIRE(g != NULL, "gemm: out of host memory");
-    const int rc = gemm_create(g, workspace_bytes, stream);
+    (void)stream;
+    const int rc = gemm_create(g, workspace_bytes);
     if (rc != ZZ_OK) {
         zz_gemm_destroy(g);
         return rc;
