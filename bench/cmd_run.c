@@ -46,6 +46,7 @@ static const char run_usage[] =
     "  --synthetic KIND[:SEED] uniform-mixed, random or layered (default uniform-mixed)\n"
     "  --seed N                seed of --synthetic when KIND names none (default 1); not\n"
     "                          with --pattern or a KIND:SEED\n"
+    STEP_HELP
     "sweep (each a list):\n"
     "  --sparsity LIST         fractions of KV heads streaming, 0..1 (default " DEFAULT_SPARSITY ")\n" BUDGET_HELP
     "  --layouts LIST          full, streaming, duo-cat, duo-gather, duo-slices, duo-fused,\n"

@@ -334,6 +334,9 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
                                     ex->stream));
         if (note_launch(ex, l, op->category, TAG_COPY, op_share, err)) return -1;
         break;
+    default:
+        return zz_errorf(err, "layer %d: op %s: the model step is not run by this executor yet", l,
+                         zz_op_name(op->kind));
     }
     zz_nvtx_pop();
     return 0;
