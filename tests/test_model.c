@@ -78,6 +78,11 @@ static void test_steps_and_what_a_model_step_needs(void **state) {
     assert_int_equal(zz_model_check_step(&m, ZZ_STEP_ATTENTION, &err), 0);
     assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), -1);
     if (!strstr(err.msg, "(--mlp, --vocab missing)")) fail_msg("message '%s'", err.msg);
+    m.mlp = 688, m.vocab = 1004;
+    assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), -1);
+    if (!strstr(err.msg, "vocabulary 1004: a model step needs multiples of 8")) fail_msg("message '%s'", err.msg);
+    m.vocab = 1000;
+    assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), 0);
     zz_workload w = {ZZ_DECODE, 1, 1024, 0, 128, 256, 0, (zz_step)2};
     assert_int_equal(zz_workload_check(&w, &err), -1);
     if (!strstr(err.msg, "step 2")) fail_msg("message '%s'", err.msg);

@@ -261,15 +261,15 @@ static void test_model_step_wraps_the_attention_ops(void **state) {
     w.step = ZZ_STEP_MODEL;
     build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_CAT, &decode_16, &other);
     build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_CAT, &w, &plan);
-    assert_ops(&plan.layers[0], "attn-norm qkv-proj rotary cache-append cache-ring attn-full attn-streaming concat "
-                                "o-proj mlp-norm gate-up silu-mul down-proj");
+    assert_ops(&plan.layers[0], "embed attn-norm qkv-proj rotary cache-append cache-ring attn-full attn-streaming "
+                                "concat o-proj mlp-norm gate-up silu-mul down-proj");
     assert_ops(&plan.layers[3], "attn-norm qkv-proj rotary cache-ring attn-streaming o-proj mlp-norm gate-up "
                                 "silu-mul down-proj");
     assert_int_equal(plan.n_final_ops, 2);
     assert_int_equal(plan.final_ops[0].kind, ZZ_OP_FINAL_NORM);
     assert_int_equal(plan.final_ops[1].kind, ZZ_OP_LM_HEAD);
     for (int l = 0; l < 4; l++) {
-        assert_int_equal(plan.layers[l].n_ops, other.layers[l].n_ops + 8);
+        assert_int_equal(plan.layers[l].n_ops, other.layers[l].n_ops + 8 + (l == 0));
         for (int i = 0; i < plan.layers[l].n_ops; i++) {
             const zz_op *op = &plan.layers[l].ops[i];
             if (!zz_op_in_model_step(op->kind)) continue;
@@ -279,7 +279,7 @@ static void test_model_step_wraps_the_attention_ops(void **state) {
             assert_int_equal(op->cache_tokens, 0);
         }
     }
-    assert_int_equal(plan.launches, other.launches + 4 * 8 + 2);
+    assert_int_equal(plan.launches, other.launches + 1 + 4 * 8 + 2);
     assert_true(plan.kv_bytes == other.kv_bytes && plan.flops == other.flops);
     assert_true(plan.linear_flops > 0 && other.linear_flops == 0);
     assert_true(plan.weight_bytes == zz_model_weight_bytes(&m) && other.weight_bytes == 0);
@@ -288,10 +288,12 @@ static void test_model_step_wraps_the_attention_ops(void **state) {
     w = (zz_workload){ZZ_PREFILL, 1, 40, 16, 4, 8, 0, ZZ_STEP_MODEL};
     build_ok(&m, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &w, &plan);
     assert_int_equal(plan.passes, 3);
-    assert_int_equal(plan.launches, 3 * 4 * (2 + 8) + 2);
+    assert_int_equal(plan.launches, 3 * (1 + 4 * (2 + 8)) + 2);
     /* duo-gather gathers from the QKV output, after the rotary */
     build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_GATHER, &w, &plan);
-    assert_ops(&plan.layers[0], "attn-norm qkv-proj rotary gather cache-append cache-ring attn-full attn-streaming "
+    assert_ops(&plan.layers[1], "attn-norm qkv-proj rotary cache-append attn-full o-proj mlp-norm gate-up silu-mul "
+                                "down-proj");
+    assert_ops(&plan.layers[2], "attn-norm qkv-proj rotary gather cache-append cache-ring attn-full attn-streaming "
                                 "scatter o-proj mlp-norm gate-up silu-mul down-proj");
     /* a model step needs the model's sizes */
     zz_error err = {""};

@@ -79,7 +79,14 @@ int zz_step_from_name(const char *name, zz_step *out) {
 }
 
 int zz_model_check_step(const zz_model *m, zz_step step, zz_error *err) {
-    if (step != ZZ_STEP_MODEL || (m->hidden > 0 && m->mlp > 0 && m->vocab > 0)) return 0;
+    if (step != ZZ_STEP_MODEL) return 0;
+    if (m->hidden > 0 && m->mlp > 0 && m->vocab > 0) {
+        if (m->hidden % 8 || m->mlp % 8 || m->vocab % 8)
+            return zz_errorf(err, "model %s: hidden size %d, MLP size %d, vocabulary %d: a model step needs "
+                                  "multiples of 8 (the GEMMs read and write rows of 16-byte vectors)",
+                             m->name, m->hidden, m->mlp, m->vocab);
+        return 0;
+    }
     char missing[64] = "";
     const struct {
         const char *flag;

@@ -64,7 +64,8 @@ typedef enum { ZZ_STEP_ATTENTION, ZZ_STEP_MODEL } zz_step;
 const char *zz_step_name(zz_step step);
 int zz_step_from_name(const char *name, zz_step *out);  /* 0, or -1 if unknown */
 
-/* A model step needs H, F and V: a message naming what is missing. */
+/* A model step needs H, F and V, multiples of 8: a message naming what is
+ * missing or wrong. */
 int zz_model_check_step(const zz_model *m, zz_step step, zz_error *err);
 
 /* The bf16 weights a model step holds for the layers run: per layer two

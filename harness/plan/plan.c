@@ -34,6 +34,7 @@ static const struct {
     [ZZ_OP_CONCAT] = {"concat", ZZ_CAT_COPY},
     [ZZ_OP_SCATTER] = {"scatter", ZZ_CAT_COPY},
     /* the model step's: the same in every layout, so `other` (docs/DESIGN.md) */
+    [ZZ_OP_EMBED] = {"embed", ZZ_CAT_OTHER},
     [ZZ_OP_ATTN_NORM] = {"attn-norm", ZZ_CAT_OTHER},
     [ZZ_OP_QKV] = {"qkv-proj", ZZ_CAT_OTHER},
     [ZZ_OP_ROTARY] = {"rotary", ZZ_CAT_OTHER},
@@ -48,7 +49,9 @@ static const struct {
 
 const char *zz_op_name(zz_op_kind kind) { return op_kinds[kind].name; }
 
-int zz_op_in_model_step(zz_op_kind kind) { return kind >= ZZ_OP_ATTN_NORM && kind <= ZZ_OP_LM_HEAD; }
+double zz_memory_total(const zz_memory *m) { return m->weights + m->kv_cache + m->activations + m->workspaces; }
+
+int zz_op_in_model_step(zz_op_kind kind) { return kind >= ZZ_OP_EMBED && kind <= ZZ_OP_LM_HEAD; }
 
 /* What every layer of one plan shares: the shape and the per-head work. */
 typedef struct {
@@ -98,6 +101,7 @@ static zz_work op_work(const step_shape *s, const zz_op *op) {
     const zz_model *m = s->model;
     const int D = m->head_dim, qkv = (m->q_heads + 2 * m->kv_heads) * D;
     switch (op->kind) {
+    case ZZ_OP_EMBED: return zz_work_embed(s->rows, m->hidden);
     case ZZ_OP_ATTN_NORM:
     case ZZ_OP_MLP_NORM: return zz_work_rmsnorm(s->rows, m->hidden);
     case ZZ_OP_QKV: return zz_work_linear(s->rows, m->hidden, qkv, 0);
@@ -132,7 +136,7 @@ static void add_op(zz_layer_plan *lp, const step_shape *s, zz_op_kind kind, int 
     fill_op(&lp->ops[lp->n_ops++], lp, s, kind, kv_first, kv_count);
 }
 
-static void plan_layer(const step_shape *s, const unsigned char *retrieval, const zz_layout_info *layout,
+static void plan_layer(const step_shape *s, const unsigned char *retrieval, const zz_layout_info *layout, int first,
                        zz_layer_plan *lp) {
     const int heads = s->model->kv_heads;
     int r = 0;
@@ -153,6 +157,7 @@ static void plan_layer(const step_shape *s, const unsigned char *retrieval, cons
     /* duo-fused decode appends in its one launch, whatever the variant */
     const int appends = s->append || (fused && s->decode);
     if (s->model_step) {
+        if (first) add_op(lp, s, ZZ_OP_EMBED, 0, heads);
         add_op(lp, s, ZZ_OP_ATTN_NORM, 0, heads);
         add_op(lp, s, ZZ_OP_QKV, 0, heads);
         add_op(lp, s, ZZ_OP_ROTARY, 0, heads);
@@ -212,7 +217,7 @@ int zz_plan_build(const zz_model *m, const zz_labels *labels, zz_layout layout, 
     memset(uniform_label, info->labels == ZZ_LABELS_NONE_RETRIEVAL, sizeof uniform_label);
     for (int layer = 0; layer < m->layers; layer++) {
         zz_layer_plan *lp = &out->layers[layer];
-        plan_layer(&s, uniform ? uniform_label : labels->retrieval[layer], info, lp);
+        plan_layer(&s, uniform ? uniform_label : labels->retrieval[layer], info, layer == 0, lp);
         out->retrieval_heads += lp->retrieval_heads;
         out->mixed_layers += lp->kind == ZZ_LAYER_MIXED;
         out->launches += lp->n_ops * out->passes;

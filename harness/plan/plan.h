@@ -22,7 +22,8 @@
  *
  * A model step (workload step ZZ_STEP_MODEL; docs/DESIGN.md, "The model
  * step") wraps each layer's attention ops in the rest of a decoder layer:
- * attn-norm, qkv-proj, rotary before them; o-proj (adding into the
+ * embed (layer 0 only: the pass's tokens' embeddings become the residual
+ * stream x), attn-norm, qkv-proj, rotary before them; o-proj (adding into the
  * residual stream), mlp-norm, gate-up, silu-mul, down-proj (adding) after.
  * They cover every head, in category `other`. After the last layer, once
  * per step (in its last pass): final-norm over that pass's tokens and
@@ -66,6 +67,7 @@ typedef enum {
     ZZ_OP_CONCAT,          /* join the two groups' outputs into the layer output */
     ZZ_OP_SCATTER,         /* copy the outputs from split order back to model order */
     /* the model step's (zz_op_in_model_step): */
+    ZZ_OP_EMBED,           /* layer 0, each pass: the pass's token embeddings into x (a copy from the table) */
     ZZ_OP_ATTN_NORM,       /* RMSNorm of the residual stream x, before attention */
     ZZ_OP_QKV,             /* one GEMM: x_norm -> [Q | K | V] of every head */
     ZZ_OP_ROTARY,          /* rotary embedding of Q and K, in place in the QKV output */
@@ -94,7 +96,7 @@ typedef struct {
 } zz_op;
 
 /* gather, two cache ops, two attention launches, scatter; a model step's
- * three before them and five after */
+ * four before them (embed in layer 0) and five after */
 #define ZZ_MAX_LAYER_OPS 16
 #define ZZ_MAX_FINAL_OPS 2  /* final-norm, lm-head */
 
@@ -126,6 +128,17 @@ typedef struct {
     double linear_flops;   /* FLOPs of the GEMMs */
     double weight_bytes;   /* the weights the step holds (zz_model_weight_bytes) */
 } zz_plan;
+
+/* Device memory of one configuration, bytes (docs/DESIGN.md, "The model
+ * step", Memory): the weights (a model step's; shared by every layout of
+ * the run), the KV caches as allocated, the activations (one layer's,
+ * shared by the layers, with the layout's copy buffers and the chunked
+ * window) and the workspaces (split-KV partials, tickets, the GEMM
+ * workspace). zz_executor_memory (executor.h) counts them for a plan. */
+typedef struct {
+    double weights, kv_cache, activations, workspaces;
+} zz_memory;
+double zz_memory_total(const zz_memory *m);
 
 /* labels: which KV heads are retrieval; the full and streaming layouts
  * ignore them (NULL is fine there), zigzag requires layer-exclusive ones.

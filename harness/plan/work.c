@@ -70,6 +70,10 @@ zz_work zz_work_rmsnorm(long long rows, int hidden) {
     return (zz_work){.bytes = ZZ_BF16_BYTES * (2.0 * (double)rows * hidden + hidden)};
 }
 
+zz_work zz_work_embed(long long rows, int hidden) {
+    return (zz_work){.bytes = ZZ_BF16_BYTES * 2.0 * (double)rows * hidden};
+}
+
 zz_work zz_work_rotary(const zz_work_shape *s, long long tokens) {
     return (zz_work){.bytes = 2 /* read + written */ * (tensor_bytes(s, tokens, s->q_heads) +
                                                         tensor_bytes(s, tokens, s->kv_heads))};

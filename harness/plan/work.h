@@ -30,6 +30,7 @@
  *               (the tokens its cache keeps) or the chunked streaming window
  *   head copy   one tensor's heads, read + written: gather, scatter, concat
  * The model step's (docs/DESIGN.md, "The model step"), `rows` tokens:
+ *   embed       the tokens' rows of the embedding table read, x written
  *   linear      X (rows × in) and W (out × in) read, Y (rows × out)
  *               written, and read too when it adds into Y (the residual);
  *               flops 2·rows·in·out
@@ -83,6 +84,7 @@ long long zz_work_ring_tokens_kept(long long pos, long long tokens, int sink, in
 /* Y[rows][out] = X[rows][in] · W[out][in]^T (+ Y when residual). */
 zz_work zz_work_linear(long long rows, int in, int out, int residual);
 zz_work zz_work_rmsnorm(long long rows, int hidden);
+zz_work zz_work_embed(long long rows, int hidden);
 /* Q and K of the shape's query and KV heads, `tokens` tokens per sequence. */
 zz_work zz_work_rotary(const zz_work_shape *s, long long tokens);
 zz_work zz_work_silu_mul(long long rows, int mlp);
