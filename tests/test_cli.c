@@ -431,6 +431,9 @@ static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
         {{"--vocab", "many"}, "--vocab: expected a whole number in 1..1048576, found 'many'"},
         {{"--model", "llama3-8b", "--layers", "33"},
          "run: --layers 33: llama3-8b has 32 layers (--layers runs the first N of them)"},
+        {{"--step", "model", "--hidden", "4100"},
+         "model custom: hidden size 4100, MLP size 14336, vocabulary 128256: a model step needs multiples of 8 (the "
+         "GEMMs read and write rows of 16-byte vectors)"},
         {{"--step", "model", "--layers", "2", "--q-heads", "4", "--kv-heads", "2"},
          "run: --head-dim missing: without --model give all of --layers, --q-heads, --kv-heads and --head-dim"},
         {{"--pattern", "tests/fixtures/no-tsv"},

@@ -46,6 +46,9 @@ typedef struct {
     zz_device device;
     zz_ceilings ceilings;
     zz_model model;
+    zz_step step;            /* attention only, or the whole model (docs/DESIGN.md, "The model step") */
+    double weights_bytes;    /* a model step's weights as counted (zz_model_weight_bytes); 0 for an attention step */
+    double weights_measured; /* the device memory they took (free before and after); NAN: not allocated */
     char pattern[256];       /* zz_pattern.source: a folder, or "synthetic KIND:SEED" */
     int cold;                /* L2 flushed before each sample */
     int cupti;               /* kernel times from CUPTI */
@@ -82,6 +85,9 @@ typedef struct {
     /* the plan */
     int retrieval_heads, mixed_layers, launches;  /* launches: the executor's, combines included */
     double kv_bytes, flops;
+    double linear_flops;        /* a model step's GEMM FLOPs; 0 for an attention step */
+    zz_memory memory;           /* device memory as counted before allocating (executor.h); zeros: not counted */
+    double measured_bytes;      /* as measured: the executor's and the run's weights; NAN: not measured */
     /* the measurement (seconds) */
     zz_stats latency, host_enqueue;
     zz_verdict verdict;
