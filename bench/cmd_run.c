@@ -182,9 +182,13 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
     if (!o->quiet) fprintf(stderr, "run folder: %s/\n", out_dir);
 
     if (zz_measure_ceilings(*stream, CEILING_SAMPLES, &info->ceilings, err)) return -1;
-    if (!o->quiet)
-        fprintf(stderr, "%s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; %d measurements to go\n", info->device.name,
-                info->ceilings.copy_gbps, info->ceilings.gemm_tflops, zz_runner_measurements(runner));
+    if (!o->quiet) {
+        char layers[64];
+        zz_model_layers_text(&info->model, layers, sizeof layers);
+        fprintf(stderr, "%s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; %s (%s), %s step; %d measurements to go\n",
+                info->device.name, info->ceilings.copy_gbps, info->ceilings.gemm_tflops, info->model.name, layers,
+                zz_step_name(info->step), zz_runner_measurements(runner));
+    }
     git_commit(info->git_commit, (int)sizeof info->git_commit);
     if (gethostname(info->hostname, sizeof info->hostname - 1) != 0)
         snprintf(info->hostname, sizeof info->hostname, "unknown");

@@ -491,6 +491,9 @@ static void test_kernels_csv_rates_and_fractions_of_the_ceilings(void **state) {
     assert_string_equal(t.cell[r + 1][column(&t, "kernel")], kernel_names[1]);
     assert_string_equal(t.cell[r + 1][column(&t, "tflops")], "");
     assert_string_equal(t.cell[r + 1][column(&t, "gemm_fraction")], "");
+    assert_string_equal(t.cell[r + 1][column(&t, "step")], "attention");
+    assert_string_equal(t.cell[r + 1][column(&t, "layers")], "32");
+    assert_string_equal(t.cell[r + 1][column(&t, "model_layers")], "32");
     free_csv(&t);
 }
 

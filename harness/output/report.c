@@ -94,7 +94,7 @@ static void put_keys(zz_csv *c, const zz_report *r, const zz_report_row *row) {
 
 static const char *const kernel_columns[] = {
     "kernel", "category", "launches_per_step", "total_us", "per_step_us", "median_us",
-    "gbps",   "tflops",   "copy_fraction",     "gemm_fraction",
+    "gbps",   "tflops",   "copy_fraction",     "gemm_fraction", "step", "layers", "model_layers",
 };
 
 void zz_report_init(zz_report *r, const zz_run_info *info) {
@@ -187,6 +187,9 @@ void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
         zz_csv_num(&r->kernels, tflops);
         zz_csv_num(&r->kernels, gbps / copy);
         zz_csv_num(&r->kernels, tflops / gemm);
+        zz_csv_str(&r->kernels, zz_step_name(r->configs[row->config].workload.step));
+        zz_csv_int(&r->kernels, r->info->model.layers);
+        zz_csv_int(&r->kernels, zz_model_total_layers(&r->info->model));
         zz_csv_end_row(&r->kernels);
     }
 }
