@@ -156,10 +156,7 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
     /* CUPTI starts after every latency is sampled (harness/run/runner.h). */
     if (o->no_cupti) snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
     else if (o->common.step == ZZ_STEP_MODEL)
-        snprintf(info->cupti_note, sizeof info->cupti_note,
-                 "not for a model step: cuBLASLt picks its GEMM kernels at run time (their names, and whether a "
-                 "split-K reduction follows), so the step's launch list cannot name the kernels CUPTI records "
-                 "(docs/DESIGN.md, \"The model step\")");
+        snprintf(info->cupti_note, sizeof info->cupti_note, "%s", ZZ_MODEL_STEP_CUPTI_NOTE);
     info->cupti = !o->no_cupti && o->common.step != ZZ_STEP_MODEL;
     zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);
     ZZ_CUDA_OR_EXIT(cudaSetDevice(0));
