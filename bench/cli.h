@@ -131,6 +131,8 @@ void cli_apply_window(const common_options *o, const zz_pattern *p, zz_workload 
 int zz_cmd_plan(int argc, char **argv, zz_error *err);
 int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err);
 int zz_cmd_summary(int argc, char **argv, zz_error *err);
+int zz_cmd_merge(int argc, char **argv, zz_error *err);
+int zz_cmd_reproduction(int argc, char **argv, zz_error *err);
 
 /* The command line as a shell would take it back, for env.json; malloc'd, NULL out of memory. */
 char *cli_quoted_command_line(int argc, char **argv);

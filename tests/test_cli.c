@@ -361,7 +361,7 @@ static void test_bad_flags_exit_2_with_one_line(void **state) {
     zz_bench("plan", "extra", NULL);
     assert_refused("plan: unexpected argument 'extra'");
     zz_bench("train", NULL);
-    assert_refused("unknown command 'train' (commands: plan, run, summary; see zz-bench --help)");
+    assert_refused("unknown command 'train' (commands: plan, run, summary, merge, reproduction; see zz-bench --help)");
     zz_bench(NULL);
     assert_refused("missing command (see zz-bench --help)");
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reproduce.h"
+
 /* ------------------------------------------------------------ units ---- */
 
 static void human_units(double value, double step, const char *const *units, int n_units, char *out, size_t size) {
@@ -118,6 +120,54 @@ int zz_report_add_config(zz_report *r, const zz_report_config *c) {
     r->configs = configs;
     r->configs[r->n_configs] = *c;
     return r->n_configs++;
+}
+
+static void append_row(zz_report *r, const zz_report_row *row);
+
+int zz_report_config_index(const zz_report *r, const zz_report_config *key) {
+    const zz_workload *w = &key->workload;
+    for (int i = 0; i < r->n_configs; i++) {
+        const zz_report_config *c = &r->configs[i];
+        const zz_workload *v = &c->workload;
+        if (v->phase == w->phase && v->batch == w->batch && v->ctx == w->ctx && v->chunk == w->chunk &&
+            v->sink == w->sink && v->recent == w->recent && v->kernel == w->kernel && v->step == w->step &&
+            c->sparsity == key->sparsity)
+            return i;
+    }
+    return -1;
+}
+
+int zz_report_merge(zz_report *r, const zz_report *from, int *shared, zz_error *err) {
+    for (int i = 0; i < from->n_rows; i++) {
+        zz_report_row row = from->rows[i];
+        const zz_report_config *key = &from->configs[row.config];
+        int c = zz_report_config_index(r, key);
+        if (c < 0) {
+            if ((c = zz_report_add_config(r, key)) < 0) return zz_errorf(err, "%s", r->fault);
+            r->configs[c].groups = key->groups;
+        } else {
+            zz_report_config *mine = &r->configs[c];
+            /* its layouts come from several runs: the budget from whichever knows it */
+            if (mine->duo_mixed_layers < 0 && key->duo_mixed_layers >= 0) {
+                mine->duo = key->duo, mine->zigzag = key->zigzag, mine->duo_mixed_layers = key->duo_mixed_layers;
+                snprintf(mine->note, sizeof mine->note, "%s", key->note);
+            }
+            int seen = 0;  /* this config already had rows from an earlier report */
+            for (int j = 0; j < i && !seen; j++) seen = from->rows[j].config == row.config;
+            if (!seen && shared) ++*shared;
+        }
+        for (int j = 0; j < r->n_rows; j++)
+            if (r->rows[j].config == c && r->rows[j].layout == row.layout && r->rows[j].mode == row.mode) {
+                char label[128];
+                zz_report_config_label(key, label, sizeof label);
+                return zz_errorf(err, "%s %s %s: in two pieces", label, zz_layout_name(row.layout),
+                                 zz_mode_name(row.mode));
+            }
+        row.config = c;
+        append_row(r, &row);
+        if (r->fault[0]) return zz_errorf(err, "%s", r->fault);
+    }
+    return 0;
 }
 
 zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches) {
@@ -651,6 +701,8 @@ char *zz_report_summary(const zz_report *r) {
     summary_span_agreement(f, r);
     summary_overheads(f, r, overheads, n);
     summary_split_floor(f, r, overheads, n);
+    const zz_report *const self[] = {r};
+    zz_reproduction_section(f, self, 1);
     free(overheads);
     if (fclose(f) != 0) {
         free(text);

@@ -143,6 +143,17 @@ void zz_report_free(zz_report *r);
 /* Returns the configuration's index, or -1 out of memory (then also remembered). */
 int zz_report_add_config(zz_report *r, const zz_report_config *c);
 
+/* The index of the configuration with key's keys (phase, batch, ctx, chunk,
+ * window, kernel variant, step, sparsity), or -1. */
+int zz_report_config_index(const zz_report *r, const zz_report_config *key);
+
+/* Appends from's configurations (those with the same keys merged, the
+ * budget taken from whichever knows it) and rows, measured and skipped,
+ * to r (zz-bench merge). A layout and mode of a configuration that r has
+ * already fails, with its label in err. *shared (may be NULL) counts the
+ * configurations of from that r already had. Kernel rows are not copied. */
+int zz_report_merge(zz_report *r, const zz_report *from, int *shared, zz_error *err);
+
 /* The plan's side of a row; the measurement's side is set by zz_report_add. */
 zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches);
 

@@ -200,16 +200,8 @@ static int whole_field(const csv_rows *c, int k, long long min, long long max, l
 
 /* The configuration of these keys, added at the end when new; -1 out of memory. */
 static int config_of(zz_report *r, const zz_report_config *key) {
-    const zz_workload *w = &key->workload;
-    for (int i = 0; i < r->n_configs; i++) {
-        const zz_report_config *c = &r->configs[i];
-        const zz_workload *v = &c->workload;
-        if (v->phase == w->phase && v->batch == w->batch && v->ctx == w->ctx && v->chunk == w->chunk &&
-            v->sink == w->sink && v->recent == w->recent && v->kernel == w->kernel && v->step == w->step &&
-            c->sparsity == key->sparsity)
-            return i;
-    }
-    return zz_report_add_config(r, key);
+    const int i = zz_report_config_index(r, key);
+    return i >= 0 ? i : zz_report_add_config(r, key);
 }
 
 static int parse_verdict(const char *name, zz_verdict *out) {
