@@ -594,6 +594,21 @@ extern "C" size_t zz_decode_workspace_bytes(const zz_decode_args *a, int sm_coun
     return (size_t)a->batch * a->q.heads * splits * (a->head_dim + 1) * sizeof(float);
 }
 
+/* Shared memory of a decode block: Q's 16 rows and the K/V stages. */
+static size_t decode_smem(int head_dim) {
+    return (size_t)(16 + 2 * DECODE_STAGES * DECODE_TILE) * head_dim * sizeof(__nv_bfloat16);
+}
+
+/* A decode kernel may use decode_smem(D) of dynamic shared memory: set once
+ * per kernel (*set), before its first launch and before the occupancy API
+ * is asked about it. */
+template <int D, typename Params>
+static int allow_decode_smem(void (*kernel)(Params), bool *set) {
+    if (!*set) ZZ_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)decode_smem(D)));
+    *set = true;
+    return ZZ_OK;
+}
+
 /* Launches kernel<<<grid, threads, smem, stream>>>(args...) as a
  * programmatic dependent of the kernel before it on the stream: it may be
  * scheduled while that one drains (it waits at griddepcontrol.wait). */
@@ -613,30 +628,34 @@ static cudaError_t launch_dependent(void (*kernel)(KernelArgs...), dim3 grid, in
     return cudaLaunchKernelEx(&config, kernel, args...);
 }
 
-template <int D>
-static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count, cudaStream_t stream) {
-    const size_t smem = (size_t)(16 + 2 * DECODE_STAGES * DECODE_TILE) * D * sizeof(__nv_bfloat16);
-    static bool attribute_set = false;
-    if (!attribute_set) {
-        ZZ_CUDA(cudaFuncSetAttribute(decode_split_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-        attribute_set = true;
-    }
+/* A decode launch's parameters for `splits` splits, its partials in
+ * `workspace`: what both variants' kernels read. */
+static DecodeParams decode_params(const zz_decode_args *a, int splits, void *workspace) {
     DecodeParams p;
     p.t = attn_tensors(a->q, a->k, a->v, a->o);
     p.q_heads = a->q.heads;
     p.kv_len = zz_decode_keys(a);
-    p.splits = effective_splits(a, sm_count);
+    p.splits = splits;
     p.split_keys = zz_decode_split_keys(p.kv_len, p.splits);
     p.part_o = static_cast<float *>(workspace);
-    p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * D;
-    p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
+    p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * a->head_dim;
+    p.scale_log2 = 1.4426950408889634f / sqrtf((float)a->head_dim);
+    return p;
+}
+
+template <int D>
+static int launch_decode(const zz_decode_args *a, void *workspace, int sm_count, cudaStream_t stream) {
+    static bool smem_allowed = false;
+    int rc = allow_decode_smem<D>(decode_split_kernel<D>, &smem_allowed);
+    if (rc) return rc;
+    const DecodeParams p = decode_params(a, effective_splits(a, sm_count), workspace);
     ZZ_REQUIRE(p.splits == 1 || workspace != NULL, "decode with %d splits needs a workspace", p.splits);
     ZZ_REQUIRE(p.splits <= 65535, "%d splits", p.splits);
 
     dim3 grid(p.splits, a->k.heads, a->batch);
     AppendParams split_only = {};
     split_only.d = p;
-    decode_split_kernel<D><<<grid, DECODE_WARPS * 32, smem, stream>>>(split_only);
+    decode_split_kernel<D><<<grid, DECODE_WARPS * 32, decode_smem(D), stream>>>(split_only);
     ZZ_CHECK_LAUNCH();
     if (p.splits > 1)
         ZZ_CUDA(launch_dependent(combine_kernel<D>, dim3((a->batch * a->q.heads + COMBINE_WARPS - 1) / COMBINE_WARPS),
@@ -656,21 +675,11 @@ extern "C" int zz_decode_attention(const zz_decode_args *a, void *workspace, int
 
 /* ---- one-launch ---- */
 
-/* Shared memory of a decode block: Q's 16 rows and the K/V stages. */
-static size_t decode_smem(int head_dim) {
-    return (size_t)(16 + 2 * DECODE_STAGES * DECODE_TILE) * head_dim * sizeof(__nv_bfloat16);
-}
-
-/* The kernel may use decode_smem of dynamic shared memory: set once, before
- * its first launch and before the occupancy API is asked about it. */
+/* The one-launch kernel's shared memory, allowed once per head dim. */
 template <int D>
 static int allow_one_launch_smem(void) {
     static bool set = false;
-    if (!set)
-        ZZ_CUDA(cudaFuncSetAttribute(decode_one_launch_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)decode_smem(D)));
-    set = true;
-    return ZZ_OK;
+    return allow_decode_smem<D>(decode_one_launch_kernel<D>, &set);
 }
 
 extern "C" int zz_decode_one_launch_resident(int head_dim, int *resident) {
@@ -703,15 +712,8 @@ static int launch_one_launch(const zz_decode_args *a, zz_view new_k, zz_view new
     int rc = allow_one_launch_smem<D>();
     if (rc) return rc;
     AppendParams ap;
-    DecodeParams &p = ap.d;
-    p.t = attn_tensors(a->q, a->k, a->v, a->o);
-    p.q_heads = a->q.heads;
-    p.kv_len = zz_decode_keys(a);
-    p.splits = zz_decode_one_launch_splits(a, sm_count, resident);
-    p.split_keys = zz_decode_split_keys(p.kv_len, p.splits);
-    p.part_o = static_cast<float *>(workspace);
-    p.part_lse = p.part_o + (size_t)a->batch * a->q.heads * p.splits * D;
-    p.scale_log2 = 1.4426950408889634f / sqrtf((float)D);
+    ap.d = decode_params(a, zz_decode_one_launch_splits(a, sm_count, resident), workspace);
+    const DecodeParams &p = ap.d;
     ZZ_REQUIRE(p.splits == 1 || (workspace != NULL && tickets != NULL),
                "one-launch decode with %d splits needs a workspace and tickets", p.splits);
     ZZ_REQUIRE(p.splits <= 65535, "%d splits", p.splits);
@@ -827,10 +829,8 @@ template <int D>
 static int launch_fused(const zz_decode_fused_args *a, void *workspace, int *tickets, int sm_count, int resident,
                         cudaStream_t stream) {
     static bool smem_set = false;
-    if (!smem_set)
-        ZZ_CUDA(cudaFuncSetAttribute(decode_fused_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)decode_smem(D)));
-    smem_set = true;
+    int rc = allow_decode_smem<D>(decode_fused_kernel<D>, &smem_set);
+    if (rc) return rc;
     const int r = a->heads.retrieval, s = a->heads.kv_heads - r;
     int nf, ns;
     fused_splits(a, sm_count, resident, &nf, &ns);
