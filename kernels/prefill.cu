@@ -402,9 +402,8 @@ extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t strea
  * retrieval launch has drained, and that launch ends on its shortest (first)
  * row tiles, a few blocks running while the other SMs idle. Here the blocks
  * run longest first over both kinds: every retrieval head's row tiles,
- * latest (longest) first with all (sequence, head) pairs of a row tile
- * together, then the streaming heads' tiles (about sink + recent keys each),
- * which fill the tail.
+ * latest (longest) first, one head after another, then the streaming
+ * heads' tiles (about sink + recent keys each), which fill the tail.
  *
  * A block computes what the same block of the separate launch computes
  * (prefill_block with the same rows, key source, mask and q_pos0), so the
@@ -434,13 +433,19 @@ template <int D>
 __global__ void __launch_bounds__(PREFILL_WARPS * 32)
 prefill_fused_kernel(FusedPrefillParams p) {
     /* Block i: the retrieval kind's row_tiles * batch * retrieval blocks,
-     * then the streaming kind's; within a kind row tile row_tiles-1 first,
-     * then its (sequence, head) pairs, head fastest. */
+     * then the streaming kind's; within a kind one (sequence, head) pair's
+     * row tiles after another, latest (longest) first, as prefill_kernel
+     * orders them. Tile-major (all pairs of a row tile together) measured
+     * 1.3 % slower than zigzag at 32K where the two separate launches were
+     * within 0.1 %; it spreads the resident blocks over every retrieval
+     * head, whose K/V each block rereads: 64 MiB at 32K for 4 heads, more
+     * than the 60 MiB L2. Pair-major keeps them on one or two heads' K/V
+     * (kernels/NOTES.md, duo-fused, has the measurement of both). */
     const int retrieval_blocks = p.row_tiles * p.batch * p.heads.retrieval;
     const bool s = (int)blockIdx.x >= retrieval_blocks;
     const int i = (int)blockIdx.x - (s ? retrieval_blocks : 0);
     const int count = s ? p.heads.kv_heads - p.heads.retrieval : p.heads.retrieval;
-    const int pair = i % (p.batch * count), index = pair % count, b = pair / count;
+    const int pair = i / p.row_tiles, index = pair % count, b = pair / count;
     const int kv_head = p.heads.order[(s ? p.heads.retrieval : 0) + index];
     const int key_head = p.keys_model_order ? kv_head : index;
     const int head0 = kv_head * p.group;
@@ -465,7 +470,7 @@ prefill_fused_kernel(FusedPrefillParams p) {
     w.group = p.group, w.q_len = p.q_len;
     w.q_pos0 = s ? p.stream.q_pos0 : p.full.q_pos0;
     w.kv_len = w.q_pos0 + p.q_len;
-    w.m0 = (p.row_tiles - 1 - i / (p.batch * count)) * BLOCK_M;
+    w.m0 = (p.row_tiles - 1 - i % p.row_tiles) * BLOCK_M;
     w.mask = p.streaming;
     w.mask.kind = s ? ZZ_MASK_STREAMING : ZZ_MASK_FULL;  /* FULL reads no other field */
     prefill_block<D>(w, p.scale_log2);
