@@ -2,7 +2,8 @@
  * against the ceilings measured on the card at the start of the run.
  *
  * Each case launches one kernel (decode: as its variant runs it, split +
- * combine, or the one launch that also appends the token) on random data,
+ * combine, or the one launch that also appends the token; decode-fused:
+ * duo-fused's one launch over a mixed layer's two head kinds) on random data,
  * warms up, then takes `--samples` samples with CUDA events and reports the
  * median, min and max time per launch. A sample is a batch of launches back
  * to back, as many as take --batch-us of GPU time, replayed as one CUDA
@@ -17,6 +18,7 @@
  *            of the pairs on the tiles the kernel computes (streaming skips
  *            tiles, so the two differ)
  *   decode   GB/s of Q, O and the K and V of every attended key, read once
+ *            (one-launch and decode-fused: and the appended token's K, V)
  *   copies   GB/s read + written
  *   linear   TFLOP/s (2 · rows · in · out) and GB/s of X, W and Y (Y twice
  *            with beta 1); against the GEMM ceiling where the case has the
@@ -71,6 +73,15 @@ static const bench_case default_cases[] = {
     DECODE_CASES(ZZ_DECODE_SPLIT_COMBINE),
     DECODE_CASES(ZZ_DECODE_ONE_LAUNCH),
 #undef DECODE_CASES
+    /* duo-fused's mixed layer in one launch (issue 15): Llama-3-8B's 8 KV
+     * heads, 4 retrieval (a cache of S + 1 slots) and 4 streaming (a 128 +
+     * 256 ring). Its retrieval half alone is the 16 / 4-head one-launch
+     * decode-full case at the same S above: the GB/s of the two, against
+     * the copy ceiling, show what running the streaming heads in the same
+     * launch costs or gains. */
+#define FUSED_CASE(B, S) {"decode-fused", {ZZ_KC_DECODE_FUSED, B, L3, S, 0, ZZ_MASK_STREAMING, 128, 256, 0, 0, 4}}
+    FUSED_CASE(1, 8192), FUSED_CASE(1, 32768), FUSED_CASE(1, 131072), FUSED_CASE(8, 131072),
+#undef FUSED_CASE
     {"cache-update", {ZZ_KC_CACHE_WRITE, 8, L3, 32768, 1, ZZ_MASK_FULL, 0, 0, 0}},
     {"concat", {ZZ_KC_CONCAT, 1, L3, 0, 16384, ZZ_MASK_FULL, 0, 0, 0}},
     /* The model step around attention (kernels/layers.h), Llama-3-8B: hidden
@@ -145,8 +156,14 @@ static void usage(void) {
            "  --list          print the kernel variants and the cases (name, variant, shape)\n"
            "                  --filter and --kernel select, and exit; no GPU needed\n"
            "  --csv FILE      also write the table as CSV, whole: rewritten after each case\n"
-           "  --splits N      decode split count (default 0: chosen from the SM count)\n"
+           "  --splits N      decode split count (default 0: chosen from the SM count;\n"
+           "                  decode-fused keeps its launcher's rule)\n"
            "  --help\n"
+           "Kernel kinds: prefill, decode (split-combine or one-launch), cache-update,\n"
+           "concat, and decode-fused: duo-fused's one launch over a mixed layer, its first\n"
+           "KV heads (variant column: how many) on their full cache, the rest on the\n"
+           "sink + recent ring (--filter decode-fused; compare its GB/s with decode-full\n"
+           "one-launch at 4 KV heads, its retrieval half alone).\n"
            "Bad flags, an unwritable --csv and a machine without a GPU end with one line\n"
            "on stderr and exit status 2, before any measurement; a failure on the GPU\n"
            "with exit status 1.\n");
@@ -182,7 +199,11 @@ static void print_case(const bench_case *bc) {
         return;
     }
     const char *variant = zz_kc_variant_name(c);
-    char window[32] = "-";
+    char window[32] = "-", retrieval[32];
+    if (c->kind == ZZ_KC_DECODE_FUSED) { /* no kernel variant: the column says how the heads split */
+        snprintf(retrieval, sizeof retrieval, "%d retrieval", c->retrieval);
+        variant = retrieval;
+    }
     if (c->mask == ZZ_MASK_STREAMING) snprintf(window, sizeof window, "%d+%d", c->sink, c->recent);
     printf("%-18s %-14s %2d %3d %3d %4d %7lld %8s", bc->name, variant ? variant : "-", c->batch, c->q_heads,
            c->kv_heads, c->head_dim, case_tokens(c), window);
@@ -311,9 +332,9 @@ int main(int argc, char **argv) {
     printf("# ceilings: copy %.0f GB/s (read + written), bf16 GEMM %d^3 %.0f TFLOP/s\n", ceil.copy_gbps, ceil.gemm_n,
            ceil.gemm_tflops);
     static const char *const csv_header[] = {"kernel", "variant", "batch", "q_heads", "kv_heads", "head_dim", "ctx",
-                                             "sink", "recent", "median_us", "min_us", "max_us", "tflops", "tile_tflops",
-                                             "gbps", "frac_gemm", "frac_copy", "launches_per_sample", "rows", "in",
-                                             "out", "beta"};
+                                             "sink", "recent", "retrieval", "median_us", "min_us", "max_us", "tflops",
+                                             "tile_tflops", "gbps", "frac_gemm", "frac_copy", "launches_per_sample",
+                                             "rows", "in", "out", "beta"};
     zz_csv csv = {0};
     for (size_t i = 0; i < sizeof csv_header / sizeof csv_header[0]; i++) zz_csv_str(&csv, csv_header[i]);
     zz_csv_end_row(&csv);
@@ -351,6 +372,10 @@ int main(int argc, char **argv) {
         zz_csv_str(&csv, zz_kc_variant_name(c) ? zz_kc_variant_name(c) : "");
         const long long shape[] = {c->batch, c->q_heads, c->kv_heads, c->head_dim, case_tokens(c), c->sink, c->recent};
         for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) zz_csv_int(&csv, shape[k]);
+        if (c->kind == ZZ_KC_DECODE_FUSED)
+            zz_csv_int(&csv, c->retrieval);
+        else
+            zz_csv_str(&csv, "");  /* one head kind: no split of the KV heads */
         const double measured[] = {r.median_us, r.min_us, r.max_us, tflops, tile_tflops, gbps,
                                    tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps};
         for (size_t k = 0; k < sizeof measured / sizeof measured[0]; k++) zz_csv_num(&csv, measured[k]);

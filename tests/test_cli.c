@@ -583,9 +583,13 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
     const int all = cases_listed(run.out);
     run_program(KERNEL_BENCH, "--list", "--filter", "decode-", NULL);
     assert_int_equal(run.status, 0);
-    assert_int_equal(cases_listed(run.out), 2 * 10);  /* the same 10 shapes for each decode variant */
+    assert_int_equal(cases_listed(run.out), 2 * 10 + 4);  /* the same 10 shapes for each decode variant, 4 fused */
     assert_null(strstr(strstr(run.out, "\nkernel "), "prefill"));
     assert_true(all > cases_listed(run.out));
+    /* decode-fused: no kernel variant; the column names its retrieval heads */
+    run_program(KERNEL_BENCH, "--list", "--filter", "decode-fused", NULL);
+    assert_int_equal(cases_listed(run.out), 4);
+    assert_non_null(strstr(run.out, "\ndecode-fused       4 retrieval     8  32   8  128  131072  128+256\n"));
     /* --kernel: the attention cases of one variant, nothing else */
     run_program(KERNEL_BENCH, "--list", "--kernel", "fa2", NULL);
     assert_int_equal(run.status, 0);

@@ -169,6 +169,60 @@ static void test_kernel_cases(void **state) {
     assert_true(w.bytes == zz_work_decode_combine(&shape, zz_work_decode_splits(&a, 132)).bytes);
 }
 
+/* decode-fused's work is that of its two halves as one-launch decodes of
+ * their heads alone: zz-kernel-bench's 4-head decode-full one-launch case
+ * and a 4-head streaming one. Llama-3-8B heads (32 / 8, D 128), B 1, S 8K,
+ * 4 retrieval KV heads, ring 128 + 256. One head-token here: 128 · 2 = 256
+ * bytes, whole batch. By hand:
+ *   full half:      Q, O 2 · 16 heads = 32; K, V 2 · 4 heads · 8193 keys
+ *                   = 65544; the appended token's K, V 2 · 4 = 8 head-tokens
+ *   streaming half: Q, O 32; K, V 2 · 4 · 384 = 3072; appended 8
+ * 68696 head-tokens = 17586176 bytes; 8577 keys · 16 query heads · 4 · 128
+ * FLOPs. A count that forgot a half, the appended token or the window, or
+ * read the ring heads' whole context, would miss both. */
+static void test_kernel_case_fused(void **state) {
+    (void)state;
+    zz_error err = {""};
+    zz_kernel_case fused = {.kind = ZZ_KC_DECODE_FUSED, .batch = 1, .q_heads = 32, .kv_heads = 8, .head_dim = 128,
+                            .ctx = 8192, .mask = ZZ_MASK_STREAMING, .sink = 128, .recent = 256, .retrieval = 4};
+    zz_kernel_case full = {.kind = ZZ_KC_DECODE, .batch = 1, .q_heads = 16, .kv_heads = 4, .head_dim = 128,
+                           .ctx = 8192, .mask = ZZ_MASK_FULL, .variant = ZZ_DECODE_ONE_LAUNCH};
+    zz_kernel_case ring = full;
+    ring.mask = ZZ_MASK_STREAMING, ring.sink = 128, ring.recent = 256;
+    zz_kernel_work wf, wr, w;
+    if (zz_kernel_case_work(&fused, 132, &w, &err) || zz_kernel_case_work(&full, 132, &wf, &err) ||
+        zz_kernel_case_work(&ring, 132, &wr, &err))
+        fail_msg("%s", err.msg);
+    assert_true(w.bytes == wf.bytes + wr.bytes && w.flops == wf.flops + wr.flops);
+    assert_true(w.bytes == 68696 * 256.0 && w.flops == 8577.0 * 16 * 4 * 128);
+    assert_true(!w.compute_bound && w.tile_flops == 0);
+    /* A layer of one kind is that kind's one-launch decode over all 8 heads. */
+    fused.retrieval = 8, full.q_heads = ring.q_heads = 32, full.kv_heads = ring.kv_heads = 8;
+    if (zz_kernel_case_work(&fused, 132, &w, &err) || zz_kernel_case_work(&full, 132, &wf, &err)) fail_msg("%s", err.msg);
+    assert_true(w.bytes == wf.bytes && w.flops == wf.flops);
+    fused.retrieval = 0;
+    if (zz_kernel_case_work(&fused, 132, &w, &err) || zz_kernel_case_work(&ring, 132, &wr, &err)) fail_msg("%s", err.msg);
+    assert_true(w.bytes == wr.bytes && w.flops == wr.flops);
+    /* Refused: more retrieval heads than KV heads, no ring for the streaming
+     * heads, forced splits (the launcher's rule picks them), a head split on
+     * a kind with one kind of heads. */
+    static const struct {
+        int retrieval, splits;
+        zz_mask_kind mask;
+        zz_kc_kind kind;
+        const char *want;
+    } bad[] = {{9, 0, ZZ_MASK_STREAMING, ZZ_KC_DECODE_FUSED, "decode-fused: 9 retrieval of 8 KV heads"},
+               {4, 0, ZZ_MASK_FULL, ZZ_KC_DECODE_FUSED, "mask 0"},
+               {4, 3, ZZ_MASK_STREAMING, ZZ_KC_DECODE_FUSED, "splits 3"},
+               {4, 0, ZZ_MASK_STREAMING, ZZ_KC_DECODE, "decode: 4 retrieval heads: only decode-fused"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        zz_kernel_case c = fused;
+        c.retrieval = bad[i].retrieval, c.splits = bad[i].splits, c.mask = bad[i].mask, c.kind = bad[i].kind;
+        assert_int_equal(zz_kernel_case_work(&c, 132, &w, &err), -1);
+        if (!strstr(err.msg, bad[i].want)) fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i].want);
+    }
+}
+
 /* The plan counts through them too: the tiny model (4 layers, 4 query
  * heads, 2 KV heads, D 64) has the same shape. Prefill, B 2, S 10, sink 2 +
  * recent 4; layer 0 of tests/fixtures/tiny at sparsity 0.5 is mixed: KV
@@ -271,6 +325,7 @@ int main(void) {
         cmocka_unit_test(test_copies),
         cmocka_unit_test(test_ring_tokens_kept),  cmocka_unit_test(test_prefill_tile_flops),
         cmocka_unit_test(test_decode_splits),     cmocka_unit_test(test_kernel_cases),
+        cmocka_unit_test(test_kernel_case_fused),
         cmocka_unit_test(test_plan_ops),
         cmocka_unit_test(test_model_step_work),   cmocka_unit_test(test_model_step_plan_ops),
     };

@@ -21,6 +21,7 @@ const char *zz_kc_kind_name(zz_kc_kind kind) {
     case ZZ_KC_CONCAT: return "concat";
     case ZZ_KC_GATHER: return "gather";
     case ZZ_KC_SCATTER: return "scatter";
+    case ZZ_KC_DECODE_FUSED: return "decode-fused";
     case ZZ_KC_LINEAR: return "linear";
     case ZZ_KC_RMSNORM: return "rmsnorm";
     case ZZ_KC_SILU_MUL: return "silu-mul";
@@ -73,7 +74,32 @@ static long long cache_slots(const zz_kernel_case *c) {
 
 /* Tokens of one tensor (per sequence) as the kind lays them out. */
 static long long q_tokens(const zz_kernel_case *c) {
-    return c->kind == ZZ_KC_PREFILL ? c->ctx : is_decode(c->kind) ? 1 : c->tokens;
+    return c->kind == ZZ_KC_PREFILL                              ? c->ctx
+           : is_decode(c->kind) || c->kind == ZZ_KC_DECODE_FUSED ? 1
+                                                                 : c->tokens;
+}
+
+/* decode-fused's heads of one kind as the one-launch decode that would run
+ * them alone: their query heads, their cache (full: S + 1 slots; streaming:
+ * the ring). The fused launch reads and writes what the two would, so its
+ * work is theirs summed and its caches are theirs, one after the other. */
+static zz_kernel_case fused_half(const zz_kernel_case *c, int streaming) {
+    const int heads = streaming ? c->kv_heads - c->retrieval : c->retrieval;
+    return (zz_kernel_case){.kind = ZZ_KC_DECODE,
+                            .batch = c->batch,
+                            .q_heads = heads * (c->q_heads / c->kv_heads),
+                            .kv_heads = heads,
+                            .head_dim = c->head_dim,
+                            .ctx = c->ctx,
+                            .mask = streaming ? ZZ_MASK_STREAMING : ZZ_MASK_FULL,
+                            .sink = streaming ? c->sink : 0,
+                            .recent = streaming ? c->recent : 0,
+                            .variant = ZZ_DECODE_ONE_LAUNCH};
+}
+
+/* Elements of one of the half's caches (K or V), per set. */
+static long long cache_elems(const zz_kernel_case *half) {
+    return (long long)half->batch * cache_slots(half) * half->kv_heads * half->head_dim;
 }
 
 /* Views of set `set`: tensors are [B][tokens][heads][D], one after another. */
@@ -98,6 +124,46 @@ static zz_decode_args decode_args(const zz_kernel_run *r, int set) {
                             c->batch, D, (int)c->ctx, mask_of(c), c->splits};
 }
 
+/* Keys per sequence decode-fused's heads of one kind attend (the new one among them). */
+static int fused_keys(const zz_kernel_case *c, int streaming) {
+    const zz_kernel_run half = {.c = fused_half(c, streaming)};
+    const zz_decode_args a = decode_args(&half, 0);
+    return zz_decode_keys(&a);
+}
+
+/* The new token's K and V of set `set` (one-launch and fused decode). */
+static void fresh_views(const zz_kernel_run *r, int set, zz_view *new_k, zz_view *new_v) {
+    bf16 *fresh = r->fresh ? r->fresh + 2 * set * r->fresh_elems : NULL;
+    *new_k = zz_view_dense(fresh, 1, r->c.kv_heads, r->c.head_dim);
+    *new_v = zz_view_dense(fresh ? fresh + r->fresh_elems : NULL, 1, r->c.kv_heads, r->c.head_dim);
+}
+
+/* One of set `set`'s K or V buffers (base r->k or r->v) as decode-fused's
+ * two caches: the retrieval heads', then the streaming heads' ring. */
+static void fused_caches(const zz_kernel_run *r, bf16 *base, int set, zz_view *full, zz_view *ring) {
+    const zz_kernel_case f = fused_half(&r->c, 0), s = fused_half(&r->c, 1);
+    bf16 *at = base ? base + (long long)set * r->kv_elems : NULL;
+    *full = zz_view_dense(at, (int)cache_slots(&f), f.kv_heads, f.head_dim);
+    *ring = zz_view_dense(at ? at + cache_elems(&f) : NULL, (int)cache_slots(&s), s.kv_heads, s.head_dim);
+}
+
+/* Set `set` as zz_decode_fused's arguments; heads in the identity order
+ * (retrieval heads first), as the executor runs a layer reordered at load;
+ * splits from the launcher's rule (zz_decode_fused_splits). */
+static zz_decode_fused_args fused_args(const zz_kernel_run *r, int set) {
+    const zz_kernel_case *c = &r->c;
+    zz_decode_fused_args a = {0};
+    a.q = view(r->q, r->q_elems, set, 1, c->q_heads, c->head_dim);
+    a.o = view(r->o, r->o_elems, set, 1, c->q_heads, c->head_dim);
+    fresh_views(r, set, &a.new_k, &a.new_v);
+    fused_caches(r, r->k, set, &a.k_full, &a.k_ring);
+    fused_caches(r, r->v, set, &a.v_full, &a.v_ring);
+    a.batch = c->batch, a.head_dim = c->head_dim, a.pos = (int)c->ctx, a.sink = c->sink, a.recent = c->recent;
+    a.heads.kv_heads = c->kv_heads, a.heads.retrieval = c->retrieval;
+    for (int h = 0; h < c->kv_heads; h++) a.heads.order[h] = (unsigned char)h;
+    return a;
+}
+
 int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *out, zz_error *err) {
     memset(out, 0, sizeof *out);
     if (c->kind < ZZ_KC_PREFILL || c->kind > ZZ_KC_SILU_MUL) return zz_errorf(err, "unknown kernel kind %d", (int)c->kind);
@@ -115,6 +181,15 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
         ((c->kind == ZZ_KC_CACHE_WRITE || is_copy(c->kind)) && (c->tokens < 1 || c->tokens > max_tokens - c->ctx)))
         return zz_errorf(err, "%s: S %lld, %lld new tokens out of range", name, c->ctx, c->tokens);
     if (c->kind == ZZ_KC_CONCAT && c->q_heads < 2) return zz_errorf(err, "concat: needs 2 query heads or more");
+    if (c->kind == ZZ_KC_DECODE_FUSED &&
+        (c->retrieval < 0 || c->retrieval > c->kv_heads || c->kv_heads > ZZ_FUSED_MAX_KV_HEADS ||
+         c->mask != ZZ_MASK_STREAMING || c->splits))
+        return zz_errorf(err, "decode-fused: %d retrieval of %d KV heads, mask %d, splits %d: need 0..KV heads "
+                         "retrieval, at most %d KV heads, the streaming heads' mask (streaming, sink, recent) and "
+                         "splits 0 (the launcher's rule)", c->retrieval, c->kv_heads, (int)c->mask, c->splits,
+                         ZZ_FUSED_MAX_KV_HEADS);
+    if (c->kind != ZZ_KC_DECODE_FUSED && c->retrieval)
+        return zz_errorf(err, "%s: %d retrieval heads: only decode-fused mixes head kinds", name, c->retrieval);
     const int attention = c->kind == ZZ_KC_PREFILL || is_decode(c->kind);
     if (attention ? !zz_kernel_variant_of(c->kind == ZZ_KC_PREFILL ? ZZ_PREFILL : ZZ_DECODE, c->variant) : c->variant)
         return zz_errorf(err, "%s: kernel variant %d: not one of its kind's", name, c->variant);
@@ -141,6 +216,15 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
             return zz_errorf(err, "decode-combine: B %d, S %lld runs in one split: no combine kernel", c->batch, c->ctx);
         w = c->kind == ZZ_KC_DECODE_COMBINE ? zz_work_decode_combine(&shape, splits)
                                             : zz_work_attention(&shape, 1, keys, keys);
+    } else if (c->kind == ZZ_KC_DECODE_FUSED) {
+        w = (zz_work){0};
+        for (int streaming = 0; streaming <= 1; streaming++) {
+            const zz_kernel_case half = fused_half(c, streaming);
+            zz_kernel_work hw;
+            if (!half.kv_heads) continue;  /* a layer of one kind: the other half is empty */
+            if (zz_kernel_case_work(&half, sm_count, &hw, err)) return -1;
+            w.bytes += hw.bytes, w.flops += hw.flops;
+        }
     } else if (c->kind == ZZ_KC_CACHE_WRITE) {
         const long long kept = c->mask == ZZ_MASK_STREAMING
                                    ? zz_work_ring_tokens_kept(c->ctx, c->tokens, c->sink, c->recent)
@@ -199,12 +283,17 @@ static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *
     case ZZ_KC_DECODE_COMBINE: {
         zz_decode_args a = decode_args(r, set);
         if (c->variant == ZZ_DECODE_ONE_LAUNCH) {
-            bf16 *fresh = r->fresh + 2 * set * r->fresh_elems;
-            const zz_view new_k = zz_view_dense(fresh, 1, Hkv, D), new_v = zz_view_dense(fresh + r->fresh_elems, 1, Hkv, D);
+            zz_view new_k, new_v;
+            fresh_views(r, set, &new_k, &new_v);
             rc = zz_decode_one_launch(&a, new_k, new_v, r->workspace, r->tickets, r->sm_count, r->resident, stream);
         } else {
             rc = zz_decode_attention(&a, r->workspace, r->sm_count, stream);
         }
+        break;
+    }
+    case ZZ_KC_DECODE_FUSED: {
+        zz_decode_fused_args a = fused_args(r, set);
+        rc = zz_decode_fused(&a, r->workspace, r->tickets, r->sm_count, r->resident, stream);
         break;
     }
     case ZZ_KC_CACHE_WRITE: {
@@ -322,20 +411,33 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
         r->kv_elems = B * cache_slots(c) * Hkv * D;
     } else if (is_copy(c->kind)) {      /* q: source, o: destination */
         r->q_elems = r->o_elems = B * c->tokens * Hq * D;
+    } else if (c->kind == ZZ_KC_DECODE_FUSED) {  /* k, v: the retrieval heads' cache, then the ring */
+        r->q_elems = r->o_elems = B * q_tokens(c) * Hq * D;
+        const zz_kernel_case full = fused_half(c, 0), ring = fused_half(c, 1);
+        r->kv_elems = cache_elems(&full) + cache_elems(&ring);
     } else {
         r->q_elems = r->o_elems = B * q_tokens(c) * Hq * D;
         r->kv_elems = B * (c->kind == ZZ_KC_PREFILL ? c->ctx : cache_slots(c)) * Hkv * D;
     }
+    const int fused = c->kind == ZZ_KC_DECODE_FUSED;
     const int one_launch = is_decode(c->kind) && c->variant == ZZ_DECODE_ONE_LAUNCH;
-    if (one_launch) r->fresh_elems = B * Hkv * D;
+    if (one_launch || fused) r->fresh_elems = B * Hkv * D;
     const long long kv_tensors = is_layer(c->kind) ? 1 : 2; /* a layer case's weight, or K and V */
     r->set_bytes = (r->q_elems + r->o_elems + kv_tensors * r->kv_elems + 2 * r->fresh_elems) * (long long)sizeof(bf16);
 
-    if (one_launch) {
-        zz_decode_args a = decode_args(r, 0);
+    if (one_launch || fused) {  /* the appending kernels: one occupancy, a workspace, tickets */
         ZZ_KERNEL_OR_GOTO(zz_decode_one_launch_resident(c->head_dim, &r->resident), fail);
-        r->splits = zz_decode_one_launch_splits(&a, sm_count, r->resident);
-        size_t ws = zz_decode_one_launch_workspace_bytes(&a, sm_count, r->resident);
+        size_t ws;
+        if (fused) {
+            const zz_decode_fused_args a = fused_args(r, 0);
+            zz_decode_fused_splits(sm_count, r->resident, c->batch, c->retrieval, fused_keys(c, 0), c->kv_heads - c->retrieval,
+                                   fused_keys(c, 1), &r->splits, &r->splits_streaming);
+            ws = zz_decode_fused_workspace_bytes(&a, sm_count, r->resident);
+        } else {
+            zz_decode_args a = decode_args(r, 0);
+            r->splits = zz_decode_one_launch_splits(&a, sm_count, r->resident);
+            ws = zz_decode_one_launch_workspace_bytes(&a, sm_count, r->resident);
+        }
         if (ws) ZZ_CUDA_OR_GOTO(cudaMalloc(&r->workspace, ws), fail);
         ZZ_CUDA_OR_GOTO(cudaMalloc((void **)&r->tickets, sizeof(int) * (size_t)(B * Hkv)), fail);
         ZZ_CUDA_OR_GOTO(cudaMemsetAsync(r->tickets, 0, sizeof(int) * (size_t)(B * Hkv), stream), fail);

@@ -13,8 +13,10 @@
  * Work, per launch, is counted by work.h, as for the plan and kernels.csv:
  * the decode split kernel alone gets the whole attention's bytes (as
  * kernels.csv attributes them to it), the combine alone its own, a
- * one-launch decode the attention's and the appended token's; a cache
- * write counts the tokens its cache keeps; tile_flops is set for prefill.
+ * one-launch decode the attention's and the appended token's, a fused
+ * mixed-layer decode the sum of its two kinds' as one-launch decodes of
+ * their heads alone would count them; a cache write counts the tokens its
+ * cache keeps; tile_flops is set for prefill.
  * compute_bound picks the ceiling to compare with: GEMM rate, else copy
  * bandwidth.
  *
@@ -48,6 +50,8 @@ typedef enum {
     ZZ_KC_CONCAT,         /* zz_concat_heads: duo-cat's join of two halves of the query heads */
     ZZ_KC_GATHER,         /* zz_gather_heads: all query heads into retrieval-first order */
     ZZ_KC_SCATTER,        /* zz_scatter_heads: back into model order */
+    ZZ_KC_DECODE_FUSED,   /* zz_decode_fused: a mixed layer's decode in one launch (duo-fused), the token
+                           * appended at S to every head's cache; retrieval heads first (identity order) */
     ZZ_KC_LINEAR,         /* zz_linear: Y[rows][out] = X[rows][in] · W^T (+ Y with accumulate) */
     ZZ_KC_RMSNORM,        /* zz_rmsnorm: rows of `in` (the hidden size) */
     ZZ_KC_SILU_MUL,       /* zz_silu_mul: rows of 2 · `in` (gate, up) into rows of `in` (the MLP size) */
@@ -72,6 +76,8 @@ typedef struct {
     int sink, recent;
     int splits;         /* decode: 0 = the variant's split rule */
     int variant;        /* attention kinds: the phase's kernel variant (variants.h), 0 the default */
+    int retrieval;      /* decode-fused: KV heads 0..retrieval-1 read a full cache of S + 1 slots, the rest
+                         * the sink + recent ring (mask streaming, sink, recent: theirs); 0 for other kinds */
     int in, out;        /* layer kinds: features in and out (rmsnorm: hidden; silu_mul: MLP size) */
     int accumulate;     /* linear: beta 1, the residual add of the O and down projections */
 } zz_kernel_case;
@@ -96,21 +102,23 @@ typedef struct {
     zz_kernel_case c;
     zz_kernel_work work;
     int sm_count;
-    int splits;               /* decode: the split count the launcher uses */
+    int splits;               /* decode: the split count the launcher uses (decode-fused: its retrieval heads') */
+    int splits_streaming;     /* decode-fused: its streaming heads' split count */
     int sets;                 /* buffer sets, used in turn */
     long long set_bytes;      /* device bytes of one set */
     /* Per kind (NULL where unused), `sets` copies each, set i at i * *_elems:
      * attention q, k, v, o; cache write: k, v the cache, q, o the new K, V;
-     * copies: q the source, o the destination; layer kinds: q the input
-     * (X, or gate and up), k the weight (W, the norm's; none for silu_mul),
-     * o the output. */
+     * copies: q the source, o the destination; decode-fused: k and v each
+     * the retrieval heads' cache followed by the streaming heads' ring;
+     * layer kinds: q the input (X, or gate and up), k the weight (W, the
+     * norm's; none for silu_mul), o the output. */
     bf16 *q, *k, *v, *o;
     long long q_elems, kv_elems, o_elems;
     int *index;               /* gather/scatter: device permutation of the query heads */
-    bf16 *fresh;              /* one-launch decode: the new token's K then V, fresh_elems each, per set */
+    bf16 *fresh;              /* one-launch and fused decode: the new token's K then V, fresh_elems each, per set */
     long long fresh_elems;
-    int *tickets;             /* one-launch decode: its split counters, shared by the sets */
-    int resident;             /* one-launch decode: its kernel's blocks per SM */
+    int *tickets;             /* one-launch and fused decode: split counters, shared by the sets */
+    int resident;             /* one-launch and fused decode: the kernel family's blocks per SM */
     zz_gemm *gemm;            /* linear: cuBLASLt handle, workspace and plan, shared by the sets */
     void *workspace;          /* decode partials, shared by the sets */
     /* The timed batches: graphs of batch_launches launches each, graph g
