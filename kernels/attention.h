@@ -153,8 +153,8 @@ typedef struct {
  * and attends it, as zz_decode_one_launch on each group would. Retrieval
  * heads are split over their context and scheduled first, streaming heads
  * after them (they fill the tail); the splits of both come from one rule
- * that balances the blocks' keys over one wave of sm_count × resident
- * blocks (zz_decode_fused_splits). */
+ * that keeps the sm_count × resident slots busy until the last block ends
+ * (zz_decode_fused_splits). */
 typedef struct {
     zz_view q, o;                /* one token, all query heads, model order */
     zz_view new_k, new_v;        /* one token, all KV heads, model order */
@@ -165,10 +165,12 @@ typedef struct {
     int splits_full, splits_streaming;  /* both > 0: forced; else the rule */
 } zz_decode_fused_args;
 
-/* The rule: keys per block K (whole tiles) is the smallest whose blocks,
- * batch · (retrieval · ceil(keys_full / K) + streaming · ceil(keys_window /
- * K)), fill whole waves best (the busy fraction of zz_decode_wave_splits);
- * the split counts follow. Pure: callable without a GPU. */
+/* The rule: the fewest retrieval splits (whole tiles, real counts) whose
+ * grid keeps the sm_count · resident slots >= 95 % busy over its makespan,
+ * else the busiest; the windows in the fewest splits no longer than a
+ * retrieval split. The makespan: the retrieval blocks in waves, the window
+ * blocks in the slots the last wave leaves free, then after it. Pure:
+ * callable without a GPU. */
 void zz_decode_fused_splits(int sm_count, int resident, int batch, int retrieval, int keys_full, int streaming,
                             int keys_window, int *splits_full, int *splits_streaming);
 size_t zz_decode_fused_workspace_bytes(const zz_decode_fused_args *args, int sm_count, int resident);

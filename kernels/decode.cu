@@ -754,9 +754,35 @@ extern "C" int zz_decode_one_launch(const zz_decode_args *a, zz_view new_k, zz_v
 /* Tiles of the longest block when `keys` keys are cut into `splits`. */
 static int split_tiles(int keys, int splits) { return zz_decode_split_keys(keys, splits) / DECODE_TILE; }
 
-/* attention.h. K descends from the longest head's tiles (one block per
- * head) to one tile a block; the first K whose blocks keep the slots busy
- * ≥ 95 % wins, else the busiest (the larger K on a tie). */
+/* The makespan, in tiles, of a fused grid: `retrieval` blocks of `lf`
+ * tiles, then `streaming` blocks of `lw` tiles (lw <= lf), started in grid
+ * order into `slots` slots as slots free up. The retrieval blocks run in
+ * waves and end at waves · lf; the streaming blocks first fill the slots
+ * their last wave leaves free (from its start on, lf / lw blocks each),
+ * and what does not fit there runs on all slots after the last wave
+ * (counted from its end: late by less than lw for the blocks that started
+ * in the free slots; tests/test_split_rule.c checks it against a
+ * slot-by-slot simulation). Every block of a kind counts its kind's
+ * longest split. */
+static double fused_makespan(double slots, double retrieval, int lf, double streaming, int lw) {
+    if (retrieval <= 0) return ceil(streaming / slots) * lw;
+    const double waves = ceil(retrieval / slots);
+    const double free_slots = waves * slots - retrieval, end = waves * lf;
+    if (streaming <= 0) return end;
+    const double left = streaming - free_slots * floor((double)lf / lw);
+    return left <= 0 ? end : end + ceil(left / slots) * lw;
+}
+
+/* attention.h. Retrieval split counts ascend (the real ones, as the wave
+ * rule's); each takes the fewest window splits whose blocks are no longer
+ * than a retrieval block, so the windows fill the tail. The first count
+ * keeping the slots busy >= 95 % over the makespan wins, else the busiest.
+ * The makespan (not waves · the longest block, which counted every
+ * window block as a whole retrieval block) matters where many streaming
+ * heads meet few retrieval ones: Llama-2-7B's 8 + 24 KV heads at 120K
+ * fit one wave of 32 splits + 24 windows here, where the wave count had
+ * chosen four waves of 129 splits and measured 0.86 ms a step slower than
+ * duo-cat's two launches (kernels/NOTES.md, duo-fused). */
 extern "C" void zz_decode_fused_splits(int sm_count, int resident, int batch, int retrieval, int keys_full,
                                        int streaming, int keys_window, int *splits_full, int *splits_streaming) {
     const double slots = (double)(sm_count > 0 ? sm_count : 1) * (resident > 0 ? resident : 1);
@@ -765,14 +791,21 @@ extern "C" void zz_decode_fused_splits(int sm_count, int resident, int batch, in
     const double total = (double)batch * ((double)retrieval * tiles_f + (double)streaming * tiles_w);
     *splits_full = *splits_streaming = 1;
     double best = -1.0;
-    for (int k = tiles_f > tiles_w ? tiles_f : tiles_w; k >= 1; k--) {
-        const int nf = tiles_f ? splits_for(keys_full, (tiles_f + k - 1) / k) : 1;
-        const int ns = tiles_w ? splits_for(keys_window, (tiles_w + k - 1) / k) : 1;
-        const int longest = (tiles_f ? split_tiles(keys_full, nf) : 0) > (tiles_w ? split_tiles(keys_window, ns) : 0)
-                                ? split_tiles(keys_full, nf)
-                                : split_tiles(keys_window, ns);
-        const double blocks = (double)batch * ((tiles_f ? retrieval * (double)nf : 0) + (tiles_w ? streaming * (double)ns : 0));
-        const double busy = total / (ceil(blocks / slots) * slots * longest);
+    /* A layer of streaming heads only: the window's splits are the variable. */
+    const int counts = tiles_f ? tiles_f : tiles_w;
+    for (int n = 1; n <= counts; n++) {
+        int nf = 1, ns = n, lf = 0, lw;
+        if (tiles_f) {
+            if (splits_for(keys_full, n) != n) continue;
+            nf = n, lf = split_tiles(keys_full, nf);
+            ns = tiles_w ? splits_for(keys_window, (tiles_w + lf - 1) / lf) : 1;
+        } else if (splits_for(keys_window, n) != n) {
+            continue;
+        }
+        lw = tiles_w ? split_tiles(keys_window, ns) : 0;
+        const double makespan = fused_makespan(slots, (double)batch * retrieval * (tiles_f ? nf : 0), lf,
+                                               (double)batch * streaming * (tiles_w ? ns : 0), lw);
+        const double busy = total / (slots * makespan);
         if (busy > best) best = busy, *splits_full = nf, *splits_streaming = ns;
         if (busy >= WAVE_BUSY) break;
     }
