@@ -36,7 +36,7 @@ NVCCFLAGS := -O3 -std=c++17 -lineinfo -Ikernels $(KERNEL_DEFS) $(SM90A_BUILD) \
 # NOTES.md. `make PTXAS_WARN=-Xptxas=-warn-spills,-warn-lmem-usage` shows it.
 PTXAS_WARN ?=
 LDFLAGS   := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -L$(MULTIARCH) -Wl,-rpath,$(abspath $(MULTIARCH))
-CUDA_LIBS := -lcupti -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
+CUDA_LIBS := -lcupti -lcublasLt -lcublas -lcudart -lstdc++ -lm -ldl -lpthread
 
 KERNEL_CU   := $(wildcard kernels/*.cu)
 KERNEL_C    := $(wildcard kernels/*.c)
@@ -48,7 +48,7 @@ HEADERS     := $(wildcard kernels/*.h bench/*.h) $(foreach d,$(HARNESS_DIRS),$(w
 CPU_TESTS := $(patsubst tests/%.c,bin/tests/%,$(wildcard tests/test_*.c))
 GPU_TESTS := $(patsubst tests/gpu/%.c,bin/tests/gpu/%,$(wildcard tests/gpu/test_*.c))
 
-.PHONY: all test test-gpu bench plots profile clean deps need-gpu FORCE
+.PHONY: all test test-gpu bench reproduce plots profile clean deps need-gpu FORCE
 .DELETE_ON_ERROR:
 
 EXECUTABLES := bin/zz-bench bin/zz-kernel-bench bin/zz-host-pacing
@@ -157,6 +157,17 @@ BENCH_ARGS ?=
 
 bench: need-gpu bin/zz-bench
 	bin/zz-bench run $(BENCH_SWEEP) $(if $(filter --pattern% --synthetic%,$(BENCH_ARGS)),,$(BENCH_PATTERN)) $(BENCH_ARGS)
+
+# DuoAttention's efficiency points as model steps (README, "Reproducing
+# DuoAttention's figures"): scripts/reproduce runs them in pieces of at most
+# 570 s into RUN/pieces/ (resumable), merges each model's into RUN/llama2-7b
+# and RUN/llama3-8b and writes RUN/reproduction.md; then their plots.
+# RUN defaults to results/<gpu>-reproduce.
+reproduce: need-gpu bin/zz-bench
+	@run='$(or $(RUN),results/$(shell nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr 'A-Z ' 'a-z-' | sed 's/^nvidia-//')-reproduce)'; \
+	scripts/reproduce "$$run"; rc=$$?; \
+	for m in llama2-7b llama3-8b; do [ ! -f "$$run/$$m/results.csv" ] || $(MAKE) --no-print-directory plots RUN="$$run/$$m" || rc=1; done; \
+	exit $$rc
 
 # Plots of one run folder into RUN/plots (.png and .svg), by plots/render.sh:
 # plots/prep.awk joins the CSVs into small tables, plots/*.gp draw them.

@@ -24,10 +24,19 @@
 #define MODEL_HELP                                                                                   \
     "model (a preset, optionally overridden, or all four shape flags):\n"                            \
     "  --model NAME            llama2-7b, llama3-8b, mistral-7b, llama3-70b (default llama3-8b)\n"  \
-    "  --layers N              layers L\n"                                                           \
+    "  --layers N              layers L; with a preset, its first N layers run (for a model too\n"  \
+    "                          large for the card; every output says so)\n"                        \
     "  --q-heads N             query heads Hq\n"                                                     \
     "  --kv-heads N            KV heads Hkv, dividing Hq\n"                                          \
-    "  --head-dim N            head dim D: 64 or 128\n"
+    "  --head-dim N            head dim D: 64 or 128\n"                                              \
+    "  --hidden N              hidden size H (a model step's; the preset's by default)\n"           \
+    "  --mlp N                 MLP (intermediate) size F (the preset's by default)\n"              \
+    "  --vocab N               vocabulary V (the preset's by default)\n"
+#define STEP_HELP                                                                                    \
+    "  --step S                attention (default): each layer's cache writes, attention and\n"     \
+    "                          copies; model: the whole decoder step around them (RMSNorm, QKV\n"   \
+    "                          GEMM, rotary, attention, O GEMM + residual, RMSNorm, gate/up GEMM,\n" \
+    "                          SiLU x up, down GEMM + residual; final RMSNorm and LM head)\n"
 #define PATTERN_HELP                                                                                 \
     "head pattern (one of):\n"                                                                       \
     "  --pattern DIR           DuoAttention folder: full_attention_heads.tsv, optional config.json\n"
@@ -61,6 +70,8 @@
 typedef struct {
     const char *model_name;
     long long layers, q_heads, kv_heads, head_dim;  /* 0: not given */
+    long long hidden, mlp, vocab;                   /* 0: not given */
+    zz_step step;
     const char *pattern_dir, *synthetic;
     zz_rounding rounding;
     long long sink, recent;  /* -1: from the pattern */
@@ -104,7 +115,10 @@ int cli_parse_plan_options(int argc, char **argv, plan_options *o, zz_error *err
 int cli_parse_run_options(int argc, char **argv, run_options *o, zz_error *err);
 
 /* A preset (default llama3-8b) with the shape flags applied on top, or all
- * four shape flags alone. */
+ * four shape flags alone (then --hidden, --mlp and --vocab too for a model
+ * step). With a preset, --layers N runs its first N layers (the name
+ * stays, model_layers keeps the preset's count); another shape flag that
+ * changes the preset makes it "custom". */
 int cli_resolve_model(const char *command, const common_options *o, zz_model *m, zz_error *err);
 /* The pattern folder, or the synthetic spec (default uniform-mixed), with
  * `seed` when the spec names none. */
@@ -117,6 +131,8 @@ void cli_apply_window(const common_options *o, const zz_pattern *p, zz_workload 
 int zz_cmd_plan(int argc, char **argv, zz_error *err);
 int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err);
 int zz_cmd_summary(int argc, char **argv, zz_error *err);
+int zz_cmd_merge(int argc, char **argv, zz_error *err);
+int zz_cmd_reproduction(int argc, char **argv, zz_error *err);
 
 /* The command line as a shell would take it back, for env.json; malloc'd, NULL out of memory. */
 char *cli_quoted_command_line(int argc, char **argv);

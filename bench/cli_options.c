@@ -72,8 +72,8 @@ static int parse_chunks(const char *list, long long *out, int *n, zz_error *err)
 
 enum {
     /* shared */
-    OPT_MODEL = 256, OPT_LAYERS, OPT_Q_HEADS, OPT_KV_HEADS, OPT_HEAD_DIM, OPT_PATTERN, OPT_SYNTHETIC,
-    OPT_ZIGZAG_BUDGET, OPT_SINK, OPT_RECENT,
+    OPT_MODEL = 256, OPT_LAYERS, OPT_Q_HEADS, OPT_KV_HEADS, OPT_HEAD_DIM, OPT_HIDDEN, OPT_MLP, OPT_VOCAB, OPT_STEP,
+    OPT_PATTERN, OPT_SYNTHETIC, OPT_ZIGZAG_BUDGET, OPT_SINK, OPT_RECENT,
     /* one value in plan, a list in run */
     OPT_SPARSITY, OPT_BATCH, OPT_CTX, OPT_PHASE, OPT_CHUNK, OPT_DECODE_KERNEL, OPT_PREFILL_KERNEL,
     /* plan */
@@ -89,6 +89,10 @@ enum {
     {"q-heads", required_argument, NULL, OPT_Q_HEADS},           \
     {"kv-heads", required_argument, NULL, OPT_KV_HEADS},         \
     {"head-dim", required_argument, NULL, OPT_HEAD_DIM},         \
+    {"hidden", required_argument, NULL, OPT_HIDDEN},             \
+    {"mlp", required_argument, NULL, OPT_MLP},                   \
+    {"vocab", required_argument, NULL, OPT_VOCAB},               \
+    {"step", required_argument, NULL, OPT_STEP},                 \
     {"pattern", required_argument, NULL, OPT_PATTERN},           \
     {"synthetic", required_argument, NULL, OPT_SYNTHETIC},       \
     {"zigzag-budget", required_argument, NULL, OPT_ZIGZAG_BUDGET}, \
@@ -142,6 +146,13 @@ static int parse_common_flag(int c, const char *value, common_options *o, zz_err
         if (strcmp(value, "64") && strcmp(value, "128"))
             return zz_errorf(err, "--head-dim: expected 64 or 128, found '%s'", value);
         o->head_dim = atoi(value);
+        return 0;
+    case OPT_HIDDEN: return parse_whole("--hidden", value, 1, ZZ_MAX_HIDDEN, 0, &o->hidden, err);
+    case OPT_MLP: return parse_whole("--mlp", value, 1, ZZ_MAX_MLP, 0, &o->mlp, err);
+    case OPT_VOCAB: return parse_whole("--vocab", value, 1, ZZ_MAX_VOCAB, 0, &o->vocab, err);
+    case OPT_STEP:
+        if (zz_step_from_name(value, &o->step))
+            return zz_errorf(err, "--step: expected attention or model, found '%s'", value);
         return 0;
     case OPT_PATTERN:
         if (!*value) return zz_errorf(err, "--pattern: empty folder name");
@@ -377,9 +388,9 @@ int cli_parse_run_options(int argc, char **argv, run_options *o, zz_error *err) 
 }
 
 /* A preset (default llama3-8b) with the shape flags applied on top, or all
- * four shape flags alone. */
+ * four shape flags alone (cli.h). */
 int cli_resolve_model(const char *command, const common_options *o, zz_model *m, zz_error *err) {
-    const long long given[] = {o->layers, o->q_heads, o->kv_heads, o->head_dim};
+    const long long given[] = {o->layers, o->q_heads, o->kv_heads, o->head_dim, o->hidden, o->mlp, o->vocab};
     static const char *const flags[] = {"--layers", "--q-heads", "--kv-heads", "--head-dim"};
     int any = 0;
     for (int i = 0; i < 4; i++) any |= given[i] != 0;
@@ -388,16 +399,30 @@ int cli_resolve_model(const char *command, const common_options *o, zz_model *m,
             if (!given[i])
                 return zz_errorf(err, "%s: %s missing: without --model give all of --layers, --q-heads, "
                                       "--kv-heads and --head-dim", command, flags[i]);
+        *m = (zz_model){.layers = (int)o->layers, .q_heads = (int)o->q_heads, .kv_heads = (int)o->kv_heads,
+                        .head_dim = (int)o->head_dim, .hidden = (int)o->hidden, .mlp = (int)o->mlp,
+                        .vocab = (int)o->vocab};
+        snprintf(m->name, sizeof m->name, "custom");
+        m->model_layers = m->layers;
+        if (zz_model_check(m, err)) return -1;
+        if (o->step == ZZ_STEP_MODEL && (!o->hidden || !o->mlp || !o->vocab))
+            return zz_errorf(err, "%s: --step model without --model needs --hidden, --mlp and --vocab too", command);
+        return 0;
     }
     if (zz_model_preset(o->model_name ? o->model_name : "llama3-8b", m, err)) return -1;
-    int *fields[] = {&m->layers, &m->q_heads, &m->kv_heads, &m->head_dim};
-    for (int i = 0; i < 4; i++) {
+    /* --layers N: the preset's first N layers; the model is still the preset. */
+    if (o->layers > m->layers)
+        return zz_errorf(err, "%s: --layers %lld: %s has %d layers (--layers runs the first N of them)", command,
+                         o->layers, m->name, m->layers);
+    if (o->layers) m->layers = (int)o->layers;
+    int *fields[] = {&m->layers, &m->q_heads, &m->kv_heads, &m->head_dim, &m->hidden, &m->mlp, &m->vocab};
+    for (int i = 1; i < 7; i++) {
         if (given[i] && given[i] != *fields[i]) {
             *fields[i] = (int)given[i];
             snprintf(m->name, sizeof m->name, "custom");
         }
     }
-    return zz_model_check(m, err);
+    return zz_model_check(m, err) || zz_model_check_step(m, o->step, err) ? -1 : 0;
 }
 
 /* The pattern folder, or the synthetic spec (default uniform-mixed), with

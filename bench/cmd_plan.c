@@ -23,7 +23,7 @@ static const char plan_usage[] =
     "  --sparsity S            fraction of KV heads streaming, 0..1 (default 0.5)\n" BUDGET_HELP
     "  --layout NAME           full, streaming, duo (= duo-cat), duo-cat, duo-gather,\n"
     "                          duo-slices, duo-fused, zigzag (default duo-cat)\n"
-    "workload (token counts take a k = 1024 or m = 1048576 suffix):\n"
+    "workload (token counts take a k = 1024 or m = 1048576 suffix):\n" STEP_HELP
     "  --batch N               sequences B (default 1)\n"
     "  --ctx S                 context: cached tokens at decode, prompt at prefill (default 32k)\n"
     "  --phase P               decode or prefill (default decode)\n"
@@ -75,13 +75,34 @@ static void print_csv(const zz_plan *plan, int show_ops) {
                    op->flops);
         }
     }
+    /* a model step's final norm and LM head: layer L (one past the last), kind "final" */
+    for (int i = 0; i < plan->n_final_ops; i++) {
+        const zz_op *op = &plan->final_ops[i];
+        printf("%d,final,%s,%s,%d,%d,,0,%.0f,%.0f\n", plan->model.layers, zz_op_name(op->kind),
+               zz_category_name(op->category), op->kv_count, op->q_count, op->bytes, op->flops);
+    }
+}
+
+/* One op of the text table, under its layer. */
+static void print_op_text(const zz_layer_plan *lp, const zz_op *op) {
+    char heads[1024], cache[32] = "-", bytes[32], flops[32] = "-";
+    format_heads(lp, op, ",", heads, sizeof heads);
+    if (op->cache_tokens) snprintf(cache, sizeof cache, "%lld", op->cache_tokens);
+    zz_human_bytes(op->bytes, bytes, sizeof bytes);
+    if (op->flops) zz_human_flops(op->flops, flops, sizeof flops);
+    printf("       %-14s  %-14s  %-16s  %7d  %12s  %11s  %12s\n", zz_op_name(op->kind), zz_category_name(op->category),
+           heads, op->q_count, cache, bytes, flops);
 }
 
 static void print_text(const zz_plan *plan, const zz_pattern *pattern, double sparsity, int show_ops) {
     const zz_model *m = &plan->model;
-    printf("%s: %d layers, %d q heads, %d kv heads, head dim %d\n", m->name, m->layers, m->q_heads, m->kv_heads,
-           m->head_dim);
-    printf("pattern %s, sparsity %g, layout %s\n", pattern->source, sparsity, zz_layout_name(plan->layout));
+    char layers[64];
+    zz_model_layers_text(m, layers, sizeof layers);
+    printf("%s: %s, %d q heads, %d kv heads, head dim %d", m->name, layers, m->q_heads, m->kv_heads, m->head_dim);
+    if (plan->workload.step == ZZ_STEP_MODEL) printf(", hidden %d, mlp %d, vocab %d", m->hidden, m->mlp, m->vocab);
+    printf("\n");
+    printf("pattern %s, sparsity %g, layout %s, %s step\n", pattern->source, sparsity, zz_layout_name(plan->layout),
+           zz_step_name(plan->workload.step));
     printf("layer  kind       retrieval  streaming  launches\n");
     if (show_ops)
         printf("       %-14s  %-14s  %-16s  %7s  %12s  %11s  %12s\n", "op", "category", "kv heads", "q heads",
@@ -90,17 +111,11 @@ static void print_text(const zz_plan *plan, const zz_pattern *pattern, double sp
         const zz_layer_plan *lp = &plan->layers[l];
         printf("%5d  %-9s  %9d  %9d  %8d\n", l, zz_layer_kind_name(lp->kind), lp->retrieval_heads,
                lp->streaming_heads, lp->n_ops);
-        for (int i = 0; show_ops && i < lp->n_ops; i++) {
-            const zz_op *op = &lp->ops[i];
-            char heads[1024], cache[32] = "-", bytes[32], flops[32] = "-";
-            format_heads(lp, op, ",", heads, sizeof heads);
-            if (op->cache_tokens) snprintf(cache, sizeof cache, "%lld", op->cache_tokens);
-            zz_human_bytes(op->bytes, bytes, sizeof bytes);
-            if (op->flops) zz_human_flops(op->flops, flops, sizeof flops);
-            printf("       %-14s  %-14s  %-16s  %7d  %12s  %11s  %12s\n", zz_op_name(op->kind),
-                   zz_category_name(op->category), heads, op->q_count, cache, bytes, flops);
-        }
+        for (int i = 0; show_ops && i < lp->n_ops; i++) print_op_text(lp, &lp->ops[i]);
     }
+    if (plan->n_final_ops) printf("final  once per step, after the last layer   %8d\n", plan->n_final_ops);
+    for (int i = 0; show_ops && i < plan->n_final_ops; i++)
+        print_op_text(&plan->layers[m->layers - 1], &plan->final_ops[i]);
 }
 
 /* One row of the side-by-side budget: exact values, human units in parentheses. */
@@ -127,7 +142,8 @@ static void print_budget(FILE *out, const zz_budget *budget, const zz_plan *duo,
             budget->duo_retrieval, budget->zigzag_layers, duo->model.layers);
     fprintf(out, "workload: %s, batch %d, ctx %lld", zz_phase_name(w->phase), w->batch, w->ctx);
     if (duo->passes > 1) fprintf(out, ", chunk %lld (%lld passes)", w->chunk, duo->passes);
-    fprintf(out, ", sink %d, recent %d, kernel %s\n", w->sink, w->recent, zz_kernel_variant_name(w->phase, w->kernel));
+    fprintf(out, ", sink %d, recent %d, kernel %s, %s step\n", w->sink, w->recent,
+            zz_kernel_variant_name(w->phase, w->kernel), zz_step_name(w->step));
     fprintf(out, "%-16s %32s %32s\n", "", zz_layout_name(duo->layout), zz_layout_name(zigzag->layout));
     print_budget_row(out, "retrieval heads", duo->retrieval_heads, zigzag->retrieval_heads, NULL);
     print_budget_row(out, "mixed layers", duo->mixed_layers, zigzag->mixed_layers, NULL);
@@ -135,6 +151,10 @@ static void print_budget(FILE *out, const zz_budget *budget, const zz_plan *duo,
     print_budget_row(out, "KV cache bytes", duo->kv_bytes, zigzag->kv_bytes, zz_human_bytes);
     print_budget_row(out, "attention FLOPs", duo->flops, zigzag->flops, zz_human_flops);
     print_budget_row(out, "bytes moved", duo->bytes, zigzag->bytes, zz_human_bytes);
+    if (w->step == ZZ_STEP_MODEL) {
+        print_budget_row(out, "GEMM FLOPs", duo->linear_flops, zigzag->linear_flops, zz_human_flops);
+        print_budget_row(out, "weights", duo->weight_bytes, zigzag->weight_bytes, zz_human_bytes);
+    }
     if (!budget->note[0]) return;
     fprintf(out, "note: %s\n", budget->note);
     const int choices[] = {budget->layers_floor, budget->layers_ceil};
@@ -164,7 +184,7 @@ int zz_cmd_plan(int argc, char **argv, zz_error *err) {
     if (cli_resolve_model("plan", &o.common, &m, err) || cli_load_pattern(&o.common, &m, 1, &pattern, err))
         return EXIT_USAGE;
     zz_workload w = {.phase = o.phase, .batch = (int)o.batch, .ctx = o.ctx, .chunk = o.chunk,
-                     .kernel = o.phase == ZZ_DECODE ? o.decode_kernel : o.prefill_kernel};
+                     .kernel = o.phase == ZZ_DECODE ? o.decode_kernel : o.prefill_kernel, .step = o.common.step};
     cli_apply_window(&o.common, &pattern, &w);
     if (zz_budget_make(&pattern, o.sparsity, o.common.rounding, zz_select_by_mean_alpha, &budget, err))
         return EXIT_USAGE;

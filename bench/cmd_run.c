@@ -47,6 +47,7 @@ static const char run_usage[] =
     "  --synthetic KIND[:SEED] uniform-mixed, random or layered (default uniform-mixed)\n"
     "  --seed N                seed of --synthetic when KIND names none (default 1); not\n"
     "                          with --pattern or a KIND:SEED\n"
+    STEP_HELP
     "sweep (each a list):\n"
     "  --sparsity LIST         fractions of KV heads streaming, 0..1 (default " DEFAULT_SPARSITY ")\n" BUDGET_HELP
     "  --layouts LIST          full, streaming, duo-cat, duo-gather, duo-slices, duo-fused,\n"
@@ -156,7 +157,9 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
                       zz_report *report, char *out_dir, size_t out_size, zz_error *err) {
     /* CUPTI starts after every latency is sampled (harness/run/runner.h). */
     if (o->no_cupti) snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
-    info->cupti = !o->no_cupti;
+    else if (o->common.step == ZZ_STEP_MODEL)
+        snprintf(info->cupti_note, sizeof info->cupti_note, "%s", ZZ_MODEL_STEP_CUPTI_NOTE);
+    info->cupti = !o->no_cupti && o->common.step != ZZ_STEP_MODEL;
     zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);
     ZZ_CUDA_OR_EXIT(cudaSetDevice(0));
     if (zz_device_query(0, &info->device, err)) return -1;
@@ -178,9 +181,13 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
     if (!o->quiet) fprintf(stderr, "run folder: %s/\n", out_dir);
 
     if (zz_measure_ceilings(*stream, CEILING_SAMPLES, &info->ceilings, err)) return -1;
-    if (!o->quiet)
-        fprintf(stderr, "%s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; %d measurements to go\n", info->device.name,
-                info->ceilings.copy_gbps, info->ceilings.gemm_tflops, zz_runner_measurements(runner));
+    if (!o->quiet) {
+        char layers[64];
+        zz_model_layers_text(&info->model, layers, sizeof layers);
+        fprintf(stderr, "%s: copy %.0f GB/s, bf16 GEMM %.0f TFLOP/s; %s (%s), %s step; %d measurements to go\n",
+                info->device.name, info->ceilings.copy_gbps, info->ceilings.gemm_tflops, info->model.name, layers,
+                zz_step_name(info->step), zz_runner_measurements(runner));
+    }
     git_commit(info->git_commit, (int)sizeof info->git_commit);
     if (gethostname(info->hostname, sizeof info->hostname - 1) != 0)
         snprintf(info->hostname, sizeof info->hostname, "unknown");
@@ -208,12 +215,13 @@ static void sweep_spec(const run_options *o, const zz_model *model, const zz_pat
         .budgets = budgets,
         .lists = {.n_sparsity = o->n_sparsity, .n_phases = o->n_phases, .n_ctx = o->n_ctx,
                   .n_prefill_ctx = o->n_prefill_ctx, .n_batch = o->n_batch, .n_chunk = o->n_chunk,
-                  .sink = window.sink, .recent = window.recent},
+                  .sink = window.sink, .recent = window.recent, .step = o->common.step},
         .n_layouts = o->n_layouts,
         .n_modes = o->n_modes,
         .measure = {.cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule},
+        .seed = o->seed,
         .verify = o->verify,
-        .cupti = !o->no_cupti,
+        .cupti = !o->no_cupti && o->common.step != ZZ_STEP_MODEL,
         .quiet = o->quiet,
     };
     memcpy(spec->lists.phases, o->phases, sizeof spec->lists.phases);
@@ -274,8 +282,8 @@ int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err) {
     if (!o.prefill_kernel_given) default_prefill_kernel(&o);
     sweep_spec(&o, &model, &pattern, budgets, &spec);
     if (zz_runner_create(&spec, &runner, err) || zz_device_check(0, err)) goto done;
-    info = (zz_run_info){.model = model, .cold = o.cold, .rule = o.rule, .warmup = (int)o.warmup, .seed = o.seed,
-                         .command_line = command_line};
+    info = (zz_run_info){.model = model, .step = o.common.step, .weights_measured = NAN, .cold = o.cold,
+                         .rule = o.rule, .warmup = (int)o.warmup, .seed = o.seed, .command_line = command_line};
     snprintf(info.pattern, sizeof info.pattern, "%s", pattern.source);
     run_kernels(&o, &info);
 

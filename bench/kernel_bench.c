@@ -20,7 +20,15 @@
  *   decode   GB/s of Q, O and the K and V of every attended key, read once
  *            (one-launch and decode-fused: and the appended token's K, V)
  *   copies   GB/s read + written
- * and the fraction of the matching ceiling (gemm or copy).
+ *   linear   TFLOP/s (2 · rows · in · out) and GB/s of X, W and Y (Y twice
+ *            with beta 1); against the GEMM ceiling where the case has the
+ *            arithmetic intensity of one (32K rows), else against the copy
+ *            bandwidth (decode's one row reads the weight)
+ *   rmsnorm, silu-mul  GB/s read + written
+ * and the fraction of the matching ceiling (gemm or copy). The layer cases
+ * (issue 17: the projections of a Llama-3-8B layer and its LM head, the
+ * norm and the MLP's SiLU·up around attention) print in a table of their
+ * own: rows, features in and out, beta.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -82,6 +90,24 @@ static const bench_case default_cases[] = {
 #undef FUSED_CASE
     {"cache-update", {ZZ_KC_CACHE_WRITE, 8, L3, 32768, 1, ZZ_MASK_FULL, 0, 0, 0}},
     {"concat", {ZZ_KC_CONCAT, 1, L3, 0, 16384, ZZ_MASK_FULL, 0, 0, 0}},
+    /* The model step around attention (kernels/layers.h), Llama-3-8B: hidden
+     * 4096, 32 + 8 + 8 heads of 128 for QKV, MLP 14336 (gate and up in one
+     * GEMM), vocabulary 128256. Rows 1: a decode step (batch 1); 32768: a 32K
+     * prefill chunk. O and down add into the residual stream (beta 1). */
+#define LINEAR(NAME, ROWS, IN, OUT, ACC) \
+    {NAME, {.kind = ZZ_KC_LINEAR, .batch = 1, .tokens = ROWS, .in = IN, .out = OUT, .accumulate = ACC}}
+#define LAYER_GEMMS(ROWS)                            \
+    LINEAR("linear-qkv", ROWS, 4096, 6144, 0),       \
+    LINEAR("linear-o", ROWS, 4096, 4096, 1),         \
+    LINEAR("linear-gate-up", ROWS, 4096, 28672, 0),  \
+    LINEAR("linear-down", ROWS, 14336, 4096, 1)
+    LAYER_GEMMS(1),
+    LINEAR("linear-lm-head", 1, 4096, 128256, 0),
+    LAYER_GEMMS(32768),
+#undef LAYER_GEMMS
+#undef LINEAR
+    {"rmsnorm", {.kind = ZZ_KC_RMSNORM, .batch = 1, .tokens = 32768, .in = 4096}},
+    {"silu-mul", {.kind = ZZ_KC_SILU_MUL, .batch = 1, .tokens = 32768, .in = 14336}},
 };
 
 typedef struct {
@@ -124,7 +150,9 @@ static bench_result run_case(const bench_case *bc, int samples, double batch_s, 
 static void usage(void) {
     printf("usage: zz-kernel-bench [options]\n"
            "Times each kernel alone on the speed-target shapes, against the card's\n"
-           "measured copy bandwidth and cuBLAS bf16 GEMM rate.\n"
+           "measured copy bandwidth and cuBLAS bf16 GEMM rate: the attention kernels and\n"
+           "copies, then the layer kernels around them (linear-*: cuBLASLt GEMMs of a\n"
+           "Llama-3-8B layer and its LM head; rmsnorm; silu-mul).\n"
            "  --samples N     timed samples per case, after 3 warm-ups (default 20)\n"
            "  --batch-us N    launches per sample: as many as take N us (default 200, at\n"
            "                  most 128); 0: one launch (adds 2-3 us of event overhead)\n"
@@ -149,16 +177,33 @@ static void usage(void) {
 
 #define refuse(...) zz_refuse("zz-kernel-bench", __VA_ARGS__)
 
-/* The S column: the cache or prompt; a copy's tokens. */
-static long long case_tokens(const zz_kernel_case *c) { return c->kind == ZZ_KC_CONCAT ? c->tokens : c->ctx; }
+static int is_layer_case(const zz_kernel_case *c) {
+    return c->kind == ZZ_KC_LINEAR || c->kind == ZZ_KC_RMSNORM || c->kind == ZZ_KC_SILU_MUL;
+}
 
-/* The columns that name a case, in the table and in --list. */
-static void print_case_header(void) {
-    printf("%-18s %-14s %2s %3s %3s %4s %7s %8s", "kernel", "variant", "B", "Hq", "Hkv", "D", "S", "win");
+/* The S column: the cache or prompt; a copy's tokens; a layer case's rows per sequence. */
+static long long case_tokens(const zz_kernel_case *c) {
+    return c->kind == ZZ_KC_CONCAT || is_layer_case(c) ? c->tokens : c->ctx;
+}
+
+/* The columns that name a case, in the table and in --list: attention and
+ * copies by their heads, a layer case (a table of its own) by its rows and
+ * the features it reads and writes per row. */
+static void print_case_header(int layer) {
+    if (layer)
+        printf("%-18s %6s %6s %7s %4s", "kernel", "rows", "in", "out", "beta");
+    else
+        printf("%-18s %-14s %2s %3s %3s %4s %7s %8s", "kernel", "variant", "B", "Hq", "Hkv", "D", "S", "win");
 }
 
 static void print_case(const bench_case *bc) {
     const zz_kernel_case *c = &bc->c;
+    if (is_layer_case(c)) {
+        const int in = c->kind == ZZ_KC_SILU_MUL ? 2 * c->in : c->in, out = c->kind == ZZ_KC_LINEAR ? c->out : c->in;
+        printf("%-18s %6lld %6d %7d %4s", bc->name, (long long)c->batch * c->tokens, in, out,
+               c->kind == ZZ_KC_LINEAR ? (c->accumulate ? "1" : "0") : "-");
+        return;
+    }
     const char *variant = zz_kc_variant_name(c);
     char window[32] = "-", retrieval[32];
     if (c->kind == ZZ_KC_DECODE_FUSED) { /* no kernel variant: the column says how the heads split */
@@ -267,10 +312,15 @@ int main(int argc, char **argv) {
                       filter ? filter : "--kernel ", filter ? "'" : kernel);
     if (list) {
         print_variants();
-        print_case_header();
-        printf("\n");
-        for (int i = 0; i < n_selected; i++) {
-            print_case(&default_cases[selected[i]]);
+        for (int i = 0, table = -1; i < n_selected; i++) {
+            const bench_case *bc = &default_cases[selected[i]];
+            if (is_layer_case(&bc->c) != table) { /* the layer cases come last, in their own table */
+                if (table >= 0) printf("\n");
+                table = is_layer_case(&bc->c);
+                print_case_header(table);
+                printf("\n");
+            }
+            print_case(bc);
             printf("\n");
         }
         return close_stdout();
@@ -288,13 +338,12 @@ int main(int argc, char **argv) {
     printf("# ceilings: copy %.0f GB/s (read + written), bf16 GEMM %d^3 %.0f TFLOP/s\n", ceil.copy_gbps, ceil.gemm_n,
            ceil.gemm_tflops);
     static const char *const csv_header[] = {"kernel", "variant", "batch", "q_heads", "kv_heads", "head_dim", "ctx",
-                                             "sink", "recent", "retrieval", "median_us", "min_us", "max_us", "tflops", "tile_tflops",
-                                             "gbps", "frac_gemm", "frac_copy", "launches_per_sample"};
+                                             "sink", "recent", "retrieval", "median_us", "min_us", "max_us", "tflops",
+                                             "tile_tflops", "gbps", "frac_gemm", "frac_copy", "launches_per_sample",
+                                             "rows", "in", "out", "beta"};
     zz_csv csv = {0};
     for (size_t i = 0; i < sizeof csv_header / sizeof csv_header[0]; i++) zz_csv_str(&csv, csv_header[i]);
     zz_csv_end_row(&csv);
-    print_case_header();
-    printf(" %10s %9s %9s %8s %6s %6s %5s\n", "median_us", "spread%", "TFLOP/s", "tileTF/s", "GB/s", "%ceil", "batch");
     cudaStream_t stream;
     ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     zz_launch_timer timer;
@@ -304,7 +353,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "zz-kernel-bench: %s\n", zz_kernel_error());
         return 1;
     }
-    for (int i = 0; i < n_selected; i++) {
+    for (int i = 0, table = -1; i < n_selected; i++) {
         bench_case bc = default_cases[selected[i]];
         const zz_kernel_case *c = &bc.c;
         /* Not asked for by name, a variant this GPU cannot run is left out;
@@ -314,6 +363,14 @@ int main(int argc, char **argv) {
                    zz_kc_variant_name(c));
             continue;
         }
+        const int layer = is_layer_case(c);
+        if (layer != table) {
+            if (table >= 0) printf("\n");
+            table = layer;
+            print_case_header(layer);
+            printf(" %10s %9s %9s %8s %6s %6s %5s\n", "median_us", "spread%", "TFLOP/s", layer ? "" : "tileTF/s",
+                   "GB/s", "%ceil", "batch");
+        }
         if (c->kind == ZZ_KC_DECODE) bc.c.splits = decode_splits;
         bench_result r = run_case(&bc, samples, batch_us * 1e-6, dev.sm_count, &timer);
         const zz_kernel_work w = r.work;
@@ -321,8 +378,12 @@ int main(int argc, char **argv) {
         double tflops = w.flops / sec * 1e-12, tile_tflops = w.tile_flops / sec * 1e-12, gbps = w.bytes / sec * 1e-9;
         double frac = w.compute_bound ? tflops / ceil.gemm_tflops : gbps / ceil.copy_gbps;
         print_case(&bc);
-        printf(" %10.1f %9.2f %9.1f %8.1f %6.0f %5.1f%% %5d\n", r.median_us,
-               100.0 * (r.max_us - r.min_us) / r.median_us, tflops, tile_tflops, gbps, 100.0 * frac, r.launches);
+        printf(" %10.1f %9.2f %9.1f ", r.median_us, 100.0 * (r.max_us - r.min_us) / r.median_us, tflops);
+        if (layer)
+            printf("%8s", "");
+        else
+            printf("%8.1f", tile_tflops);
+        printf(" %6.0f %5.1f%% %5d\n", gbps, 100.0 * frac, r.launches);
         fflush(stdout);
         if (!csv_path) continue;
         zz_csv_str(&csv, bc.name);
@@ -337,6 +398,14 @@ int main(int argc, char **argv) {
                                    tflops / ceil.gemm_tflops, gbps / ceil.copy_gbps};
         for (size_t k = 0; k < sizeof measured / sizeof measured[0]; k++) zz_csv_num(&csv, measured[k]);
         zz_csv_int(&csv, r.launches);
+        if (layer) {
+            zz_csv_int(&csv, (long long)c->batch * c->tokens);
+            zz_csv_int(&csv, c->kind == ZZ_KC_SILU_MUL ? 2 * c->in : c->in);
+            zz_csv_int(&csv, c->kind == ZZ_KC_LINEAR ? c->out : c->in);
+            zz_csv_int(&csv, c->kind == ZZ_KC_LINEAR ? c->accumulate : 0);
+        } else {
+            for (int k = 0; k < 4; k++) zz_csv_str(&csv, "");
+        }
         zz_csv_end_row(&csv);
         if (zz_csv_write(&csv, csv_path, &err)) die("--csv", &err);
     }

@@ -7,6 +7,9 @@
  *          summary.md), summary.md printed at the end
  *   summary  a run folder's summary.md rewritten from its results.csv and
  *          env.json with this version's tables (no GPU)
+ *   merge  run folders measured in pieces as one run folder (no GPU)
+ *   reproduction  the table of DuoAttention's efficiency points over run
+ *          folders (no GPU)
  *
  * Every argument is checked, the pattern loaded and every plan of the sweep
  * built before anything is printed or any CUDA call is made, so a bad flag
@@ -35,6 +38,8 @@ static const char main_usage[] =
     "  plan    per-layer execution plan of one layout, and the duo/zigzag budget\n"
     "  run     time every layout of a sweep on the GPU and write a run folder\n"
     "  summary rewrite a run folder's summary.md with this version's tables\n"
+    "  merge   merge run folders measured in pieces into one run folder\n"
+    "  reproduction  the table of DuoAttention's efficiency points over run folders\n"
     "\n"
     "Run 'zz-bench <command> --help' for the options of a command.\n"
     "\n"
@@ -60,8 +65,12 @@ int main(int argc, char **argv) {
         free(command_line);
     } else if (strcmp(argv[1], "summary") == 0) {
         status = zz_cmd_summary(argc - 1, argv + 1, &err);
+    } else if (strcmp(argv[1], "merge") == 0) {
+        status = zz_cmd_merge(argc - 1, argv + 1, &err);
+    } else if (strcmp(argv[1], "reproduction") == 0) {
+        status = zz_cmd_reproduction(argc - 1, argv + 1, &err);
     } else {
-        zz_errorf(&err, "unknown command '%s' (commands: plan, run, summary; see zz-bench --help)", argv[1]);
+        zz_errorf(&err, "unknown command '%s' (commands: plan, run, summary, merge, reproduction; see zz-bench --help)", argv[1]);
         status = EXIT_USAGE;
     }
     if (status == 0 && zz_close_stdout(&err)) status = EXIT_USAGE;

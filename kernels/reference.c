@@ -372,6 +372,83 @@ void ref_cache_update(const zz_heads *h, int slots, int sink, int recent, int po
     ref_cache_write(h, slots, sink, recent, pos, 1, new_k, new_v, k_cache, v_cache);
 }
 
+/* --------------------------------------------------------------- layer ---- */
+
+/* The element-wise references compute in double and return float: they are
+ * the oracle, so their own rounding should sit far below the bf16 rounding
+ * of the GPU results they check (reference.h). */
+
+void ref_rmsnorm(const bf16 *x, const bf16 *weight, float *y, int rows, int hidden, float eps) {
+    REQUIRE(x && weight && y && rows >= 0 && hidden >= 1 && eps >= 0.0f);
+    for (long r = 0; r < rows; r++) {
+        const bf16 *xr = x + r * hidden;
+        double ss = 0.0;
+        for (int i = 0; i < hidden; i++) {
+            const double v = bf16_to_float(xr[i]);
+            ss += v * v;
+        }
+        const double inv = 1.0 / sqrt(ss / hidden + (double)eps);
+        for (int i = 0; i < hidden; i++)
+            y[r * hidden + i] = (float)((double)bf16_to_float(xr[i]) * inv * (double)bf16_to_float(weight[i]));
+    }
+}
+
+double ref_rotary_angle(long long pos, int i, int head_dim, float theta) {
+    REQUIRE(head_dim >= 2 && head_dim % 2 == 0 && i >= 0 && i < head_dim / 2 && theta > 0.0f);
+    return (double)pos * pow((double)theta, -2.0 * i / head_dim);
+}
+
+void ref_rotary(float *x, int batch, int tokens, int heads, int head_dim, long long pos0, float theta) {
+    REQUIRE(x && batch >= 0 && tokens >= 0 && heads >= 0 && head_dim >= 2 && head_dim % 2 == 0 && pos0 >= 0);
+    const int half = head_dim / 2;
+    double *cs = xmalloc(sizeof(double) * 2 * (size_t)half);
+    for (int t = 0; t < tokens; t++) {
+        for (int i = 0; i < half; i++) {
+            const double a = ref_rotary_angle(pos0 + t, i, head_dim, theta);
+            cs[2 * i] = cos(a), cs[2 * i + 1] = sin(a);
+        }
+        for (int b = 0; b < batch; b++)
+            for (int h = 0; h < heads; h++) {
+                float *row = x + (((size_t)b * tokens + t) * heads + h) * head_dim;
+                for (int i = 0; i < half; i++) {
+                    const double u = row[i], v = row[i + half], c = cs[2 * i], s = cs[2 * i + 1];
+                    row[i] = (float)(u * c - v * s);
+                    row[i + half] = (float)(v * c + u * s);
+                }
+            }
+    }
+    free(cs);
+}
+
+void ref_silu_mul(const bf16 *gu, float *h, int rows, int mlp) {
+    REQUIRE(gu && h && rows >= 0 && mlp >= 1);
+    for (long r = 0; r < rows; r++)
+        for (int i = 0; i < mlp; i++) {
+            const double g = bf16_to_float(gu[r * 2 * mlp + i]), u = bf16_to_float(gu[r * 2 * mlp + mlp + i]);
+            h[r * mlp + i] = (float)(g / (1.0 + exp(-g)) * u);
+        }
+}
+
+/* Each row of W is widened to float once and used by every row of X (the
+ * GPU tests run it at rows x 4096 x 28672); X is widened once. */
+void ref_linear(const bf16 *x, long x_stride, const bf16 *w, float *y, long y_stride, int rows, int in, int out,
+                float beta) {
+    REQUIRE(x && w && y && rows >= 0 && in >= 1 && out >= 1 && x_stride >= in && y_stride >= out);
+    float *xf = xmalloc(sizeof(float) * (size_t)rows * in), *wf = xmalloc(sizeof(float) * (size_t)in);
+    for (long r = 0; r < rows; r++)
+        for (int i = 0; i < in; i++) xf[r * in + i] = bf16_to_float(x[r * x_stride + i]);
+    for (long o = 0; o < out; o++) {
+        for (int i = 0; i < in; i++) wf[i] = bf16_to_float(w[o * in + i]);
+        for (long r = 0; r < rows; r++) {
+            float *yo = y + r * y_stride + o;
+            const float acc = dot(xf + r * in, wf, in);
+            *yo = beta == 0.0f ? acc : acc + beta * *yo;
+        }
+    }
+    free(xf);
+    free(wf);
+}
+
 /* --------------------------------------------------------- test inputs ---- */
 
 /* splitmix64, as a double uniform in [0, 1). */

@@ -126,6 +126,40 @@ void ref_peaky_prefill_queries(const zz_heads *h, int seq, zz_mask mask, const b
 void ref_peaky_decode_queries(const zz_heads *h, int slots, int pos, zz_mask mask, const bf16 *k, bf16 *q,
                               uint64_t *state);
 
+/* ---- The layer around attention (kernels/layers.h) ----
+ * bf16 inputs, as the GPU sees them; results in float, not rounded: a GPU
+ * kernel computes the same in float and rounds to bf16 once, so its output
+ * is within half a bf16 unit in the last place (at most 2^-8 of the value)
+ * of these, plus its own float rounding. Row-major matrices; row strides in
+ * elements. */
+
+/* y[r][i] = x[r][i] / sqrt(mean_i x[r][i]^2 + eps) * weight[i], the mean of
+ * squares in double. x [rows][hidden], y [rows][hidden] (float). */
+void ref_rmsnorm(const bf16 *x, const bf16 *weight, float *y, int rows, int hidden, float eps);
+
+/* The rotary angle of pair i (0 <= i < head_dim / 2) at position pos:
+ * pos * theta^(-2i / head_dim), in double. */
+double ref_rotary_angle(long long pos, int i, int head_dim, float theta);
+
+/* Rotary position embedding (Llama's rotate-half form), in place on x
+ * [batch][tokens][heads][head_dim] (float, dense): token t of each sequence
+ * is at position pos0 + t, and pair (x_i, x_{i+D/2}) becomes
+ * (x_i cos a - x_{i+D/2} sin a, x_{i+D/2} cos a + x_i sin a),
+ * a = ref_rotary_angle(pos0 + t, i, D, theta); cos and sin in double. */
+void ref_rotary(float *x, int batch, int tokens, int heads, int head_dim, long long pos0, float theta);
+
+/* h[r][i] = silu(gu[r][i]) * gu[r][mlp + i], silu(a) = a / (1 + e^-a) (in
+ * double). gu [rows][2 * mlp] (gate, then up), h [rows][mlp] (float). */
+void ref_silu_mul(const bf16 *gu, float *h, int rows, int mlp);
+
+/* y[r][o] = sum_i x[r][i] * w[o][i] + beta * y[r][o]: a linear layer with
+ * W as nn.Linear stores it, [out][in] (row stride in). Float accumulation
+ * (the products are exact in float; eight partial sums per dot product,
+ * as dot() in reference.c), y float, read when beta != 0. x: rows of
+ * x_stride elements; y: rows of y_stride. */
+void ref_linear(const bf16 *x, long x_stride, const bf16 *w, float *y, long y_stride, int rows, int in, int out,
+                float beta);
+
 /* Threads the reference attention may use (n <= 0: one per online CPU, the
  * default). Results are bit-identical for every thread count; small calls
  * run on the calling thread. Not thread-safe: set it before using the

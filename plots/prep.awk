@@ -31,6 +31,10 @@
 #   retrieval-P-N-M      layout, retrieval_ratio, median/min/max_us, host_paced
 #                        (≥ 2 sparsities)
 #   kvcache              layout, ctx, kv_gib
+#   reproduce-PHASE      mode, layout, ctx, median_ms, min_ms, max_ms, host_paced of
+#                        the model-step rows (results.csv's step "model", as
+#                        scripts/reproduce runs DuoAttention's points) of the
+#                        phase; their tics (20K, 1M) and each mode's layouts
 #   kernels-P-N-M        per kernel: label, then the achieved fraction of its
 #                        ceiling under each layout (one column per layout)
 # Prints each NAME it wrote, one a line: plots/render.sh draws NAME.csv with
@@ -62,6 +66,12 @@ function rank(layout) {
 }
 function human(n) {
     return n % 1048576 == 0 ? n / 1048576 "M" : n % 1024 == 0 ? n / 1024 "K" : n
+}
+# A context as DuoAttention's figures write it: 20K, 500K, 1M (K and M of
+# 1024 tokens, or of 1000).
+function tokens(n) {
+    return n % 1048576 == 0 ? n / 1048576 "M" : n % 1024 == 0 ? n / 1024 "K" : \
+           n % 1000000 == 0 ? n / 1000000 "M" : n % 1000 == 0 ? n / 1000 "K" : n
 }
 function abs(x) { return x < 0 ? -x : x }
 
@@ -327,6 +337,58 @@ END {
         }
     emit("kvcache", "layout ctx kv_gib", "", "ctx", fixedbs)
 
+    # DuoAttention's efficiency figure: the model-step rows (step "model",
+    # scripts/reproduce) of each phase, ms per token (decode) or the step's
+    # latency (prefill) against context, one panel per mode. A layout zz-bench
+    # skipped (it did not fit) has no row, so no point there. Prefill rows at
+    # the chunk of the phase's first model-step row.
+    nrep = 0
+    for (pi = 1; pi <= 2; pi++) {
+        p = pi == 1 ? "decode" : "prefill"
+        pchunk = ""; rtics = ""; rlayers = ""; rmodes = ""
+        for (i in rctx) delete rctx[i]
+        for (i in rhas) delete rhas[i]
+        for (r = 1; r <= rows; r++)
+            if (V[r, "step"] == "model" && V[r, "phase"] == p && fixed(r, "chunk")) {
+                if (pchunk == "") pchunk = V[r, "chunk"]
+                if (!same(V[r, "chunk"], pchunk)) continue
+                pick(r); key[nsel] = V[r, "mode"] rank(V[r, "layout"]) num(V[r, "ctx"])
+                V[r, "median_ms"] = V[r, "median_us"] / 1000
+                V[r, "min_ms"] = V[r, "min_us"] / 1000
+                V[r, "max_ms"] = V[r, "max_us"] / 1000
+                rctx[V[r, "ctx"] + 0] = 1
+                if (!(V[r, "mode"] in rhas)) rmodes = rmodes (rmodes == "" ? "" : " ") V[r, "mode"]
+                rhas[V[r, "mode"]] = 1; rhas[V[r, "mode"], V[r, "layout"]] = 1
+                rhas[V[r, "mode"], V[r, "layout"], V[r, "ctx"] + 0] = 1
+                if (V[r, "layers"] != "" && V[r, "model_layers"] != "" && V[r, "layers"] + 0 < V[r, "model_layers"] + 0)
+                    rlayers = ", first " V[r, "layers"] " of " V[r, "model_layers"] " layers"
+            }
+        if (!nsel) continue
+        rn = 0
+        for (c in rctx) rlist[++rn] = c + 0
+        for (i = 1; i <= rn; i++) for (j = i + 1; j <= rn; j++) if (rlist[j] < rlist[i]) { t = rlist[i]; rlist[i] = rlist[j]; rlist[j] = t }
+        for (i = 1; i <= rn; i++) rtics = rtics (i > 1 ? ", " : "") "\"" tokens(rlist[i]) "\" " rlist[i]
+        vars = sprintf("phase = '%s'; fixed = 'B=%s, sparsity %s%s%s'; rmodel = \"%s\"; layers_note = \"%s\"; rtics = '(%s)'", \
+                       p, ref["batch"], ref["sparsity"], p == "prefill" ? ", chunk " tokens(pchunk) : "", kernel_text, \
+                       env_model != "" ? env_model : ref["model"], rlayers, rtics)
+        n = split(rmodes, names, " ")
+        for (i = 1; i <= n; i++) {  # each panel's layouts, in the plots' order, and their missing points
+            t = ""; miss = ""
+            for (k = 1; k <= 8; k++)
+                for (j = 1; j <= nlayouts; j++)
+                    if (rank(layouts[j]) == k && ((names[i], layouts[j]) in rhas)) {
+                        t = t (t == "" ? "" : " ") layouts[j]
+                        for (c = 1; c <= rn; c++)
+                            if (!((names[i], layouts[j], rlist[c]) in rhas))
+                                miss = miss (miss == "" ? "" : ", ") layouts[j] " at " tokens(rlist[c])
+                    }
+            vars = vars "\nlayouts_" names[i] " = \"" t "\"\nmissing_" names[i] " = \"" miss "\""
+        }
+        emit("reproduce-" p, "mode layout ctx median_ms min_ms max_ms host_paced", "mode", "ctx", vars)
+        nrep++
+    }
+    if (!nrep) note("reproduce: skipped (no model-step rows at " fixedtext "; scripts/reproduce runs DuoAttention's points)")
+
     # Kernels of the configuration: achieved fraction of the copy ceiling
     # (GB/s), or of the GEMM ceiling (TFLOP/s) for prefill attention.
     nk = 0
@@ -395,15 +457,18 @@ END {
 }
 
 # env.json, as zz-bench writes it (one member a line): the GPU's name and
-# the ceilings into gpu, copy_gbps, gemm_tflops, after a check that the file
-# is one whole JSON object (strings closed, brackets matched, nothing after
-# it), which a file cut short or broken by hand fails.
-function read_env(    n, line, lineno, text, ingpu, i, ch, instr, esc, open_brackets, closed) {
+# the ceilings into gpu, copy_gbps, gemm_tflops, and the model's name into
+# env_model ("" if none), after a check that the file is one whole JSON
+# object (strings closed, brackets matched, nothing after it), which a file
+# cut short or broken by hand fails.
+function read_env(    n, line, lineno, text, ingpu, inmodel, i, ch, instr, esc, open_brackets, closed) {
     while ((n = (getline line < env)) > 0) {
         text = text line "\n"
         if (line ~ /"gpu" *:/) ingpu = 1
         if (ingpu && line ~ /"name" *:/) { gpu = jsonstr(line); ingpu = 0 }
-        if (line ~ /^[ \t]*}/) ingpu = 0
+        if (line ~ /"model" *: *\{/) inmodel = 1
+        if (inmodel && line ~ /"name" *:/) { env_model = jsonstr(line); inmodel = 0 }
+        if (line ~ /^[ \t]*}/) ingpu = inmodel = 0
         if (line ~ /"copy_gbps" *:/) copy_gbps = jsonvalue(line)
         if (line ~ /"gemm_tflops" *:/) gemm_tflops = jsonvalue(line)
     }

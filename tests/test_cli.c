@@ -189,10 +189,10 @@ static void test_plan_of_a_kernel_variant(void **state) {
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "\n0,mixed,attn-full,attn-full,4,16,4-7,32768,67121152,268443648\n"));
     assert_null(strstr(run.out, "cache-"));
-    assert_non_null(strstr(run.err, "sink 128, recent 256, kernel one-launch\n"));
+    assert_non_null(strstr(run.err, "sink 128, recent 256, kernel one-launch, attention step\n"));
     zz_bench("plan", "--pattern", LLAMA3, "--ops", "--format", "csv", "--decode-kernel", "split-combine", NULL);
     assert_non_null(strstr(run.out, "\n0,mixed,cache-append,cache,4,16,4-7,32768,"));
-    assert_non_null(strstr(run.err, "kernel split-combine\n"));
+    assert_non_null(strstr(run.err, "kernel split-combine, attention step\n"));
     zz_bench("plan", "--phase", "prefill", "--decode-kernel", "one-launch", NULL);
     assert_refused("plan: --decode-kernel with --phase prefill: there is no decode to apply it to");
 }
@@ -208,6 +208,33 @@ static void test_window_and_sizes_from_flags_and_config(void **state) {
              NULL);
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "workload: prefill, batch 1, ctx 32768, chunk 8192 (4 passes), sink 16, recent 256"));
+}
+
+/* zz-bench plan --step model: each layer's ops around the attention, the
+ * final ones, the GEMM FLOPs and weights; --layers of a preset says which. */
+static void test_plan_of_a_model_step(void **state) {
+    (void)state;
+    zz_bench("plan", "--pattern", LLAMA3, "--step", "model", "--ops", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "llama3-8b: 32 layers, 32 q heads, 8 kv heads, head dim 128, hidden 4096, mlp "
+                                    "14336, vocab 128256\n"));
+    assert_non_null(strstr(run.out, "layout duo-cat, model step\n"));
+    static const char *const ops[] = {"attn-norm", "qkv-proj", "rotary", "o-proj", "mlp-norm",
+                                      "gate-up",   "silu-mul", "down-proj", "final-norm", "lm-head"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strstr(run.out, ops[i])) fail_msg("plan --step model --ops lacks %s", ops[i]);
+    assert_non_null(strstr(run.out, "final  once per step, after the last layer          2\n"));
+    assert_non_null(strstr(run.out, "kernel one-launch, model step\n"));
+    /* 8.03 G parameters, bf16 */
+    assert_non_null(strstr(run.out, "\nweights  "));
+    assert_non_null(strstr(run.out, " 16060522496 (14.96 GiB)          16060522496 (14.96 GiB)\n"));
+    zz_bench("plan", "--model", "llama3-70b", "--layers", "2", "--step", "model", "--format", "csv", "--ops", NULL);
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.out, "\n1,mixed,down-proj,other,8,64,"));
+    assert_non_null(strstr(run.out, "\n2,final,lm-head,other,8,64,,0,"));
+    zz_bench("plan", "--model", "llama3-70b", "--layers", "2", NULL);
+    assert_non_null(strstr(run.out, "llama3-70b: first 2 of 80 layers, 64 q heads"));
+    assert_non_null(strstr(run.out, "attention step\n"));
 }
 
 static void test_uneven_budget_reports_both_choices(void **state) {
@@ -229,9 +256,9 @@ static void test_help_documents_every_flag(void **state) {
     assert_int_equal(run.status, 0);
     assert_string_equal(run.err, "");
     static const char *const flags[] = {
-        "--model", "--layers", "--q-heads", "--kv-heads", "--head-dim", "--pattern", "--synthetic",
-        "--sparsity", "--zigzag-budget", "--layout", "--batch", "--ctx", "--phase", "--chunk", "--sink",
-        "--recent", "--format", "--ops", "--help",
+        "--model", "--layers", "--q-heads", "--kv-heads", "--head-dim", "--hidden", "--mlp", "--vocab", "--step",
+        "--pattern", "--synthetic", "--sparsity", "--zigzag-budget", "--layout", "--batch", "--ctx", "--phase",
+        "--chunk", "--sink", "--recent", "--format", "--ops", "--help",
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strstr(run.out, flags[i])) fail_msg("plan --help lacks %s", flags[i]);
@@ -334,7 +361,7 @@ static void test_bad_flags_exit_2_with_one_line(void **state) {
     zz_bench("plan", "extra", NULL);
     assert_refused("plan: unexpected argument 'extra'");
     zz_bench("train", NULL);
-    assert_refused("unknown command 'train' (commands: plan, run, summary; see zz-bench --help)");
+    assert_refused("unknown command 'train' (commands: plan, run, summary, merge, reproduction; see zz-bench --help)");
     zz_bench(NULL);
     assert_refused("missing command (see zz-bench --help)");
 }
@@ -345,8 +372,8 @@ static void test_run_help_documents_every_flag_with_its_default(void **state) {
     assert_int_equal(run.status, 0);
     assert_string_equal(run.err, "");
     static const char *const flags[] = {
-        "--model", "--layers", "--q-heads", "--kv-heads", "--head-dim", "--pattern", "--synthetic", "--seed",
-        "--sparsity", "--zigzag-budget", "--layouts", "--phase", "--ctx", "--prefill-ctx", "--batch", "--chunk",
+        "--model", "--layers", "--q-heads", "--kv-heads", "--head-dim", "--hidden", "--mlp", "--vocab", "--step",
+        "--pattern", "--synthetic", "--seed", "--sparsity", "--zigzag-budget", "--layouts", "--phase", "--ctx", "--prefill-ctx", "--batch", "--chunk",
         "--sink", "--recent", "--mode", "--warmup", "--max-noise", "--min-samples", "--min-time", "--timeout",
         "--cold", "--no-cupti", "--verify", "--out", "--quiet", "--help",
     };
@@ -366,7 +393,7 @@ static void test_run_help_documents_every_flag_with_its_default(void **state) {
 static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
     (void)state;
     static const struct {
-        const char *args[6];
+        const char *args[8];
         const char *want;
     } cases[] = {
         {{"--layouts", "full,fused"},
@@ -398,6 +425,17 @@ static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
         {{"--model", "llama4"}, "unknown model 'llama4' (presets: llama2-7b, llama3-8b, mistral-7b, llama3-70b)"},
         {{"--layers", "4"}, "run: --q-heads missing: without --model give all of --layers, --q-heads, --kv-heads and "
                             "--head-dim"},
+        {{"--step", "layer"}, "--step: expected attention or model, found 'layer'"},
+        {{"--hidden", "0"}, "--hidden: expected a whole number in 1..65536, found '0'"},
+        {{"--mlp", "-5"}, "--mlp: expected a whole number in 1..262144, found '-5'"},
+        {{"--vocab", "many"}, "--vocab: expected a whole number in 1..1048576, found 'many'"},
+        {{"--model", "llama3-8b", "--layers", "33"},
+         "run: --layers 33: llama3-8b has 32 layers (--layers runs the first N of them)"},
+        {{"--step", "model", "--hidden", "4100"},
+         "model custom: hidden size 4100, MLP size 14336, vocabulary 128256: a model step needs multiples of 8 (the "
+         "GEMMs read and write rows of 16-byte vectors)"},
+        {{"--step", "model", "--layers", "2", "--q-heads", "4", "--kv-heads", "2"},
+         "run: --head-dim missing: without --model give all of --layers, --q-heads, --kv-heads and --head-dim"},
         {{"--pattern", "tests/fixtures/no-tsv"},
          "tests/fixtures/no-tsv/full_attention_heads.tsv: cannot read: No such file or directory"},
         {{"--bogus"}, "run: unknown or ambiguous option '--bogus' (see zz-bench run --help)"},
@@ -409,7 +447,7 @@ static void test_run_bad_arguments_exit_2_before_any_gpu_work(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *const *a = cases[i].args;
-        zz_bench("run", a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+        zz_bench("run", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
         if (run.status != 2) fail_msg("run %s %s: status %d, stderr '%s'", a[0], a[1] ? a[1] : "", run.status, run.err);
         assert_refused(cases[i].want);
     }
@@ -654,6 +692,7 @@ int main(void) {
         cmocka_unit_test(test_ops_list),
         cmocka_unit_test(test_plan_of_a_kernel_variant),
         cmocka_unit_test(test_window_and_sizes_from_flags_and_config),
+        cmocka_unit_test(test_plan_of_a_model_step),
         cmocka_unit_test(test_uneven_budget_reports_both_choices),
         cmocka_unit_test(test_help_documents_every_flag),
         cmocka_unit_test(test_bad_pattern_files_exit_2_with_one_line),

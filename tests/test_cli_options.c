@@ -171,11 +171,24 @@ static void test_model_and_window(void **state) {
     static plan_options p;
     zz_error err = {""};
     zz_model m;
+    /* --layers of a preset: its first layers; the model keeps its name */
     assert_int_equal(PLAN(&p, &err, "--model", "llama2-7b", "--layers", "4", "--sink", "16"), 0);
     assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), 0);
     assert_int_equal(m.layers, 4);
+    assert_int_equal(m.model_layers, 32);
     assert_int_equal(m.kv_heads, 32);
+    assert_string_equal(m.name, "llama2-7b");
+    assert_int_equal(PLAN(&p, &err, "--model", "llama3-70b", "--layers", "81"), 0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), -1);
+    assert_string_equal(err.msg, "plan: --layers 81: llama3-70b has 80 layers (--layers runs the first N of them)");
+    /* another shape flag that changes the preset makes it custom */
+    assert_int_equal(PLAN(&p, &err, "--model", "llama2-7b", "--layers", "4", "--kv-heads", "8"), 0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), 0);
     assert_string_equal(m.name, "custom");
+    assert_int_equal(m.model_layers, 32);
+    assert_int_equal(PLAN(&p, &err, "--model", "llama2-7b", "--kv-heads", "32"), 0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), 0);
+    assert_string_equal(m.name, "llama2-7b");
     assert_int_equal(PLAN(&p, &err, "--layers", "4"), 0);
     assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), -1);
     expect_message(&err, "--q-heads missing");
@@ -187,6 +200,48 @@ static void test_model_and_window(void **state) {
     assert_int_equal(w.recent, 256);
 }
 
+/* --step, --hidden, --mlp, --vocab: the model step and the sizes it needs. */
+static void test_model_step_flags(void **state) {
+    (void)state;
+    static run_options o;
+    static plan_options p;
+    zz_error err = {""};
+    zz_model m;
+    assert_int_equal(cli_parse_run_options(1, ARGS("run"), &o, &err), 0);
+    assert_int_equal(o.common.step, ZZ_STEP_ATTENTION);
+    assert_int_equal(RUN(&o, &err, "--step", "model", "--model", "mistral-7b", "--mlp", "8192"), 0);
+    assert_int_equal(o.common.step, ZZ_STEP_MODEL);
+    assert_int_equal(cli_resolve_model("run", &o.common, &m, &err), 0);
+    assert_string_equal(m.name, "custom");
+    assert_int_equal(m.hidden, 4096);
+    assert_int_equal(m.mlp, 8192);
+    assert_int_equal(m.vocab, 32000);
+    assert_int_equal(RUN(&o, &err, "--step", "model", "--model", "mistral-7b", "--vocab", "32000"), 0);
+    assert_int_equal(cli_resolve_model("run", &o.common, &m, &err), 0);
+    assert_string_equal(m.name, "mistral-7b");
+    assert_int_equal(RUN(&o, &err, "--step", "layer"), -1);
+    assert_string_equal(err.msg, "--step: expected attention or model, found 'layer'");
+    assert_int_equal(RUN(&o, &err, "--hidden", "0"), -1);
+    assert_string_equal(err.msg, "--hidden: expected a whole number in 1..65536, found '0'");
+    assert_int_equal(RUN(&o, &err, "--mlp", "x"), -1);
+    expect_message(&err, "--mlp: expected a whole number in 1..262144");
+    assert_int_equal(RUN(&o, &err, "--vocab", "2000000"), -1);
+    expect_message(&err, "--vocab: expected a whole number in 1..1048576");
+    /* without --model, a model step needs the three sizes too */
+    assert_int_equal(PLAN(&p, &err, "--step", "model", "--layers", "2", "--q-heads", "4", "--kv-heads", "2",
+                          "--head-dim", "64", "--hidden", "256", "--mlp", "512"),
+                     0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), -1);
+    assert_string_equal(err.msg, "plan: --step model without --model needs --hidden, --mlp and --vocab too");
+    assert_int_equal(PLAN(&p, &err, "--step", "model", "--layers", "2", "--q-heads", "4", "--kv-heads", "2",
+                          "--head-dim", "64", "--hidden", "256", "--mlp", "512", "--vocab", "1000"),
+                     0);
+    assert_int_equal(cli_resolve_model("plan", &p.common, &m, &err), 0);
+    assert_string_equal(m.name, "custom");
+    assert_int_equal(m.vocab, 1000);
+    assert_false(zz_model_is_prefix(&m));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_defaults_are_the_help_texts),
@@ -196,6 +251,7 @@ int main(void) {
         cmocka_unit_test(test_help_and_unknown_flags),
         cmocka_unit_test(test_plan_options),
         cmocka_unit_test(test_model_and_window),
+        cmocka_unit_test(test_model_step_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,12 +14,13 @@ static void test_presets_have_the_published_shapes(void **state) {
     (void)state;
     static const struct {
         const char *name;
-        int layers, q_heads, kv_heads, head_dim;
+        int layers, q_heads, kv_heads, head_dim, hidden, mlp, vocab;
+        double params;  /* the published parameter count: the weights a model step holds */
     } want[] = {
-        {"llama2-7b", 32, 32, 32, 128},
-        {"llama3-8b", 32, 32, 8, 128},
-        {"mistral-7b", 32, 32, 8, 128},
-        {"llama3-70b", 80, 64, 8, 128},
+        {"llama2-7b", 32, 32, 32, 128, 4096, 11008, 32000, 6738415616.0},
+        {"llama3-8b", 32, 32, 8, 128, 4096, 14336, 128256, 8030261248.0},
+        {"mistral-7b", 32, 32, 8, 128, 4096, 14336, 32000, 7241732096.0},
+        {"llama3-70b", 80, 64, 8, 128, 8192, 28672, 128256, 70553706496.0},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         zz_model m;
@@ -30,8 +31,61 @@ static void test_presets_have_the_published_shapes(void **state) {
         assert_int_equal(m.q_heads, want[i].q_heads);
         assert_int_equal(m.kv_heads, want[i].kv_heads);
         assert_int_equal(m.head_dim, want[i].head_dim);
+        assert_int_equal(m.hidden, want[i].hidden);
+        assert_int_equal(m.mlp, want[i].mlp);
+        assert_int_equal(m.vocab, want[i].vocab);
+        assert_int_equal(zz_model_total_layers(&m), want[i].layers);
+        assert_false(zz_model_is_prefix(&m));
         assert_int_equal(zz_model_check(&m, &err), 0);
+        assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), 0);
+        assert_true(zz_model_weight_bytes(&m) == 2 * want[i].params);
     }
+}
+
+/* --layers N of a preset: the first N layers, named as such, with their weights alone. */
+static void test_first_layers_of_a_model(void **state) {
+    (void)state;
+    zz_model m;
+    zz_error err = {""};
+    char text[64];
+    assert_int_equal(zz_model_preset("llama3-70b", &m, &err), 0);
+    const double whole = zz_model_weight_bytes(&m), embed_and_head = 2.0 * 2 * 128256 * 8192 + 2.0 * 8192;
+    zz_model_layers_text(&m, text, sizeof text);
+    assert_string_equal(text, "80 layers");
+    m.layers = 40;
+    assert_int_equal(zz_model_check(&m, &err), 0);
+    assert_true(zz_model_is_prefix(&m));
+    assert_int_equal(zz_model_total_layers(&m), 80);
+    zz_model_layers_text(&m, text, sizeof text);
+    assert_string_equal(text, "first 40 of 80 layers");
+    assert_true(zz_model_weight_bytes(&m) - embed_and_head == (whole - embed_and_head) / 2);
+    /* a custom model without model_layers runs all of its layers */
+    zz_model custom = {"custom", 4, 4, 2, 64};
+    assert_int_equal(zz_model_total_layers(&custom), 4);
+    assert_false(zz_model_is_prefix(&custom));
+}
+
+static void test_steps_and_what_a_model_step_needs(void **state) {
+    (void)state;
+    zz_step s;
+    zz_error err = {""};
+    assert_int_equal(zz_step_from_name("model", &s), 0);
+    assert_int_equal(s, ZZ_STEP_MODEL);
+    assert_string_equal(zz_step_name(ZZ_STEP_ATTENTION), "attention");
+    assert_int_equal(zz_step_from_name("layer", &s), -1);
+    zz_model m = {"custom", 4, 4, 2, 64, 256};
+    assert_int_equal(zz_model_check(&m, &err), 0);
+    assert_int_equal(zz_model_check_step(&m, ZZ_STEP_ATTENTION, &err), 0);
+    assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), -1);
+    if (!strstr(err.msg, "(--mlp, --vocab missing)")) fail_msg("message '%s'", err.msg);
+    m.mlp = 688, m.vocab = 1004;
+    assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), -1);
+    if (!strstr(err.msg, "vocabulary 1004: a model step needs multiples of 8")) fail_msg("message '%s'", err.msg);
+    m.vocab = 1000;
+    assert_int_equal(zz_model_check_step(&m, ZZ_STEP_MODEL, &err), 0);
+    zz_workload w = {ZZ_DECODE, 1, 1024, 0, 128, 256, 0, (zz_step)2};
+    assert_int_equal(zz_workload_check(&w, &err), -1);
+    if (!strstr(err.msg, "step 2")) fail_msg("message '%s'", err.msg);
 }
 
 static void test_unknown_preset_lists_the_known_ones(void **state) {
@@ -58,6 +112,10 @@ static void test_validation_names_the_bad_value(void **state) {
     expect_bad_model((zz_model){"custom", 129, 32, 8, 128}, "layers 129");
     expect_bad_model((zz_model){"custom", 32, 32, 0, 128}, "kv heads 0");
     expect_bad_model((zz_model){"custom", 32, -4, 4, 128}, "q heads -4");
+    expect_bad_model((zz_model){"custom", 32, 32, 8, 128, -1}, "hidden size -1 out of range 1..65536");
+    expect_bad_model((zz_model){"custom", 32, 32, 8, 128, 4096, 300000}, "MLP size 300000");
+    expect_bad_model((zz_model){"custom", 32, 32, 8, 128, 4096, 1024, 2000000}, "vocabulary 2000000");
+    expect_bad_model((zz_model){"custom", 32, 32, 8, 128, 0, 0, 0, 16}, "32 layers run, but the model has 16");
 }
 
 static void expect_bad_workload(zz_workload w, const char *needle) {
@@ -195,6 +253,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_have_the_published_shapes),
         cmocka_unit_test(test_unknown_preset_lists_the_known_ones),
+        cmocka_unit_test(test_first_layers_of_a_model),
+        cmocka_unit_test(test_steps_and_what_a_model_step_needs),
         cmocka_unit_test(test_validation_names_the_bad_value),
         cmocka_unit_test(test_workload_validation),
         cmocka_unit_test(test_prefill_counts_match_brute_force),

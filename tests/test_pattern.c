@@ -180,6 +180,37 @@ static void test_uniform_mixed_mixes_every_layer_evenly(void **state) {
     assert_int_equal(zz_labels_mixed_layers(&labels), 32);
 }
 
+/* --layers N of a preset: the whole model's pattern (a file of all its rows,
+ * or the generator's), cut to the layers run before binarisation. */
+static void test_first_layers_keep_the_first_rows(void **state) {
+    (void)state;
+    zz_model m;
+    zz_error err = {""};
+    static zz_pattern whole;
+    assert_int_equal(zz_model_preset("llama3-8b", &m, &err), 0);
+    load_ok(FIXTURES "llama3-shaped", &m);
+    whole = pattern;
+    m.layers = 4;
+    load_ok(FIXTURES "llama3-shaped", &m);
+    assert_int_equal(pattern.layers, 4);
+    assert_memory_equal(pattern.alpha, whole.alpha, 4 * sizeof whole.alpha[0]);
+    for (int l = 4; l < ZZ_MAX_LAYERS; l++)
+        for (int h = 0; h < ZZ_MAX_KV_HEADS; h++) assert_true(pattern.alpha[l][h] == 0);
+    /* the file must still hold every layer of the model */
+    assert_int_equal(zz_pattern_load(FIXTURES "tiny", &m, &pattern, &err), -1);
+    if (!strstr(err.msg, "expected 32 rows (layers of llama3-8b), found 4")) fail_msg("message '%s'", err.msg);
+    m.layers = 32;
+    assert_int_equal(zz_pattern_synthetic("random:5", &m, &whole, &err), 0);
+    m.layers = 7;
+    assert_int_equal(zz_pattern_synthetic("random:5", &m, &pattern, &err), 0);
+    assert_int_equal(pattern.layers, 7);
+    assert_memory_equal(pattern.alpha, whole.alpha, 7 * sizeof whole.alpha[0]);
+    assert_int_equal(zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err), 0);
+    assert_int_equal(budget.total_heads, 7 * 8);
+    assert_int_equal(zz_labels_retrieval(&budget.duo), 28);
+    assert_int_equal(zz_labels_retrieval(&budget.zigzag), 32);  /* 3.5 layers, nearest rounds halves up */
+}
+
 static void test_bad_synthetic_specs(void **state) {
     (void)state;
     zz_error err = {""};
@@ -324,6 +355,7 @@ int main(void) {
         cmocka_unit_test(test_every_bad_input_gives_file_line_expected_and_found),
         cmocka_unit_test(test_synthetic_is_deterministic_given_the_seed),
         cmocka_unit_test(test_uniform_mixed_mixes_every_layer_evenly),
+        cmocka_unit_test(test_first_layers_keep_the_first_rows),
         cmocka_unit_test(test_bad_synthetic_specs),
         cmocka_unit_test(test_duo_quantile_breaks_ties_by_layer_then_head),
         cmocka_unit_test(test_duo_quantile_breaks_ties_across_layers_lower_layer_first),

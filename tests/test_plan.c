@@ -249,6 +249,60 @@ static void test_bad_labels_are_refused(void **state) {
     assert_string_equal(err.msg, "batch 0 out of range 1..65536");
 }
 
+/* The model step: each layer's attention ops of the layout, wrapped in the
+ * rest of a decoder layer; the final norm and LM head once per step; the
+ * same attention ops, KV bytes and attention FLOPs as the attention step. */
+static void test_model_step_wraps_the_attention_ops(void **state) {
+    (void)state;
+    tiny_budget();
+    zz_model m = tiny;
+    m.hidden = 256, m.mlp = 688, m.vocab = 1000;
+    zz_workload w = decode_16;
+    w.step = ZZ_STEP_MODEL;
+    build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_CAT, &decode_16, &other);
+    build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_CAT, &w, &plan);
+    assert_ops(&plan.layers[0], "embed attn-norm qkv-proj rotary cache-append cache-ring attn-full attn-streaming "
+                                "concat o-proj mlp-norm gate-up silu-mul down-proj");
+    assert_ops(&plan.layers[3], "attn-norm qkv-proj rotary cache-ring attn-streaming o-proj mlp-norm gate-up "
+                                "silu-mul down-proj");
+    assert_int_equal(plan.n_final_ops, 2);
+    assert_int_equal(plan.final_ops[0].kind, ZZ_OP_FINAL_NORM);
+    assert_int_equal(plan.final_ops[1].kind, ZZ_OP_LM_HEAD);
+    for (int l = 0; l < 4; l++) {
+        assert_int_equal(plan.layers[l].n_ops, other.layers[l].n_ops + 8 + (l == 0));
+        for (int i = 0; i < plan.layers[l].n_ops; i++) {
+            const zz_op *op = &plan.layers[l].ops[i];
+            if (!zz_op_in_model_step(op->kind)) continue;
+            assert_int_equal(op->category, ZZ_CAT_OTHER);
+            assert_int_equal(op->kv_count, 2);
+            assert_int_equal(op->q_count, 4);
+            assert_int_equal(op->cache_tokens, 0);
+        }
+    }
+    assert_int_equal(plan.launches, other.launches + 1 + 4 * 8 + 2);
+    assert_true(plan.kv_bytes == other.kv_bytes && plan.flops == other.flops);
+    assert_true(plan.linear_flops > 0 && other.linear_flops == 0);
+    assert_true(plan.weight_bytes == zz_model_weight_bytes(&m) && other.weight_bytes == 0);
+    assert_int_equal(other.n_final_ops, 0);
+    /* chunked prefill: layer ops every pass, the final ops once */
+    w = (zz_workload){ZZ_PREFILL, 1, 40, 16, 4, 8, 0, ZZ_STEP_MODEL};
+    build_ok(&m, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &w, &plan);
+    assert_int_equal(plan.passes, 3);
+    assert_int_equal(plan.launches, 3 * (1 + 4 * (2 + 8)) + 2);
+    /* duo-gather gathers from the QKV output, after the rotary */
+    build_ok(&m, &budget.duo, ZZ_LAYOUT_DUO_GATHER, &w, &plan);
+    assert_ops(&plan.layers[1], "attn-norm qkv-proj rotary cache-append attn-full o-proj mlp-norm gate-up silu-mul "
+                                "down-proj");
+    assert_ops(&plan.layers[2], "attn-norm qkv-proj rotary gather cache-append cache-ring attn-full attn-streaming "
+                                "scatter o-proj mlp-norm gate-up silu-mul down-proj");
+    /* a model step needs the model's sizes */
+    zz_error err = {""};
+    w.step = ZZ_STEP_MODEL;
+    assert_int_equal(zz_plan_build(&tiny, &budget.zigzag, ZZ_LAYOUT_ZIGZAG, &w, &plan, &err), -1);
+    assert_string_equal(err.msg, "model tiny: a model step needs the hidden size, MLP size and vocabulary (--hidden, "
+                                 "--mlp, --vocab missing)");
+}
+
 static void test_category_and_layer_kind_names(void **state) {
     (void)state;
     assert_string_equal(zz_category_name(ZZ_CAT_ATTN_STREAMING), "attn-streaming");
@@ -266,6 +320,7 @@ int main(void) {
         cmocka_unit_test(test_op_bytes_and_flops_by_hand),
         cmocka_unit_test(test_equal_budget_plans_on_a_llama3_shaped_pattern),
         cmocka_unit_test(test_bad_labels_are_refused),
+        cmocka_unit_test(test_model_step_wraps_the_attention_ops),
         cmocka_unit_test(test_category_and_layer_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

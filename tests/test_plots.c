@@ -5,7 +5,10 @@
  * rows drawn hollow; bad input (a missing column, no rows, a torn or
  * non-numeric row, a missing or broken env.json) stops with one clear line
  * and exit status 2, and neither bad input nor a failing gnuplot replaces
- * any picture of an earlier render. Needs gnuplot (`make test` installs it
+ * any picture of an earlier render. tests/fixtures/plots/reproduce-llama3-8b
+ * (model-step rows as scripts/reproduce merges them) draws DuoAttention's
+ * efficiency figure, reproduce-<phase>; a run without model-step rows draws
+ * none. Needs gnuplot (`make test` installs it
  * before running this). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 
 #define FIXTURE "tests/fixtures/plots"
 #define OLD_FIXTURE "tests/fixtures/plots-old"
+#define REPRODUCE_FIXTURE FIXTURE "/reproduce-llama3-8b"
 
 /* Run [ENV] plots/render.sh RUN OUT; its exit status, and its stderr in *err. */
 static int render_with(const char *env, const char *run, const char *out, char **err) {
@@ -169,6 +173,71 @@ static void renders_every_plot_of_the_fixture(void **state) {
     expect_in(svg, "Test GPU");
     expect_in(svg, "tiny");
     free(svg);
+    /* No model-step rows: no reproduce plot, and one line says so. */
+    expect_in(err, "plots: reproduce: skipped (no model-step rows at B=1, sparsity 0.5; scripts/reproduce runs "
+                   "DuoAttention's points)\n");
+    assert_false(exists(out, "reproduce-decode.png"));
+    assert_false(exists(out, "reproduce-prefill.png"));
+    assert_false(exists(out, "data/reproduce-decode.csv"));
+    free(err);
+}
+
+/* A merged scripts/reproduce folder: ms per token of decode (eager and
+ * graph panels) and the chunked prefill's latency against context, one line
+ * per layout; full attention at 1M was skipped (it has no row), so its line
+ * has no point there and the plot names it. */
+static void draws_duoattention_s_points_of_a_reproduce_run(void **state) {
+    char out[128], *err;
+    snprintf(out, sizeof out, "%s/plots", (const char *)*state);
+    assert_int_equal(render(REPRODUCE_FIXTURE, out, &err), 0);
+    expect_only_plots_lines(err);
+    assert_null(strstr(err, "reproduce: skipped"));
+    free(err);
+    expect_png(out, "reproduce-decode");
+    expect_svg(out, "reproduce-decode");
+    expect_png(out, "reproduce-prefill");
+    expect_svg(out, "reproduce-prefill");
+    char *csv = text_of(out, "data/reproduce-decode.csv");
+    expect_in(csv, "mode,layout,ctx,median_ms,min_ms,max_ms,host_paced\n");
+    expect_in(csv, "\ngraph,zigzag,1048576,16.83,");
+    expect_in(csv, "\neager,full,512000,17.82,");
+    assert_null(strstr(csv, "full,1048576"));
+    assert_int_equal(count_lines(csv), 1 + 2 * 11);  /* 4 layouts × 3 contexts, less full at 1M, per mode */
+    free(csv);
+    char *gp = text_of(out, "data/reproduce-decode.gp");
+    expect_in(gp, "panels = \"eager graph\"\n");
+    expect_in(gp, "rtics = '(\"100K\" 102400, \"500K\" 512000, \"1M\" 1048576)'");
+    expect_in(gp, "layouts_graph = \"full duo-cat duo-fused zigzag\"\n");
+    expect_in(gp, "missing_graph = \"full at 1M\"\n");
+    free(gp);
+    gp = text_of(out, "data/reproduce-prefill.gp");
+    expect_in(gp, "fixed = 'B=1, sparsity 0.5, chunk 32K'");
+    expect_in(gp, "panels = \"graph\"\n");
+    expect_in(gp, "missing_graph = \"\"\n");
+    free(gp);
+    char *svg = text_of(out, "reproduce-decode.svg");
+    expect_in(svg, "Decode, ms per token against context — Test H200, llama3-8b");
+    expect_in(svg, "eager mode");
+    expect_in(svg, "graph mode");
+    expect_in(svg, ">1M<");
+    expect_in(svg, "no point (skipped or not run; summary.md says which): full at 1M");
+    free(svg);
+    svg = text_of(out, "reproduce-prefill.svg");
+    expect_in(svg, "Chunked prefill, latency against context — Test H200, llama3-8b");
+    expect_in(svg, ">128K<");
+    assert_null(strstr(svg, "no point"));
+    free(svg);
+    /* The same rows as attention steps: no reproduce plot. */
+    char run[128], cmd[1024];
+    snprintf(run, sizeof run, "%s/attention-run", (const char *)*state);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && sed -e 's/,model,32,32,/,attention,32,32,/' " REPRODUCE_FIXTURE
+             "/results.csv > '%s/results.csv' && cp " REPRODUCE_FIXTURE "/env.json '%s/'", run, run, run);
+    assert_int_equal(system(cmd), 0);
+    snprintf(out, sizeof out, "%s/attention-plots", (const char *)*state);
+    assert_int_equal(render(run, out, &err), 0);
+    expect_in(err, "plots: reproduce: skipped (no model-step rows");
+    assert_false(exists(out, "reproduce-decode.png"));
+    expect_png(out, "latency-graph");
     free(err);
 }
 
@@ -427,7 +496,9 @@ static void a_failing_gnuplot_replaces_nothing(void **state) {
         snprintf(env, sizeof env, "GNUPLOT='%s'", fake);
         assert_int_equal(render_with(env, FIXTURE, e.out, &err), 1);
         expect_in(err, "plots: error: kvcache.gp failed for kvcache.png: ");
-        assert_int_equal(count_lines(err), 1);
+        /* one error line, after the fixture's one skip (it has no model-step rows) */
+        expect_in(err, "plots: reproduce: skipped");
+        assert_int_equal(count_lines(err), 2);
         free(err);
         expect_untouched(&e);
     }
@@ -469,6 +540,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(renders_every_plot_of_the_fixture, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(renders_a_run_written_before_the_new_columns, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(draws_duoattention_s_points_of_a_reproduce_run, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(joins_the_overhead_against_zigzag, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(host_paced_rows_are_marked_by_their_column, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(the_breakdown_has_the_span_outside_and_every_attention_column, make_dir,

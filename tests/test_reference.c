@@ -1115,6 +1115,192 @@ static void test_relative_error(void **state) {
     assert_true(ref_relative_error(out, ref, 0) == 0.0);
 }
 
+/* ------------------------------------------------- the layer (layers.h) ---- */
+
+/* Weight 1: every row comes out with RMS 1 (eps far below the mean
+ * square); a weight scales each column; the output does not change when
+ * the row is scaled (by 4, exact in bf16); a hand-computed row. */
+static void test_rmsnorm(void **state) {
+    (void)state;
+    rng r = {41};
+    enum { ROWS = 5, H = 4096 + 24 };
+    bf16 *x = random_bf16(&r, (long)ROWS * H, 1.5f), *ones = new_bf16(H), *w = random_bf16(&r, H, 2.0f);
+    bf16 *x4 = new_bf16((long)ROWS * H);
+    for (int i = 0; i < H; i++) ones[i] = bf16_from_float(1.0f);
+    for (long i = 0; i < (long)ROWS * H; i++) x4[i] = bf16_from_float(4.0f * bf16_to_float(x[i]));
+    float *y = new_floats((long)ROWS * H), *yw = new_floats((long)ROWS * H), *y4 = new_floats((long)ROWS * H);
+    ref_rmsnorm(x, ones, y, ROWS, H, 1e-6f);
+    ref_rmsnorm(x, w, yw, ROWS, H, 1e-6f);
+    ref_rmsnorm(x4, w, y4, ROWS, H, 1e-6f);
+    for (int row = 0; row < ROWS; row++) {
+        double ss = 0.0;
+        for (int i = 0; i < H; i++) ss += (double)y[row * H + i] * y[row * H + i];
+        assert_near(sqrt(ss / H), 1.0, 1e-5);
+        for (int i = 0; i < H; i++) {
+            const long k = (long)row * H + i;
+            assert_near(yw[k], (double)y[k] * bf16_to_float(w[i]), 1e-6 * (1.0 + fabs(yw[k])));
+            assert_near(y4[k], yw[k], 1e-5 * (1.0 + fabs(yw[k])));
+        }
+    }
+    /* (3, 4): mean square 12.5 */
+    const bf16 row[2] = {bf16_from_float(3.0f), bf16_from_float(4.0f)};
+    const bf16 two[2] = {bf16_from_float(1.0f), bf16_from_float(2.0f)};
+    float out[2];
+    ref_rmsnorm(row, two, out, 1, 2, 0.0f);
+    assert_near(out[0], 3.0 / sqrt(12.5), 1e-6);
+    assert_near(out[1], 8.0 / sqrt(12.5), 1e-6);
+    free(x), free(ones), free(w), free(x4), free(y), free(yw), free(y4);
+}
+
+static float *floats_of(const bf16 *x, long n) {
+    float *f = new_floats(n);
+    for (long i = 0; i < n; i++) f[i] = bf16_to_float(x[i]);
+    return f;
+}
+
+/* The angle: linear in the position, theta^(-2i/D) per pair. */
+static void test_rotary_angle(void **state) {
+    (void)state;
+    const float theta = 500000.0f;
+    for (int i = 0; i < 64; i += 7) {
+        assert_near(ref_rotary_angle(1, i, 128, theta), pow(500000.0, -i / 64.0), 1e-15);
+        const double a = ref_rotary_angle(1000, i, 128, theta), b = ref_rotary_angle(1047576, i, 128, theta);
+        const double ab = ref_rotary_angle(1048576, i, 128, theta);
+        assert_near(a + b, ab, 1e-12 * (1.0 + ab));
+    }
+    assert_true(ref_rotary_angle(1048576, 0, 128, theta) == 1048576.0);
+    assert_near(ref_rotary_angle(1, 32, 128, 10000.0f), 0.01, 1e-15);
+    assert_true(ref_rotary_angle(0, 5, 64, theta) == 0.0);
+}
+
+/* Position 0 is the identity, bit for bit; every pair (i, i + D/2) keeps
+ * its norm; rotating by position a then b equals rotating by a + b; token t
+ * is at pos0 + t; a hand-computed head of D 4 pins the pairing (rotate-half,
+ * not adjacent pairs). */
+static void test_rotary(void **state) {
+    (void)state;
+    rng r = {43};
+    enum { B = 2, T = 3, HEADS = 5, D = 128, N = B * T * HEADS * D };
+    const float theta = 500000.0f;
+    bf16 *in = random_bf16(&r, N, 1.0f);
+    float *x0 = floats_of(in, N), *x = floats_of(in, N);
+    ref_rotary(x, B, T, HEADS, D, 0, theta);
+    /* pos 0 only for token 0: compare token 0 of each sequence */
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < HEADS * D; k++) {
+            const long e = (long)b * T * HEADS * D + k;
+            assert_true(x[e] == x0[e]);
+        }
+    for (int rep = 0; rep < 2; rep++) {
+        memcpy(x, x0, sizeof(float) * N);
+        const long long pos0 = rep ? 1048576 : 1000;
+        ref_rotary(x, B, T, HEADS, D, pos0, theta);
+        double moved = 0.0;
+        for (long row = 0; row < (long)B * T * HEADS; row++)
+            for (int i = 0; i < D / 2; i++) {
+                const float *a = x0 + row * D, *o = x + row * D;
+                const double before = (double)a[i] * a[i] + (double)a[i + D / 2] * a[i + D / 2];
+                const double after = (double)o[i] * o[i] + (double)o[i + D / 2] * o[i + D / 2];
+                assert_near(after, before, 1e-6 * (1.0 + before));
+                moved += fabs(o[i] - a[i]);
+            }
+        assert_above(moved, 1.0); /* it did rotate */
+    }
+    /* a then b == a + b, one token (all at the same position) */
+    static const long long pairs[][2] = {{1000, 1047576}, {1, 1}, {524288, 524288}, {123457, 0}};
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        const int n1 = HEADS * D;
+        float *ab = floats_of(in, n1), *once = floats_of(in, n1);
+        ref_rotary(ab, 1, 1, HEADS, D, pairs[p][0], theta);
+        ref_rotary(ab, 1, 1, HEADS, D, pairs[p][1], theta);
+        ref_rotary(once, 1, 1, HEADS, D, pairs[p][0] + pairs[p][1], theta);
+        for (int k = 0; k < n1; k++) assert_near(ab[k], once[k], 1e-5);
+        free(ab), free(once);
+    }
+    /* token t at pos0 + t: the same as one token at that position */
+    memcpy(x, x0, sizeof(float) * N);
+    ref_rotary(x, B, T, HEADS, D, 777, theta);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const long off = ((long)b * T + t) * HEADS * D;
+            float *one = floats_of(in + off, HEADS * D);
+            ref_rotary(one, 1, 1, HEADS, D, 777 + t, theta);
+            for (int k = 0; k < HEADS * D; k++) assert_true(one[k] == x[off + k]);
+            free(one);
+        }
+    /* D 4, theta 10000, pos 1: pair (0, 2) by 1 rad, pair (1, 3) by 0.01 */
+    float h4[4] = {1.0f, 0.0f, 0.0f, 2.0f};
+    ref_rotary(h4, 1, 1, 1, 4, 1, 10000.0f);
+    assert_near(h4[0], cos(1.0), 1e-7);
+    assert_near(h4[2], sin(1.0), 1e-7);
+    assert_near(h4[1], -2.0 * sin(0.01), 1e-7);
+    assert_near(h4[3], 2.0 * cos(0.01), 1e-7);
+    free(in), free(x0), free(x);
+}
+
+/* silu at a few points (silu(a) = a / (1 + e^-a)), times up; the gate is
+ * the first half of a row, up the second. */
+static void test_silu_mul(void **state) {
+    (void)state;
+    static const float gate[] = {0.0f, 1.0f, -1.0f, 2.0f, -20.0f, 100.0f, -1000.0f, 0.5f};
+    static const float up[] = {5.0f, 1.0f, 1.0f, -3.0f, 1.0f, 0.25f, 1.0f, 2.0f};
+    static const double want[] = {0.0, 0.7310585786300049, -0.2689414213699951, -3 * 1.7615941559557649,
+                                  -20.0 / (1.0 + exp(20.0)), 25.0, -0.0, 0.6224593312018546};
+    enum { F = 8 };
+    bf16 gu[2 * 2 * F];
+    for (int i = 0; i < F; i++) {
+        gu[i] = bf16_from_float(gate[i]), gu[F + i] = bf16_from_float(up[i]);
+        gu[2 * F + i] = bf16_from_float(up[i]), gu[3 * F + i] = bf16_from_float(gate[i]); /* swapped row */
+    }
+    float h[2 * F];
+    ref_silu_mul(gu, h, 2, F);
+    for (int i = 0; i < F; i++) {
+        assert_near(h[i], want[i], 1e-7 * (1.0 + fabs(want[i])));
+        const double s = up[i] / (1.0 + exp(-(double)up[i])) * gate[i];
+        assert_near(h[F + i], s, 1e-7 * (1.0 + fabs(s)));
+    }
+    assert_true(h[6] == 0.0f && signbit(h[6])); /* -1000 / (1 + e^1000) = -1000 / inf: -0 */
+}
+
+/* A 2x3 input, a 2x3 weight [out][in] (not square in its use: a
+ * transposed W would not even fit), strides with padding, beta 0 and 1;
+ * then random shapes against a double-precision sum. */
+static void test_linear(void **state) {
+    (void)state;
+    const float xv[2][4] = {{1, 2, 3, NAN}, {4, 5, 6, NAN}};  /* x_stride 4 */
+    const float wv[2][3] = {{1, 0, -1}, {0.5f, 1, 2}};
+    bf16 x[8], w[6];
+    for (int i = 0; i < 8; i++) x[i] = bf16_from_float(xv[i / 4][i % 4]);
+    for (int i = 0; i < 6; i++) w[i] = bf16_from_float(wv[i / 3][i % 3]);
+    float y[6] = {NAN, NAN, -7, NAN, NAN, -7}; /* y_stride 3, column 2 padding */
+    ref_linear(x, 4, w, y, 3, 2, 3, 2, 0.0f);
+    const float want[6] = {-2, 8.5f, -7, -2, 19, -7};
+    for (int i = 0; i < 6; i++) assert_true(y[i] == want[i]);
+    y[0] = 10, y[1] = 20, y[3] = 30, y[4] = 40;
+    ref_linear(x, 4, w, y, 3, 2, 3, 2, 1.0f);
+    const float acc[6] = {8, 28.5f, -7, 28, 59, -7};
+    for (int i = 0; i < 6; i++) assert_true(y[i] == acc[i]);
+
+    rng r = {47};
+    static const int shapes[][3] = {{1, 8, 5}, {3, 37, 11}, {17, 256, 40}, {2, 4096, 3}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int rows = shapes[s][0], in = shapes[s][1], out = shapes[s][2];
+        bf16 *xs = random_bf16(&r, (long)rows * in, 1.0f), *ws = random_bf16(&r, (long)out * in, 1.0f);
+        float *ys = new_floats((long)rows * out);
+        ref_linear(xs, in, ws, ys, out, rows, in, out, 0.0f);
+        for (int i = 0; i < rows; i++)
+            for (int o = 0; o < out; o++) {
+                double sum = 0.0, mag = 0.0;
+                for (int k = 0; k < in; k++) {
+                    const double p = (double)bf16_to_float(xs[(long)i * in + k]) * bf16_to_float(ws[(long)o * in + k]);
+                    sum += p, mag += fabs(p);
+                }
+                assert_near(ys[(long)i * out + o], sum, 1e-6 * mag + 1e-30);
+            }
+        free(xs), free(ws), free(ys);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bf16_exact_values),
@@ -1142,6 +1328,11 @@ int main(void) {
         cmocka_unit_test(test_relative_error),
         cmocka_unit_test(test_cache_write_equals_token_updates),
         cmocka_unit_test(test_peaky_separates_bugs),
+        cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_rotary_angle),
+        cmocka_unit_test(test_rotary),
+        cmocka_unit_test(test_silu_mul),
+        cmocka_unit_test(test_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,7 +94,7 @@ static zz_report_config config_of(zz_phase phase, int batch, long long ctx, long
 static zz_report_row planned_row(int config, zz_layout layout, zz_mode mode) {
     return (zz_report_row){.config = config, .layout = layout, .mode = mode, .retrieval_heads = 128,
                            .mixed_layers = layout == ZZ_LAYOUT_ZIGZAG ? 0 : 31, .launches = 96,
-                           .kv_bytes = 2.17e9, .flops = 8.69e9, .verify_error = NAN};
+                           .kv_bytes = 2.17e9, .flops = 8.69e9, .measured_bytes = NAN, .verify_error = NAN};
 }
 
 static void add(int config, zz_layout layout, zz_mode mode, const step_parts *p, double latency_us, int with_kernels) {
@@ -148,7 +148,7 @@ static int free_report(void **state) {
 /* ---- an RFC 4180 reader for whole files ---- */
 
 #define MAX_ROWS 16
-#define MAX_FIELDS 48
+#define MAX_FIELDS 64
 
 typedef struct {
     int rows, fields[MAX_ROWS];
@@ -409,7 +409,9 @@ static const char results_header[] =
     "kv_bytes,flops,median_us,min_us,max_us,rel_spread,rel_stdev,noise,samples,verdict,host_enqueue_us,host_share,"
     "host_paced,span_us,outside_us,span_inflation,attributed_median_us,gap_median_us,attributed_host_share,"
     "attributed_host_paced,attn_full_us,attn_streaming_us,"
-    "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,dropped_records,verify_rel_error\n";
+    "copy_us,cache_us,combine_us,other_us,idle_us,overlap_us,dropped_records,verify_rel_error,step,layers,"
+    "model_layers,hidden,mlp,vocab,linear_flops,weights_bytes,kv_cache_bytes,activation_bytes,workspace_bytes,"
+    "planned_bytes,measured_bytes\n";
 
 static void test_results_csv_reads_back_and_every_row_adds_up(void **state) {
     (void)state;
@@ -489,6 +491,9 @@ static void test_kernels_csv_rates_and_fractions_of_the_ceilings(void **state) {
     assert_string_equal(t.cell[r + 1][column(&t, "kernel")], kernel_names[1]);
     assert_string_equal(t.cell[r + 1][column(&t, "tflops")], "");
     assert_string_equal(t.cell[r + 1][column(&t, "gemm_fraction")], "");
+    assert_string_equal(t.cell[r + 1][column(&t, "step")], "attention");
+    assert_string_equal(t.cell[r + 1][column(&t, "layers")], "32");
+    assert_string_equal(t.cell[r + 1][column(&t, "model_layers")], "32");
     free_csv(&t);
 }
 
@@ -587,6 +592,92 @@ static void test_kernels_added_later_equal_kernels_added_at_once(void **state) {
     zz_report_free(&whole), zz_report_free(&later);
 }
 
+/* A model step's run (issue 17): results.csv names the step, the layers run
+ * of how many, the model's sizes, the GEMM FLOPs and the memory counted and
+ * measured; summary.md its head rows and the memory table; env.json the
+ * step, the model's sizes and the weights. An attention step's rows name
+ * theirs, with no memory counted. */
+static void test_model_step_columns_and_memory(void **state) {
+    (void)state;
+    zz_csv c;
+    csv_table t;
+    zz_report_results_csv(&report, &c);
+    parse_csv(c.text.data, &t);
+    assert_string_equal(cell(&t, 1, "step"), "attention");
+    assert_string_equal(cell(&t, 1, "layers"), "32");
+    assert_string_equal(cell(&t, 1, "vocab"), "128256");
+    assert_string_equal(cell(&t, 1, "linear_flops"), "0");
+    assert_string_equal(cell(&t, 1, "planned_bytes"), "");
+    assert_string_equal(cell(&t, 1, "measured_bytes"), "");
+    free_csv(&t);
+    zz_csv_free(&c);
+
+    static zz_run_info model_info;
+    zz_report r;
+    model_info = info;
+    zz_error err = {""};
+    assert_int_equal(zz_model_preset("llama3-70b", &model_info.model, &err), 0);
+    model_info.model.layers = 40;
+    model_info.step = ZZ_STEP_MODEL;
+    model_info.weights_bytes = zz_model_weight_bytes(&model_info.model);
+    model_info.weights_measured = NAN;  /* did not fit */
+    zz_report_init(&r, &model_info);
+    zz_report_config cfg = config_of(ZZ_DECODE, 1, 8192, 0, 0.5, "");
+    cfg.workload.step = ZZ_STEP_MODEL;
+    assert_int_equal(zz_report_add_config(&r, &cfg), 0);
+    zz_report_row row = planned_row(0, ZZ_LAYOUT_ZIGZAG, ZZ_MODE_GRAPH);
+    row.linear_flops = 5.5e11;
+    row.memory = (zz_memory){.weights = 7e10, .kv_cache = 2e9, .activations = 3e6, .workspaces = 4e7};
+    row.measured_bytes = 7.21e10;
+    zz_measurement m = measurement(NULL, 25000, 0);
+    assert_int_equal(zz_report_add(&r, &row, &m), 0);
+    zz_report_results_csv(&r, &c);
+    parse_csv(c.text.data, &t);
+    assert_string_equal(cell(&t, 1, "step"), "model");
+    assert_string_equal(cell(&t, 1, "layers"), "40");
+    assert_string_equal(cell(&t, 1, "model_layers"), "80");
+    assert_string_equal(cell(&t, 1, "hidden"), "8192");
+    assert_string_equal(cell(&t, 1, "mlp"), "28672");
+    assert_string_equal(cell(&t, 1, "linear_flops"), "550000000000");
+    assert_string_equal(cell(&t, 1, "weights_bytes"), "70000000000");
+    assert_string_equal(cell(&t, 1, "kv_cache_bytes"), "2000000000");
+    assert_string_equal(cell(&t, 1, "planned_bytes"), "72043000000");
+    assert_string_equal(cell(&t, 1, "measured_bytes"), "72100000000");
+    free_csv(&t);
+    zz_csv_free(&c);
+    char *s = zz_report_summary(&r);
+    expect_in(s, "| model | llama3-70b: first 40 of 80 layers, 64 query heads, 8 KV heads, head dim 128; hidden 8192, "
+                 "MLP 28672, vocabulary 128256 |");
+    expect_in(s, "| step | model: per layer RMSNorm, QKV GEMM, rotary, the layout's attention, O GEMM + residual, "
+                 "RMSNorm, gate/up GEMM, SiLU × up, down GEMM + residual; final RMSNorm and LM head (last token) |");
+    expect_in(s, "| weights | random (seed 1), shared by every layout: 67.67 GiB counted, not allocated (they did not "
+                 "fit) |");
+    expect_in(s, "| decode B=1 S=8K sparsity 0.5 | zigzag | 65.19 | 1.86 | 0.00 | 0.04 | 67.10 | 67.15 |");
+    free(s);
+    char dir[64] = "/tmp/zz-test-report-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/env.json", dir);
+    assert_int_equal(zz_report_write_env(&model_info, path, &err), 0);
+    char *env = NULL;
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char text[1 << 16];
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    expect_in(text, "\"layers\": 40,\n");
+    expect_in(text, "\"model_layers\": 80,\n    \"hidden\": 8192,\n    \"mlp\": 28672,\n    \"vocab\": 128256\n");
+    expect_in(text, "\"step\": \"model\",\n  \"weights\": {\n    \"bytes\": ");
+    expect_in(text, "\"measured_bytes\": null\n");
+    free(env);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+    s = zz_report_summary(&report);
+    expect_in(s, "| step | attention: each layer's cache writes, attention and copies; no projections, MLP or norms |");
+    if (strstr(s, "## Device memory")) fail_msg("an attention step's summary without memory counts has a memory table");
+    free(s);
+    zz_report_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overhead_against_zigzag_adds_up_exactly),
@@ -600,6 +691,7 @@ int main(void) {
         cmocka_unit_test(test_labels_and_units),
         cmocka_unit_test(test_files_written_whole_into_the_folder),
         cmocka_unit_test(test_kernels_added_later_equal_kernels_added_at_once),
+        cmocka_unit_test(test_model_step_columns_and_memory),
     };
     return cmocka_run_group_tests(tests, build_report, free_report);
 }

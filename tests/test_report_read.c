@@ -212,6 +212,69 @@ static void test_a_run_folder_rebuilds_its_summary_byte_for_byte(void **state) {
     zz_report_free(&written), zz_report_free(&read);
 }
 
+/* A model step's run (issue 17) of the first 2 of llama3-70b's 80 layers:
+ * the step, the model's sizes, the weights counted and measured, each row's
+ * memory and GEMM FLOPs, and a skipped layout's line come back, and the
+ * summary with them, byte for byte. */
+static void test_a_model_step_run_rebuilds_its_summary_byte_for_byte(void **state) {
+    const char *dir = *state;
+    zz_report written, read;
+    set_info();
+    zz_error err = {""};
+    assert_int_equal(zz_model_preset("llama3-70b", &info.model, &err), 0);
+    info.model.layers = 2;
+    info.step = ZZ_STEP_MODEL;
+    info.cupti = 0;
+    snprintf(info.cupti_note, sizeof info.cupti_note, "not for a model step");
+    info.weights_bytes = zz_model_weight_bytes(&info.model);
+    info.weights_measured = info.weights_bytes + 6291456;
+    zz_report_init(&written, &info);
+    zz_report_config c0 = {.workload = {ZZ_DECODE, 1, 1048576, 0, 128, 256, 0, ZZ_STEP_MODEL}, .sparsity = 0.5,
+                           .duo_mixed_layers = 2, .groups = 1};
+    c0.duo = c0.zigzag = zz_cost_of(&info.model, &c0.workload, 8);
+    assert_int_equal(zz_report_add_config(&written, &c0), 0);
+    add_measured(&written, 0, ZZ_LAYOUT_ZIGZAG, ZZ_MODE_GRAPH, 9812.4, 30.2, NULL, NAN, NAN);
+    add_measured(&written, 0, ZZ_LAYOUT_DUO_CAT, ZZ_MODE_GRAPH, 9903.7, 31.3, NULL, NAN, NAN);
+    for (int i = 0; i < 2; i++) {
+        written.rows[i].linear_flops = 2.5e9 + i;
+        written.rows[i].memory = (zz_memory){info.weights_bytes, 4294967296.0 + i, 1179648, 35651584};
+        written.rows[i].measured_bytes = info.weights_measured + 4404019200.0 + 2097152 * i;
+    }
+    zz_report_row skipped = {.config = 0, .layout = ZZ_LAYOUT_FULL, .mode = ZZ_MODE_GRAPH,
+                             .skipped = "needs 45.7 GiB (weights 4.1, KV cache 40.0, activations 0.0, workspaces 0.0, "
+                                        "headroom 0.25); 40.5 GiB free of the card's 79.2 GiB, the run's weights "
+                                        "included",
+                             .verify_error = NAN};
+    zz_report_add_skipped(&written, &skipped);
+    snprintf(written.status, sizeof written.status, "complete: 2 of 3 measurements done, 1 skipped (device memory)");
+    write_run(&written, dir);
+    char *before = read_file(in(dir, "summary.md"), NULL);
+    assert_non_null(before);
+    expect_in(before, "| model | llama3-70b: first 2 of 80 layers, 64 query heads, 8 KV heads, head dim 128; hidden "
+                      "8192, MLP 28672, vocabulary 128256 |");
+    expect_in(before, "| step | model: per layer RMSNorm, QKV GEMM, rotary");
+    expect_in(before, "| weights | random (seed 7), shared by every layout: ");
+    expect_in(before, "\n## Device memory\n");
+    expect_in(before, "| decode B=1 S=1M sparsity 0.5 | duo-cat | 7.10 | 4.00 | 0.00 | 0.03 | 11.14 | 11.21 |");
+    expect_in(before, "| full | skipped: needs 45.7 GiB (weights 4.1, KV cache 40.0,");
+    static zz_run_info read_info;
+    if (zz_report_read(dir, &read_info, &read, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(read_info.step, ZZ_STEP_MODEL);
+    assert_int_equal(read_info.model.layers, 2);
+    assert_int_equal(zz_model_total_layers(&read_info.model), 80);
+    assert_int_equal(read_info.model.vocab, 128256);
+    assert_true(read_info.weights_measured == info.weights_measured);
+    assert_int_equal(read.configs[0].workload.step, ZZ_STEP_MODEL);
+    assert_true(read.rows[1].linear_flops == 2.5e9 + 1);
+    assert_true(read.rows[1].memory.kv_cache == 4294967297.0);
+    assert_true(read.rows[1].measured_bytes == written.rows[1].measured_bytes);
+    char *rebuilt = zz_report_summary(&read);
+    assert_string_equal(rebuilt, before);
+    free(before), free(rebuilt);
+    zz_report_free(&written), zz_report_free(&read);
+    set_info();
+}
+
 /* Without the summary.md it replaces, what only that file held is said to
  * be missing: the skipped row, and the budget of configuration 1. */
 static void test_without_a_summary_the_rebuilt_one_says_what_it_lacks(void **state) {
@@ -378,7 +441,7 @@ static void test_bad_folders_one_line_exit_2_summary_untouched(void **state) {
         {"env.json", "torn", "env.json line 5: a string never closes"},
         {"results.csv", "decode kernel bogus",
          "results.csv line 2: decode_kernel: expected a decode kernel variant (split-combine, ...), found 'bogus'"},
-        {"env.json", "trailing comma", "env.json line 51: expected a key in quotes"},
+        {"env.json", "trailing comma", "env.json line 60: expected a key in quotes"},
         {"env.json", "sm_count many", "env.json line 8: gpu.sm_count: expected a whole number from 0 to"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -455,6 +518,8 @@ static void test_cli_usage_and_a_good_folder(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_run_folder_rebuilds_its_summary_byte_for_byte, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_a_model_step_run_rebuilds_its_summary_byte_for_byte, make_dir,
+                                        remove_dir),
         cmocka_unit_test_setup_teardown(test_without_a_summary_the_rebuilt_one_says_what_it_lacks, make_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_an_old_run_gets_the_host_paced_marks, make_dir, remove_dir),

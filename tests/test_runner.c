@@ -96,10 +96,42 @@ static void test_the_job_list_is_planned_before_the_gpu(void **state) {
     assert_non_null(strstr(err.msg, "3 modes"));
 }
 
+/* --step model: every configuration's workload is a model step, and every
+ * plan of the job list has the model's ops; a model without the sizes a
+ * model step needs fails before the GPU. */
+static void test_a_model_step_sweep(void **state) {
+    (void)state;
+    zz_sweep_lists l = two_phases();
+    l.step = ZZ_STEP_MODEL;
+    l.n_sparsity = 1;
+    zz_sweep_point *p;
+    int n;
+    zz_error err = {""};
+    assert_int_equal(zz_sweep_enumerate(&l, &p, &n, &err), 0);
+    for (int i = 0; i < n; i++) assert_int_equal(p[i].workload.step, ZZ_STEP_MODEL);
+    free(p);
+    static zz_pattern pattern;
+    static zz_budget budget;
+    zz_sweep_spec spec = {.lists = l, .layouts = {ZZ_LAYOUT_ZIGZAG, ZZ_LAYOUT_DUO_GATHER}, .n_layouts = 2,
+                          .modes = {1}, .n_modes = 1, .measure = {.rule = ZZ_STOP_RULE_DEFAULT}, .seed = 3};
+    assert_int_equal(zz_model_preset("mistral-7b", &spec.model, &err), 0);
+    assert_int_equal(zz_pattern_synthetic("random:1", &spec.model, &pattern, &err), 0);
+    assert_int_equal(zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err), 0);
+    spec.budgets = &budget;
+    zz_runner *r;
+    assert_int_equal(zz_runner_create(&spec, &r, &err), 0);
+    assert_int_equal(zz_runner_measurements(r), 4 * 2);
+    zz_runner_destroy(r);
+    spec.model.vocab = 0;
+    assert_int_equal(zz_runner_create(&spec, &r, &err), -1);
+    assert_non_null(strstr(err.msg, "a model step needs the hidden size, MLP size and vocabulary (--vocab missing)"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enumeration_order_and_repeats),
         cmocka_unit_test(test_the_job_list_is_planned_before_the_gpu),
+        cmocka_unit_test(test_a_model_step_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -260,6 +260,69 @@ static void test_plan_ops(void **state) {
     assert_true(lp->ops[4].bytes == 20480);
 }
 
+/* The model step's launches, by hand. */
+static void test_model_step_work(void **state) {
+    (void)state;
+    /* 3 rows · 5 in → 7 out: X 15, W 35, Y 21 elements, bf16; with the
+     * residual Y is read too. FLOPs 2 · 3 · 5 · 7 = 210. */
+    zz_work w = zz_work_linear(3, 5, 7, 0);
+    assert_true(w.bytes == 2 * (15 + 35 + 21) && w.flops == 210);
+    w = zz_work_linear(3, 5, 7, 1);
+    assert_true(w.bytes == 2 * (15 + 35 + 2 * 21) && w.flops == 210);
+    /* RMSNorm of 3 rows of 8: x read, y written (48 elements), the weight (8). */
+    w = zz_work_rmsnorm(3, 8);
+    assert_true(w.bytes == 2 * (48 + 8) && w.flops == 0);
+    /* Rotary of 5 tokens: Q (4 heads) and K (2 heads), read and written:
+     * 2 · 6 · 5 = 60 head-tokens. */
+    assert_true(zz_work_rotary(&shape, 5).bytes == 60 * HEAD_TOKEN);
+    assert_true(zz_work_embed(3, 8).bytes == 2 * 2 * 24);
+    /* SiLU × up, 3 rows of 10: gate and up read (60), h written (30). */
+    assert_true(zz_work_silu_mul(3, 10).bytes == 2 * 90);
+}
+
+/* A model step's plan counts through them: the tiny model with H 32, F 48,
+ * V 104; prefill B 2, S 10 in chunks of 4 (passes of 4, 4, 2 tokens). */
+static void test_model_step_plan_ops(void **state) {
+    (void)state;
+    static const zz_model tiny = {"tiny", 4, 4, 2, 64, 32, 48, 104};
+    static zz_pattern pattern;
+    static zz_budget budget;
+    static zz_plan plan;
+    zz_error err = {""};
+    const zz_workload prompt = {ZZ_PREFILL, 2, 10, 4, 2, 4, 0, ZZ_STEP_MODEL};
+    if (zz_pattern_load("tests/fixtures/tiny", &tiny, &pattern, &err) ||
+        zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err) ||
+        zz_plan_build(&tiny, &budget.duo, ZZ_LAYOUT_DUO_CAT, &prompt, &plan, &err))
+        fail_msg("%s", err.msg);
+    const zz_layer_plan *lp = &plan.layers[0];
+    assert_int_equal(lp->n_ops, 4 + 5 + 5);
+    const long long rows = 2 * 10;  /* every pass's tokens, whole batch */
+    const int qkv = (4 + 2 * 2) * 64;
+    assert_true(lp->ops[0].bytes == 2 * 2 * rows * 32);  /* embed: rows of the table read, x written */
+    assert_true(lp->ops[1].bytes == zz_work_rmsnorm(rows, 32).bytes);
+    assert_true(lp->ops[2].bytes == 2 * (rows * 32 + qkv * 32 + rows * qkv));
+    assert_true(lp->ops[2].flops == 2.0 * rows * 32 * qkv);
+    assert_true(lp->ops[3].bytes == zz_work_rotary(&shape, 10).bytes);
+    const zz_op *o = &lp->ops[9], *down = &lp->ops[13];
+    assert_int_equal(o->kind, ZZ_OP_O_PROJ);
+    assert_true(o->bytes == 2 * (rows * 256 + 32 * 256 + 2 * rows * 32) && o->flops == 2.0 * rows * 256 * 32);
+    assert_true(lp->ops[11].flops == 2.0 * rows * 32 * 96);  /* gate-up: F 48 twice */
+    assert_true(lp->ops[12].bytes == zz_work_silu_mul(rows, 48).bytes);
+    assert_int_equal(plan.layers[1].n_ops, 3 + 2 + 5);  /* layer 1: full, no embed */
+    assert_true(down->bytes == 2 * (rows * 48 + 32 * 48 + 2 * rows * 32) && down->flops == 2.0 * rows * 48 * 32);
+    /* final norm: the last pass's 2 tokens of both sequences; LM head: one token each */
+    assert_int_equal(plan.n_final_ops, 2);
+    assert_true(plan.final_ops[0].bytes == zz_work_rmsnorm(2 * 2, 32).bytes);
+    assert_true(plan.final_ops[1].bytes == zz_work_linear(2, 32, 104, 0).bytes);
+    assert_true(plan.final_ops[1].flops == 2.0 * 2 * 32 * 104);
+    double linear = plan.final_ops[1].flops, attention = 0;
+    for (int l = 0; l < 4; l++)
+        for (int i = 0; i < plan.layers[l].n_ops; i++)
+            *(zz_op_in_model_step(plan.layers[l].ops[i].kind) ? &linear : &attention) += plan.layers[l].ops[i].flops;
+    assert_true(plan.linear_flops == linear);
+    assert_true(plan.flops == attention);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefill_attention), cmocka_unit_test(test_decode_attention),
@@ -269,6 +332,7 @@ int main(void) {
         cmocka_unit_test(test_decode_splits),     cmocka_unit_test(test_kernel_cases),
         cmocka_unit_test(test_kernel_case_fused),
         cmocka_unit_test(test_plan_ops),
+        cmocka_unit_test(test_model_step_work),   cmocka_unit_test(test_model_step_plan_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

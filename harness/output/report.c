@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reproduce.h"
+
 /* ------------------------------------------------------------ units ---- */
 
 static void human_units(double value, double step, const char *const *units, int n_units, char *out, size_t size) {
@@ -94,7 +96,7 @@ static void put_keys(zz_csv *c, const zz_report *r, const zz_report_row *row) {
 
 static const char *const kernel_columns[] = {
     "kernel", "category", "launches_per_step", "total_us", "per_step_us", "median_us",
-    "gbps",   "tflops",   "copy_fraction",     "gemm_fraction",
+    "gbps",   "tflops",   "copy_fraction",     "gemm_fraction", "step", "layers", "model_layers",
 };
 
 void zz_report_init(zz_report *r, const zz_run_info *info) {
@@ -120,6 +122,54 @@ int zz_report_add_config(zz_report *r, const zz_report_config *c) {
     return r->n_configs++;
 }
 
+static void append_row(zz_report *r, const zz_report_row *row);
+
+int zz_report_config_index(const zz_report *r, const zz_report_config *key) {
+    const zz_workload *w = &key->workload;
+    for (int i = 0; i < r->n_configs; i++) {
+        const zz_report_config *c = &r->configs[i];
+        const zz_workload *v = &c->workload;
+        if (v->phase == w->phase && v->batch == w->batch && v->ctx == w->ctx && v->chunk == w->chunk &&
+            v->sink == w->sink && v->recent == w->recent && v->kernel == w->kernel && v->step == w->step &&
+            c->sparsity == key->sparsity)
+            return i;
+    }
+    return -1;
+}
+
+int zz_report_merge(zz_report *r, const zz_report *from, int *shared, zz_error *err) {
+    for (int i = 0; i < from->n_rows; i++) {
+        zz_report_row row = from->rows[i];
+        const zz_report_config *key = &from->configs[row.config];
+        int c = zz_report_config_index(r, key);
+        if (c < 0) {
+            if ((c = zz_report_add_config(r, key)) < 0) return zz_errorf(err, "%s", r->fault);
+            r->configs[c].groups = key->groups;
+        } else {
+            zz_report_config *mine = &r->configs[c];
+            /* its layouts come from several runs: the budget from whichever knows it */
+            if (mine->duo_mixed_layers < 0 && key->duo_mixed_layers >= 0) {
+                mine->duo = key->duo, mine->zigzag = key->zigzag, mine->duo_mixed_layers = key->duo_mixed_layers;
+                snprintf(mine->note, sizeof mine->note, "%s", key->note);
+            }
+            int seen = 0;  /* this config already had rows from an earlier report */
+            for (int j = 0; j < i && !seen; j++) seen = from->rows[j].config == row.config;
+            if (!seen && shared) ++*shared;
+        }
+        for (int j = 0; j < r->n_rows; j++)
+            if (r->rows[j].config == c && r->rows[j].layout == row.layout && r->rows[j].mode == row.mode) {
+                char label[128];
+                zz_report_config_label(key, label, sizeof label);
+                return zz_errorf(err, "%s %s %s: in two pieces", label, zz_layout_name(row.layout),
+                                 zz_mode_name(row.mode));
+            }
+        row.config = c;
+        append_row(r, &row);
+        if (r->fault[0]) return zz_errorf(err, "%s", r->fault);
+    }
+    return 0;
+}
+
 zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches) {
     return (zz_report_row){
         .config = config,
@@ -130,6 +180,8 @@ zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, in
         .launches = launches,
         .kv_bytes = plan->kv_bytes,
         .flops = plan->flops,
+        .linear_flops = plan->linear_flops,
+        .measured_bytes = NAN,
         .verify_error = NAN,
     };
 }
@@ -185,6 +237,9 @@ void zz_report_add_kernels(zz_report *r, int index, const zz_measurement *m) {
         zz_csv_num(&r->kernels, tflops);
         zz_csv_num(&r->kernels, gbps / copy);
         zz_csv_num(&r->kernels, tflops / gemm);
+        zz_csv_str(&r->kernels, zz_step_name(r->configs[row->config].workload.step));
+        zz_csv_int(&r->kernels, r->info->model.layers);
+        zz_csv_int(&r->kernels, zz_model_total_layers(&r->info->model));
         zz_csv_end_row(&r->kernels);
     }
 }
@@ -269,6 +324,10 @@ static const char *const result_columns[] = {
     /* the categories in zz_category order (the assertion below keeps count), then: */
     "attn_full_us", "attn_streaming_us", "copy_us", "cache_us", "combine_us", "other_us",
     "idle_us", "overlap_us", "dropped_records", "verify_rel_error",
+    /* the step (docs/DESIGN.md, "The model step"): what ran, of which model */
+    "step", "layers", "model_layers", "hidden", "mlp", "vocab", "linear_flops",
+    /* device memory, bytes: as counted before allocating, and as measured (free memory before and after) */
+    "weights_bytes", "kv_cache_bytes", "activation_bytes", "workspace_bytes", "planned_bytes", "measured_bytes",
 };
 _Static_assert(ZZ_CATEGORIES == 6, "results.csv names one column per category");
 
@@ -311,6 +370,22 @@ void zz_report_results_csv(const zz_report *r, zz_csv *c) {
         zz_csv_num(c, have ? st->overlap_ns / 1e3 : no);
         zz_csv_num(c, have ? (double)row->dropped_records : no);
         zz_csv_num(c, row->verify_error);
+        const zz_model *m = &r->info->model;
+        zz_csv_str(c, zz_step_name(r->configs[row->config].workload.step));
+        zz_csv_int(c, m->layers);
+        zz_csv_int(c, zz_model_total_layers(m));
+        zz_csv_int(c, m->hidden);
+        zz_csv_int(c, m->mlp);
+        zz_csv_int(c, m->vocab);
+        zz_csv_num(c, row->linear_flops);
+        const zz_memory *mem = &row->memory;
+        const int counted = zz_memory_total(mem) > 0;
+        zz_csv_num(c, counted ? mem->weights : no);
+        zz_csv_num(c, counted ? mem->kv_cache : no);
+        zz_csv_num(c, counted ? mem->activations : no);
+        zz_csv_num(c, counted ? mem->workspaces : no);
+        zz_csv_num(c, counted ? zz_memory_total(mem) : no);
+        zz_csv_num(c, row->measured_bytes);
         zz_csv_end_row(c);
     }
 }
@@ -335,8 +410,27 @@ static void summary_head(FILE *f, const zz_report *r) {
             in->cupti_built, in->cupti_runtime);
     fprintf(f, "| ceilings | device-to-device copy %.0f GB/s (read + written), cuBLAS bf16 GEMM %.0f TFLOP/s |\n",
             in->ceilings.copy_gbps, in->ceilings.gemm_tflops);
-    fprintf(f, "| model | %s: %d layers, %d query heads, %d KV heads, head dim %d |\n", m->name, m->layers,
-            m->q_heads, m->kv_heads, m->head_dim);
+    char layers[64];
+    zz_model_layers_text(m, layers, sizeof layers);
+    fprintf(f, "| model | %s: %s, %d query heads, %d KV heads, head dim %d", m->name, layers, m->q_heads, m->kv_heads,
+            m->head_dim);
+    if (m->hidden) fprintf(f, "; hidden %d, MLP %d, vocabulary %d", m->hidden, m->mlp, m->vocab);
+    fprintf(f, " |\n");
+    if (in->step == ZZ_STEP_MODEL) {
+        fprintf(f, "| step | model: per layer RMSNorm, QKV GEMM, rotary, the layout's attention, O GEMM + residual, "
+                   "RMSNorm, gate/up GEMM, SiLU × up, down GEMM + residual; final RMSNorm and LM head (last token) |\n");
+        char planned[32], measured[48] = "not allocated (they did not fit)";
+        zz_human_bytes(in->weights_bytes, planned, sizeof planned);
+        if (isfinite(in->weights_measured)) {
+            zz_human_bytes(in->weights_measured, measured, sizeof measured);
+            strcat(measured, " measured");
+        }
+        fprintf(f, "| weights | random (seed %llu), shared by every layout: %s counted, %s |\n", in->seed, planned,
+                measured);
+    } else {
+        fprintf(f, "| step | attention: each layer's cache writes, attention and copies; no projections, MLP or "
+                   "norms |\n");
+    }
     const int synthetic = strncmp(in->pattern, "synthetic ", 10) == 0;
     fprintf(f, "| pattern | %s%s |\n", synthetic ? "" : "DuoAttention pattern folder ", in->pattern);
     fprintf(f, "| L2 | %s |\n", in->cold ? "cold: flushed before each sample" : "hot: not flushed between samples");
@@ -433,6 +527,36 @@ static void summary_latency_table(FILE *f, const zz_report *r, int config, zz_mo
 static int span_comparable(const zz_report_row *row) {
     return !row->skipped[0] && row->have_kernels && !zz_report_row_host_paced(row) &&
            !zz_report_row_parts_host_paced(row);
+}
+
+/* Device memory of each measured configuration × layout (one row for its
+ * modes: they share an executor): as counted before allocating, and as
+ * measured. Skipped layouts give theirs in their skip line. */
+static void summary_memory(FILE *f, const zz_report *r) {
+    int any = 0;
+    for (int i = 0; i < r->n_rows && !any; i++) any = !r->rows[i].skipped[0] && zz_memory_total(&r->rows[i].memory) > 0;
+    if (!any) return;
+    fprintf(f, "\n## Device memory\n\nCounted from the plan before anything is allocated (weights, KV caches as "
+               "allocated, one layer's activations with the layout's copy buffers, workspaces), and measured: free "
+               "device memory before and after the run's weights and the layout's executor were allocated. GiB.\n\n"
+               "| configuration | layout | weights | KV cache | activations | workspaces | counted | measured |\n"
+               "|---|---|--:|--:|--:|--:|--:|--:|\n");
+    const double gib = 1024.0 * 1024 * 1024;
+    for (int i = 0; i < r->n_rows; i++) {
+        const zz_report_row *row = &r->rows[i];
+        int first = 1;  /* the layout's first measured row of its configuration */
+        for (int j = 0; j < i && first; j++)
+            first = !(r->rows[j].config == row->config && r->rows[j].layout == row->layout && !r->rows[j].skipped[0]);
+        if (row->skipped[0] || !first || !(zz_memory_total(&row->memory) > 0)) continue;
+        char label[128];
+        zz_report_config_label(&r->configs[row->config], label, sizeof label);
+        const zz_memory *m = &row->memory;
+        fprintf(f, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f |", label, zz_layout_name(row->layout),
+                m->weights / gib, m->kv_cache / gib, m->activations / gib, m->workspaces / gib,
+                zz_memory_total(m) / gib);
+        if (isfinite(row->measured_bytes)) fprintf(f, " %.2f |\n", row->measured_bytes / gib);
+        else fprintf(f, " — |\n");
+    }
 }
 
 static void summary_span_agreement(FILE *f, const zz_report *r) {
@@ -573,9 +697,12 @@ char *zz_report_summary(const zz_report *r) {
                        "groups, interleaved within each group only.\n", label, r->configs[c].groups);
         }
     }
+    summary_memory(f, r);
     summary_span_agreement(f, r);
     summary_overheads(f, r, overheads, n);
     summary_split_floor(f, r, overheads, n);
+    const zz_report *const self[] = {r};
+    zz_reproduction_section(f, self, 1);
     free(overheads);
     if (fclose(f) != 0) {
         free(text);
@@ -671,6 +798,15 @@ int zz_report_write_env(const zz_run_info *in, const char *path, zz_error *err) 
     member_int(&j, "q_heads", in->model.q_heads);
     member_int(&j, "kv_heads", in->model.kv_heads);
     member_int(&j, "head_dim", in->model.head_dim);
+    member_int(&j, "model_layers", zz_model_total_layers(&in->model));
+    member_int(&j, "hidden", in->model.hidden);
+    member_int(&j, "mlp", in->model.mlp);
+    member_int(&j, "vocab", in->model.vocab);
+    zz_json_end(&j);
+    member_str(&j, "step", zz_step_name(in->step));
+    member_object(&j, "weights");
+    member_num(&j, "bytes", in->weights_bytes);
+    member_num(&j, "measured_bytes", in->weights_measured);
     zz_json_end(&j);
     member_str(&j, "pattern", in->pattern);
     member_int(&j, "seed", (long long)in->seed);

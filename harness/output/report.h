@@ -46,6 +46,9 @@ typedef struct {
     zz_device device;
     zz_ceilings ceilings;
     zz_model model;
+    zz_step step;            /* attention only, or the whole model (docs/DESIGN.md, "The model step") */
+    double weights_bytes;    /* a model step's weights as counted (zz_model_weight_bytes); 0 for an attention step */
+    double weights_measured; /* the device memory they took (free before and after); NAN: not allocated */
     char pattern[256];       /* zz_pattern.source: a folder, or "synthetic KIND:SEED" */
     int cold;                /* L2 flushed before each sample */
     int cupti;               /* kernel times from CUPTI */
@@ -82,6 +85,9 @@ typedef struct {
     /* the plan */
     int retrieval_heads, mixed_layers, launches;  /* launches: the executor's, combines included */
     double kv_bytes, flops;
+    double linear_flops;        /* a model step's GEMM FLOPs; 0 for an attention step */
+    zz_memory memory;           /* device memory as counted before allocating (executor.h); zeros: not counted */
+    double measured_bytes;      /* as measured: the executor's and the run's weights; NAN: not measured */
     /* the measurement (seconds) */
     zz_stats latency, host_enqueue;
     zz_verdict verdict;
@@ -136,6 +142,17 @@ void zz_report_free(zz_report *r);
 
 /* Returns the configuration's index, or -1 out of memory (then also remembered). */
 int zz_report_add_config(zz_report *r, const zz_report_config *c);
+
+/* The index of the configuration with key's keys (phase, batch, ctx, chunk,
+ * window, kernel variant, step, sparsity), or -1. */
+int zz_report_config_index(const zz_report *r, const zz_report_config *key);
+
+/* Appends from's configurations (those with the same keys merged, the
+ * budget taken from whichever knows it) and rows, measured and skipped,
+ * to r (zz-bench merge). A layout and mode of a configuration that r has
+ * already fails, with its label in err. *shared (may be NULL) counts the
+ * configurations of from that r already had. Kernel rows are not copied. */
+int zz_report_merge(zz_report *r, const zz_report *from, int *shared, zz_error *err);
 
 /* The plan's side of a row; the measurement's side is set by zz_report_add. */
 zz_report_row zz_report_row_of(int config, const zz_plan *plan, zz_mode mode, int launches);

@@ -13,6 +13,33 @@
 
 /* --------------------------------------------------------- env.json ---- */
 
+/* What an env.json since the model step (issue 17) holds: the step, the
+ * model's sizes and whole layer count, the weights; an older one ran
+ * attention steps of a whole model. */
+static int model_step_fields(const zz_json_doc *d, zz_run_info *in, zz_error *err) {
+    in->step = ZZ_STEP_ATTENTION;
+    in->weights_measured = NAN;
+    if (!zz_json_find(d, "step")) return 0;
+    const struct {
+        const char *path;
+        int *to;
+    } ints[] = {{"model.model_layers", &in->model.model_layers}, {"model.hidden", &in->model.hidden},
+                {"model.mlp", &in->model.mlp},                   {"model.vocab", &in->model.vocab}};
+    long long whole;
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
+        if (zz_json_get_whole(d, ints[k].path, 0, INT_MAX, &whole, err)) return -1;
+        *ints[k].to = (int)whole;
+    }
+    char step[16];
+    if (zz_json_get_string(d, "step", step, sizeof step, err) ||
+        zz_json_get_number(d, "weights.bytes", &in->weights_bytes, err) ||
+        zz_json_get_number(d, "weights.measured_bytes", &in->weights_measured, err))
+        return -1;
+    if (zz_step_from_name(step, &in->step))
+        return zz_errorf(err, "%s: step '%s': expected attention or model", d->name, step);
+    return 0;
+}
+
 static int env_fields(const zz_json_doc *d, zz_run_info *in, char *cc, size_t cc_size, char *l2, size_t l2_size,
                       zz_error *err) {
     zz_device *dev = &in->device;
@@ -60,7 +87,10 @@ static int env_fields(const zz_json_doc *d, zz_run_info *in, char *cc, size_t cc
         zz_json_get_bool(d, "cupti.used", &in->cupti, err))
         return -1;
     in->cupti_runtime = (unsigned)whole;
-    return 0;
+    long long seed = 0;
+    if (zz_json_find(d, "seed") && zz_json_get_whole(d, "seed", 0, LLONG_MAX, &seed, err)) return -1;
+    in->seed = (unsigned long long)seed;
+    return model_step_fields(d, in, err);
 }
 
 static int read_env(const char *path, zz_run_info *in, zz_error *err) {
@@ -95,6 +125,8 @@ enum {
     COL_ATTRIBUTED_SHARE,         /* since host pacing of the attributed steps */
     COL_DECODE_KERNEL, COL_PREFILL_KERNEL, /* since kernel variants had names: without, the defaults */
     COL_SCALE,                    /* kernel_scale: older files only */
+    COL_STEP, COL_LINEAR_FLOPS,   /* since the model step: without, attention steps */
+    COL_MEM_WEIGHTS, COL_MEM_KV, COL_MEM_ACTIVATIONS, COL_MEM_WORKSPACES, COL_MEM_MEASURED, /* and its memory */
     COL_CATEGORY,                 /* then one per category: one added after the file was written reads 0 */
     N_COLUMNS = COL_CATEGORY + ZZ_CATEGORIES
 };
@@ -104,7 +136,8 @@ static const char *const column_names[COL_CATEGORY] = {
     "mixed_layers", "launches", "kv_bytes", "flops", "median_us", "min_us", "max_us", "rel_spread", "rel_stdev",
     "noise", "samples", "verdict", "host_enqueue_us", "idle_us", "overlap_us", "dropped_records",
     "verify_rel_error", "span_us", "attributed_median_us", "gap_median_us", "attributed_host_share",
-    "decode_kernel", "prefill_kernel", "kernel_scale",
+    "decode_kernel", "prefill_kernel", "kernel_scale", "step", "linear_flops", "weights_bytes", "kv_cache_bytes",
+    "activation_bytes", "workspace_bytes", "measured_bytes",
 };
 
 typedef struct {
@@ -167,15 +200,8 @@ static int whole_field(const csv_rows *c, int k, long long min, long long max, l
 
 /* The configuration of these keys, added at the end when new; -1 out of memory. */
 static int config_of(zz_report *r, const zz_report_config *key) {
-    const zz_workload *w = &key->workload;
-    for (int i = 0; i < r->n_configs; i++) {
-        const zz_report_config *c = &r->configs[i];
-        const zz_workload *v = &c->workload;
-        if (v->phase == w->phase && v->batch == w->batch && v->ctx == w->ctx && v->chunk == w->chunk &&
-            v->sink == w->sink && v->recent == w->recent && v->kernel == w->kernel && c->sparsity == key->sparsity)
-            return i;
-    }
-    return zz_report_add_config(r, key);
+    const int i = zz_report_config_index(r, key);
+    return i >= 0 ? i : zz_report_add_config(r, key);
 }
 
 static int parse_verdict(const char *name, zz_verdict *out) {
@@ -211,6 +237,16 @@ static int read_keys(const csv_rows *c, const zz_report *r, zz_report_config *ke
     if (c->col[kernel_col] >= 0 && zz_kernel_variant_from_name(w->phase, field(c, kernel_col), &w->kernel))
         return bad_field(c, kernel_col, w->phase == ZZ_DECODE ? "a decode kernel variant (split-combine, ...)"
                                                               : "a prefill kernel variant (fa2, ...)");
+    if (c->col[COL_STEP] >= 0 && zz_step_from_name(field(c, COL_STEP), &w->step))
+        return bad_field(c, COL_STEP, "attention or model");
+    return 0;
+}
+
+/* An optional number: `otherwise` where the file has no such column or
+ * the field is empty. */
+static int optional_number(const csv_rows *c, int k, double otherwise, double *out) {
+    if (number_field(c, k, 1, out)) return -1;
+    if (isnan(*out)) *out = otherwise;
     return 0;
 }
 
@@ -230,6 +266,13 @@ static int read_measurement(const csv_rows *c, const zz_model *m, zz_report_row 
         number_field(c, COL_MAX, 0, &max_us) || number_field(c, COL_ENQUEUE, 0, &enqueue_us) ||
         number_field(c, COL_SPREAD, 1, &spread) || number_field(c, COL_STDEV, 1, &stdev) ||
         number_field(c, COL_NOISE, 1, &noise))
+        return -1;
+    zz_memory *mem = &row->memory;
+    if (optional_number(c, COL_LINEAR_FLOPS, 0, &row->linear_flops) ||
+        optional_number(c, COL_MEM_WEIGHTS, 0, &mem->weights) || optional_number(c, COL_MEM_KV, 0, &mem->kv_cache) ||
+        optional_number(c, COL_MEM_ACTIVATIONS, 0, &mem->activations) ||
+        optional_number(c, COL_MEM_WORKSPACES, 0, &mem->workspaces) ||
+        optional_number(c, COL_MEM_MEASURED, NAN, &row->measured_bytes))
         return -1;
     if (!(median_us > 0)) return bad_field(c, COL_MEDIAN, "a positive step latency in µs");
     if (!(enqueue_us >= 0)) return bad_field(c, COL_ENQUEUE, "a host enqueue time in µs");
@@ -401,7 +444,7 @@ static int insert_skipped(zz_report *r, const zz_report_row *row, int position) 
 static int table_line(zz_report *r, const char *line, int config, zz_mode mode, int *position, int *unplaced) {
     const char *layout_end = strstr(line + 2, " | "), *why = layout_end ? layout_end + 3 : NULL;
     char layout_name[32];
-    zz_report_row row = {.config = config, .mode = mode, .verify_error = NAN};
+    zz_report_row row = {.config = config, .mode = mode, .measured_bytes = NAN, .verify_error = NAN};
     const int at = (*position)++;
     if (!why || !starts(why, "skipped: ")) return 0;
     why += strlen("skipped: ");

@@ -6,11 +6,14 @@
 #include "variants.h"
 #include "work.h"
 
+/* Shapes from each model's config.json: num_hidden_layers,
+ * num_attention_heads, num_key_value_heads, head dim, hidden_size,
+ * intermediate_size, vocab_size. */
 static const zz_model presets[] = {
-    {"llama2-7b", 32, 32, 32, 128},
-    {"llama3-8b", 32, 32, 8, 128},
-    {"mistral-7b", 32, 32, 8, 128},
-    {"llama3-70b", 80, 64, 8, 128},
+    {"llama2-7b", 32, 32, 32, 128, 4096, 11008, 32000, 32},
+    {"llama3-8b", 32, 32, 8, 128, 4096, 14336, 128256, 32},
+    {"mistral-7b", 32, 32, 8, 128, 4096, 14336, 32000, 32},
+    {"llama3-70b", 80, 64, 8, 128, 8192, 28672, 128256, 80},
 };
 
 int zz_model_preset(const char *name, zz_model *out, zz_error *err) {
@@ -22,7 +25,7 @@ int zz_model_preset(const char *name, zz_model *out, zz_error *err) {
     }
     char names[256] = "";
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", presets[i].name);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.31s", i ? ", " : "", presets[i].name);
     return zz_errorf(err, "unknown model '%s' (presets: %s)", name, names);
 }
 
@@ -38,7 +41,72 @@ int zz_model_check(const zz_model *m, zz_error *err) {
                          m->kv_heads);
     if (m->head_dim != 64 && m->head_dim != 128)
         return zz_errorf(err, "model %s: head dim %d not supported (64 or 128)", m->name, m->head_dim);
+    const struct {
+        const char *what;
+        int value, max;
+    } sizes[] = {{"hidden size", m->hidden, ZZ_MAX_HIDDEN}, {"MLP size", m->mlp, ZZ_MAX_MLP},
+                 {"vocabulary", m->vocab, ZZ_MAX_VOCAB}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].value < 0 || sizes[i].value > sizes[i].max)
+            return zz_errorf(err, "model %s: %s %d out of range 1..%d", m->name, sizes[i].what, sizes[i].value,
+                             sizes[i].max);
+    if (m->model_layers && (m->model_layers < m->layers || m->model_layers > ZZ_MAX_LAYERS))
+        return zz_errorf(err, "model %s: %d layers run, but the model has %d", m->name, m->layers, m->model_layers);
     return 0;
+}
+
+int zz_model_total_layers(const zz_model *m) { return m->model_layers > m->layers ? m->model_layers : m->layers; }
+
+int zz_model_is_prefix(const zz_model *m) { return zz_model_total_layers(m) > m->layers; }
+
+void zz_model_layers_text(const zz_model *m, char *out, size_t size) {
+    if (zz_model_is_prefix(m)) snprintf(out, size, "first %d of %d layers", m->layers, zz_model_total_layers(m));
+    else snprintf(out, size, "%d layers", m->layers);
+}
+
+static const char *const step_names[] = {[ZZ_STEP_ATTENTION] = "attention", [ZZ_STEP_MODEL] = "model"};
+
+const char *zz_step_name(zz_step step) { return step_names[step]; }
+
+int zz_step_from_name(const char *name, zz_step *out) {
+    for (int s = ZZ_STEP_ATTENTION; s <= ZZ_STEP_MODEL; s++) {
+        if (strcmp(name, step_names[s]) == 0) {
+            *out = (zz_step)s;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int zz_model_check_step(const zz_model *m, zz_step step, zz_error *err) {
+    if (step != ZZ_STEP_MODEL) return 0;
+    if (m->hidden > 0 && m->mlp > 0 && m->vocab > 0) {
+        if (m->hidden % 8 || m->mlp % 8 || m->vocab % 8)
+            return zz_errorf(err, "model %s: hidden size %d, MLP size %d, vocabulary %d: a model step needs "
+                                  "multiples of 8 (the GEMMs read and write rows of 16-byte vectors)",
+                             m->name, m->hidden, m->mlp, m->vocab);
+        return 0;
+    }
+    char missing[64] = "";
+    const struct {
+        const char *flag;
+        int value;
+    } sizes[] = {{"--hidden", m->hidden}, {"--mlp", m->mlp}, {"--vocab", m->vocab}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].value <= 0)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", missing[0] ? ", " : "",
+                     sizes[i].flag);
+    return zz_errorf(err, "model %s: a model step needs the hidden size, MLP size and vocabulary (%s missing)",
+                     m->name, missing);
+}
+
+double zz_model_weight_bytes(const zz_model *m) {
+    const double H = m->hidden, F = m->mlp, V = m->vocab, D = m->head_dim;
+    const double per_layer = 2 * H                                   /* two RMSNorm weights */
+                             + (m->q_heads + 2.0 * m->kv_heads) * D * H /* W_qkv */
+                             + H * m->q_heads * D                    /* W_o */
+                             + 2 * F * H + H * F;                    /* W_gate_up, W_down */
+    return ZZ_BF16_BYTES * (m->layers * per_layer + H /* final norm */ + 2 * V * H /* LM head, embedding */);
 }
 
 static const char *const phase_names[] = {[ZZ_DECODE] = "decode", [ZZ_PREFILL] = "prefill"};
@@ -70,6 +138,8 @@ int zz_workload_check(const zz_workload *w, zz_error *err) {
         return zz_errorf(err, "kernel variant %d: %s has %d (%s)", w->kernel, zz_phase_name(w->phase),
                          zz_kernel_variant_count(w->phase),
                          w->phase == ZZ_DECODE ? zz_decode_kernel_names : zz_prefill_kernel_names);
+    if (w->step != ZZ_STEP_ATTENTION && w->step != ZZ_STEP_MODEL)
+        return zz_errorf(err, "step %d: attention or model", (int)w->step);
     return 0;
 }
 

@@ -42,19 +42,20 @@ static int parse_alpha(const char *path, int line, int column, const char *begin
 
 static int parse_tsv(const char *path, const char *text, size_t len, const zz_model *m, zz_pattern *p,
                      zz_error *err) {
+    const int total = zz_model_total_layers(m);  /* the file covers the whole model */
     if (len == 0)
-        return zz_errorf(err, "%s:1: expected %d rows (layers of %s), found an empty file", path, m->layers, m->name);
+        return zz_errorf(err, "%s:1: expected %d rows (layers of %s), found an empty file", path, total, m->name);
     const char *const text_end = text + len;
     int rows = 0;
     for (const char *c = text; c < text_end; c++) rows += *c == '\n';
     rows += text_end[-1] != '\n';
-    if (rows != m->layers) {
-        int line = (rows < m->layers ? rows : m->layers) + 1;
-        return zz_errorf(err, "%s:%d: expected %d rows (layers of %s), found %d", path, line, m->layers, m->name,
+    if (rows != total) {
+        int line = (rows < total ? rows : total) + 1;
+        return zz_errorf(err, "%s:%d: expected %d rows (layers of %s), found %d", path, line, total, m->name,
                          rows);
     }
     const char *row = text;
-    for (int layer = 0; layer < m->layers; layer++) {
+    for (int layer = 0; layer < total; layer++) {
         int line = layer + 1;
         const char *newline = memchr(row, '\n', (size_t)(text_end - row));
         const char *row_end = newline ? newline : text_end;
@@ -129,12 +130,20 @@ static int read_config(const char *path, zz_pattern *p, zz_error *err) {
     return rc ? -1 : 0;
 }
 
+/* A pattern of the whole model: its rows beyond the layers run are dropped
+ * by keep_layers_run once read or made. */
 static void start_pattern(const zz_model *m, zz_pattern *p) {
     memset(p, 0, sizeof *p);
-    p->layers = m->layers;
+    p->layers = zz_model_total_layers(m);
     p->kv_heads = m->kv_heads;
     p->sink = ZZ_DEFAULT_SINK;
     p->recent = ZZ_DEFAULT_RECENT;
+}
+
+/* `--layers N` of a deeper model: its first N rows, the rest zero. */
+static void keep_layers_run(const zz_model *m, zz_pattern *p) {
+    for (int layer = m->layers; layer < p->layers; layer++) memset(p->alpha[layer], 0, sizeof p->alpha[layer]);
+    p->layers = m->layers;
 }
 
 int zz_pattern_load(const char *dir, const zz_model *m, zz_pattern *out, zz_error *err) {
@@ -147,6 +156,7 @@ int zz_pattern_load(const char *dir, const zz_model *m, zz_pattern *out, zz_erro
     start_pattern(m, out);
     int rc = parse_tsv(path, text, len, m, out, err);
     free(text);
+    if (!rc) keep_layers_run(m, out);
     if (rc || zz_join_path(path, sizeof path, dir, "config.json", err) || read_config(path, out, err)) return -1;
     snprintf(out->source, sizeof out->source, "%s", dir);
     return 0;
@@ -213,6 +223,7 @@ int zz_pattern_synthetic(const char *spec, const zz_model *m, zz_pattern *out, z
         start_pattern(m, out);
         uint64_t rng = seed;
         kinds[k].fill(out, &rng);
+        keep_layers_run(m, out);
         snprintf(out->source, sizeof out->source, "synthetic %s:%llu", kinds[k].name, (unsigned long long)seed);
         return 0;
     }

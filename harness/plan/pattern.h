@@ -43,7 +43,11 @@ typedef struct {
     char source[256];                              /* folder, or "synthetic KIND:SEED" */
 } zz_pattern;
 
-/* Loads dir/full_attention_heads.tsv (shape must match m) and dir/config.json. */
+/* Loads dir/full_attention_heads.tsv (shape must match m) and dir/config.json.
+ * A model that runs only its first layers (zz_model_is_prefix) reads the
+ * whole model's file and keeps the rows of the layers run, as the
+ * synthetic patterns keep those of the whole model's: the budget is then
+ * the budget of the layers run. */
 int zz_pattern_load(const char *dir, const zz_model *m, zz_pattern *out, zz_error *err);
 
 /* Generated patterns, spec "KIND[:SEED]" (seed default 1), deterministic given the seed:

@@ -62,3 +62,26 @@ static long long max_ll(long long a, long long b) { return a > b ? a : b; }
 long long zz_work_ring_tokens_kept(long long pos, long long tokens, int sink, int recent) {
     return min_ll(tokens, recent) + max_ll(0, min_ll(sink, pos + tokens - recent) - pos);
 }
+
+zz_work zz_work_linear(long long rows, int in, int out, int residual) {
+    const double r = (double)rows;
+    return (zz_work){.bytes = ZZ_BF16_BYTES * (r * in + (double)out * in + (1 + (residual != 0)) * r * out),
+                     .flops = 2.0 * r * in * out};
+}
+
+zz_work zz_work_rmsnorm(long long rows, int hidden) {
+    return (zz_work){.bytes = ZZ_BF16_BYTES * (2.0 * (double)rows * hidden + hidden)};
+}
+
+zz_work zz_work_embed(long long rows, int hidden) {
+    return (zz_work){.bytes = ZZ_BF16_BYTES * 2.0 * (double)rows * hidden};
+}
+
+zz_work zz_work_rotary(const zz_work_shape *s, long long tokens) {
+    return (zz_work){.bytes = 2 /* read + written */ * (tensor_bytes(s, tokens, s->q_heads) +
+                                                        tensor_bytes(s, tokens, s->kv_heads))};
+}
+
+zz_work zz_work_silu_mul(long long rows, int mlp) {
+    return (zz_work){.bytes = ZZ_BF16_BYTES * 3.0 * (double)rows * mlp};
+}

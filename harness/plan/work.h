@@ -29,6 +29,14 @@
  *   K/V copy    K and V of the tokens moved, read + written: a cache write
  *               (the tokens its cache keeps) or the chunked streaming window
  *   head copy   one tensor's heads, read + written: gather, scatter, concat
+ * The model step's (docs/DESIGN.md, "The model step"), `rows` tokens:
+ *   embed       the tokens' rows of the embedding table read, x written
+ *   linear      X (rows × in) and W (out × in) read, Y (rows × out)
+ *               written, and read too when it adds into Y (the residual);
+ *               flops 2·rows·in·out
+ *   RMSNorm     x read, y written, the weight read; no flops counted
+ *   rotary      Q and K of every head read and written (in place)
+ *   SiLU × up   gate and up read, their product written
  */
 #ifndef ZZ_WORK_H
 #define ZZ_WORK_H
@@ -73,5 +81,13 @@ zz_work zz_work_gather(const zz_work_shape *s, long long tokens);
  * once all are written: those under the sink and the latest `recent`
  * (the ring overwrites the rest). */
 long long zz_work_ring_tokens_kept(long long pos, long long tokens, int sink, int recent);
+
+/* Y[rows][out] = X[rows][in] · W[out][in]^T (+ Y when residual). */
+zz_work zz_work_linear(long long rows, int in, int out, int residual);
+zz_work zz_work_rmsnorm(long long rows, int hidden);
+zz_work zz_work_embed(long long rows, int hidden);
+/* Q and K of the shape's query and KV heads, `tokens` tokens per sequence. */
+zz_work zz_work_rotary(const zz_work_shape *s, long long tokens);
+zz_work zz_work_silu_mul(long long rows, int mlp);
 
 #endif

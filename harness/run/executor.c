@@ -26,6 +26,19 @@
 #define TAG_CACHE "cache_write_kernel"
 #define TAG_WINDOW "streaming_window_kernel"
 #define TAG_COPY "copy_heads_kernel"
+/* A model step's: our own kernels (kernels/layers.cu) and the embed copy
+ * (CUPTI names a memcpy "memcpy"); cuBLASLt picks its GEMM kernels at run
+ * time, under names no tag can know beforehand ("gemm" is in many, not in
+ * all), which is why a model step is not attributed (docs/DESIGN.md). */
+#define TAG_EMBED "memcpy"
+#define TAG_RMSNORM "rmsnorm_kernel"
+#define TAG_ROTARY "rotary_kernel"
+#define TAG_SILU_MUL "silu_mul_kernel"
+#define TAG_LINEAR "gemm"
+
+/* Llama's RMSNorm epsilon and rotary base: neither changes any kernel's work. */
+#define RMSNORM_EPS 1e-5f
+#define ROPE_THETA 10000.0f
 
 const char *zz_mode_name(zz_mode mode) { return mode == ZZ_MODE_GRAPH ? "graph" : "eager"; }
 
@@ -53,6 +66,14 @@ executor_sizes zz_executor_sizes(const zz_plan *p) {
     long long b = w->batch, d = m->head_dim;
     s.act_q = b * s.tokens * m->q_heads * d;
     s.act_kv = b * s.tokens * m->kv_heads * d;
+    s.model_step = w->step == ZZ_STEP_MODEL;
+    if (s.model_step) {
+        s.act_x = b * s.tokens * m->hidden;
+        s.act_qkv = s.act_q + 2 * s.act_kv;
+        s.act_gu = b * s.tokens * 2LL * m->mlp;
+        s.act_h = b * s.tokens * m->mlp;
+        s.logits = b * m->vocab;
+    }
     s.full_cache = b * s.full_capacity * d;  /* per KV head */
     s.ring_cache = b * (long long)(w->sink + w->recent) * d;
     s.window = s.chunked ? b * (long long)(w->sink + w->recent + s.tokens) * s.max_streaming * d : 0;
@@ -132,18 +153,121 @@ static unsigned plan_buffers(const zz_plan *p) {
     return p->mixed_layers > 0 ? zz_layout_info_of(p->layout)->buffers : 0;
 }
 
-double zz_executor_device_bytes(const zz_plan *p, int sm_count, int resident) {
+zz_memory zz_executor_memory(const zz_plan *p, int sm_count, int resident) {
     executor_sizes s = zz_executor_sizes(p);
     int group = p->model.q_heads / p->model.kv_heads;
-    double elems = 2.0 * s.act_q + 2.0 * s.act_kv + 2.0 * s.window;  /* q, out; k, v; window */
+    /* the attention output; q, k, v (a model step's are views of its QKV output); the chunked window */
+    double act = s.model_step ? s.act_q + s.act_qkv + 2.0 * s.act_x + s.act_gu + s.act_h + s.logits
+                              : 2.0 * s.act_q + 2.0 * s.act_kv;
+    act += 2.0 * s.window;
     const unsigned buffers = plan_buffers(p);
-    if (buffers & ZZ_BUFFER_SPLIT_ACTIVATIONS) elems += 2.0 * s.act_q + 2.0 * s.act_kv;
+    if (buffers & ZZ_BUFFER_SPLIT_ACTIVATIONS) act += 2.0 * s.act_q + 2.0 * s.act_kv;
     if (buffers & ZZ_BUFFER_GROUP_OUTPUTS)
-        elems += (double)(s.act_q / p->model.q_heads) * group * (s.max_retrieval + s.max_streaming);
+        act += (double)(s.act_q / p->model.q_heads) * group * (s.max_retrieval + s.max_streaming);
+    double caches = 0;
     for (int l = 0; l < p->model.layers; l++)
-        elems += 2.0 * (p->layers[l].retrieval_heads * (double)s.full_cache +
-                        p->layers[l].streaming_heads * (double)s.ring_cache);
-    return elems * sizeof(bf16) + (double)decode_workspace(p, sm_count, resident) + (double)ticket_bytes(p);
+        caches += 2.0 * (p->layers[l].retrieval_heads * (double)s.full_cache +
+                         p->layers[l].streaming_heads * (double)s.ring_cache);
+    return (zz_memory){
+        .weights = p->weight_bytes,
+        .kv_cache = caches * sizeof(bf16),
+        .activations = act * sizeof(bf16),
+        .workspaces = (double)decode_workspace(p, sm_count, resident) + (double)ticket_bytes(p) +
+                      (s.model_step ? (double)ZZ_GEMM_WORKSPACE_BYTES : 0),
+    };
+}
+
+double zz_executor_device_bytes(const zz_plan *p, int sm_count, int resident) {
+    const zz_memory m = zz_executor_memory(p, sm_count, resident);
+    return m.kv_cache + m.activations + m.workspaces;
+}
+
+/* ---- weights ---- */
+
+static size_t aligned_256(size_t bytes) { return (bytes + 255) / 256 * 256; }
+
+/* One tensor of a model's weights: its elements, where its pointer goes,
+ * and its fill. weight_tensors lists them in their order in the block. */
+typedef struct {
+    long long elements;
+    bf16 **place;
+    float scale;  /* uniform in ±scale; 0: all ones (a norm weight) */
+} weight_tensor;
+
+static int weight_tensors(zz_weights *w, weight_tensor *t) {
+    const zz_model *m = &w->model;
+    const long long H = m->hidden, F = m->mlp, V = m->vocab, D = m->head_dim;
+    int n = 0;
+    for (int l = 0; l < m->layers; l++) {
+        t[n++] = (weight_tensor){H, &w->attn_norm[l], 0};
+        t[n++] = (weight_tensor){(m->q_heads + 2LL * m->kv_heads) * D * H, &w->qkv[l], 0.02f};
+        t[n++] = (weight_tensor){H * m->q_heads * D, &w->o[l], 0.02f};
+        t[n++] = (weight_tensor){H, &w->mlp_norm[l], 0};
+        t[n++] = (weight_tensor){2 * F * H, &w->gate_up[l], 0.02f};
+        t[n++] = (weight_tensor){H * F, &w->down[l], 0.02f};
+    }
+    t[n++] = (weight_tensor){H, &w->final_norm, 0};
+    t[n++] = (weight_tensor){V * H, &w->lm_head, 0.02f};
+    t[n++] = (weight_tensor){V * H, &w->embed, 1.0f};
+    return n;
+}
+
+void zz_weights_destroy(zz_weights *w) {
+    if (!w) return;
+    cudaFree(w->block);
+    free(w);
+}
+
+int zz_weights_create(const zz_model *m, unsigned long long seed, cudaStream_t stream, zz_weights **out,
+                      zz_error *err) {
+    *out = NULL;
+    if (zz_model_check(m, err) || zz_model_check_step(m, ZZ_STEP_MODEL, err)) return -1;
+    zz_weights *w = calloc(1, sizeof *w);
+    bf16 *ones = malloc((size_t)m->hidden * sizeof *ones);
+    weight_tensor *t = malloc(sizeof *t * (6 * (size_t)m->layers + 3));
+    if (!w || !ones || !t) {
+        free(w), free(ones), free(t);
+        return zz_errorf(err, "weights: out of memory");
+    }
+    w->model = *m;
+    const int n = weight_tensors(w, t);
+    for (int i = 0; i < n; i++) w->bytes += aligned_256((size_t)t[i].elements * sizeof(bf16));
+    for (int i = 0; i < m->hidden; i++) ones[i] = 0x3F80;  /* bf16 1.0 */
+    int rc = -1;
+    ZZ_CUDA_OR_GOTO(cudaMalloc(&w->block, w->bytes), done);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        *t[i].place = (bf16 *)((char *)w->block + at);
+        at += aligned_256((size_t)t[i].elements * sizeof(bf16));
+        if (t[i].scale == 0) {
+            ZZ_CUDA_OR_GOTO(cudaMemcpyAsync(*t[i].place, ones, (size_t)t[i].elements * sizeof(bf16),
+                                            cudaMemcpyHostToDevice, stream),
+                            done);
+        } else {
+            const unsigned long long tensor_seed = (seed + 1) * 0x9E3779B97F4A7C15ULL + (unsigned long long)i;
+            ZZ_KERNEL_OR_GOTO(zz_fill_uniform(*t[i].place, t[i].elements, tensor_seed, t[i].scale, stream), done);
+        }
+    }
+    ZZ_CUDA_OR_GOTO(cudaStreamSynchronize(stream), done);  /* the host's ones are read before they go */
+    rc = 0;
+done:
+    free(ones), free(t);
+    if (rc) zz_weights_destroy(w);
+    else *out = w;
+    return rc;
+}
+
+/* The weights hold the plan's model: every size but the name and the
+ * model's total layer count. */
+static int weights_fit(const zz_weights *w, const zz_model *m, zz_error *err) {
+    const zz_model *h = &w->model;
+    if (h->layers != m->layers || h->q_heads != m->q_heads || h->kv_heads != m->kv_heads ||
+        h->head_dim != m->head_dim || h->hidden != m->hidden || h->mlp != m->mlp || h->vocab != m->vocab)
+        return zz_errorf(err, "the weights are of a model of %d layers, %d/%d heads, D %d, H %d, F %d, V %d; the plan's "
+                              "has %d layers, %d/%d heads, D %d, H %d, F %d, V %d",
+                         h->layers, h->q_heads, h->kv_heads, h->head_dim, h->hidden, h->mlp, h->vocab, m->layers,
+                         m->q_heads, m->kv_heads, m->head_dim, m->hidden, m->mlp, m->vocab);
+    return 0;
 }
 
 /* ---- allocation ---- */
@@ -200,10 +324,30 @@ static void window_views(const zz_executor *ex, int heads, zz_view *k, zz_view *
     v->data = ex->win_v;
 }
 
+/* The layer's q, k, v in model (or load-time reordered) order: the
+ * activations, or a model step's views of its QKV output. */
+static void model_inputs(const zz_executor *ex, zz_view *q, zz_view *k, zz_view *v) {
+    if (ex->model_step) {
+        zz_model_step_views(ex, q, k, v);
+        return;
+    }
+    *q = act(ex, ex->q, ex->q_heads), *k = act(ex, ex->k_new, ex->kv_heads), *v = act(ex, ex->v_new, ex->kv_heads);
+}
+
 typedef struct {
     int layer, pass, pos0, tokens;  /* this pass: positions pos0 .. pos0+tokens-1 */
     zz_view q, k, v, out;           /* the layer's inputs and output, in split order */
 } pass_ctx;
+
+/* A model step's row-wise ops (norms, GEMMs, SiLU) cover every sequence's
+ * tokens of the pass: the buffers hold ex->tokens per sequence, so the
+ * rows from the first sequence's first to the last one's last (where B > 1
+ * and a last chunk is short, the rows between sequences come along). */
+static int pass_rows(const zz_executor *ex, const pass_ctx *c) { return (ex->batch - 1) * ex->tokens + c->tokens; }
+
+/* A model step's op other than the attention ops: its kernel, and its
+ * launch with the op's work. */
+static int run_model_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_work work, zz_error *err);
 
 #define LAUNCH(ex, call)                                                      \
     do {                                                                      \
@@ -233,11 +377,16 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
     const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0};
     const zz_mask streaming = {ZZ_MASK_STREAMING, ex->sink, ex->recent, ex->chunked};
     zz_nvtx_push(zz_op_name(op->kind), 0);
+    if (zz_op_in_model_step(op->kind)) {
+        const int rc = run_model_op(ex, c, op, op_share, err);
+        zz_nvtx_pop();
+        return rc;
+    }
 
     switch (op->kind) {
     case ZZ_OP_GATHER: {
-        zz_view model_q = act(ex, ex->q, ex->q_heads), model_k = act(ex, ex->k_new, ex->kv_heads),
-                model_v = act(ex, ex->v_new, ex->kv_heads);
+        zz_view model_q, model_k, model_v;
+        model_inputs(ex, &model_q, &model_k, &model_v);
         LAUNCH(ex, zz_gather_heads(model_q, lb->q_index, ex->q_heads, c->q, B, c->tokens, D, ex->stream));
         LAUNCH(ex, zz_gather_heads(model_k, lb->kv_index, ex->kv_heads, c->k, B, c->tokens, D, ex->stream));
         LAUNCH(ex, zz_gather_heads(model_v, lb->kv_index, ex->kv_heads, c->v, B, c->tokens, D, ex->stream));
@@ -336,27 +485,114 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
                                     ex->stream));
         if (note_launch(ex, l, op->category, TAG_COPY, op_share, err)) return -1;
         break;
+    default:
+        return zz_errorf(err, "layer %d: op %s is not an attention op", l, zz_op_name(op->kind));
     }
     zz_nvtx_pop();
     return 0;
 }
 
-int zz_executor_run_layer(zz_executor *ex, int pass, int l, zz_error *err) {
+#define LINEAR(ex, x, x_stride, w, y, y_stride, rows, in, out, beta) \
+    LAUNCH(ex, zz_linear((ex)->gemm, x, x_stride, w, y, y_stride, rows, in, out, beta, (ex)->stream))
+
+static int run_model_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_work work, zz_error *err) {
+    const zz_weights *w = ex->weights;
+    const int l = c->layer, rows = pass_rows(ex, c), H = ex->hidden, F = ex->mlp, QD = ex->q_heads * ex->head_dim;
+    const char *tag = TAG_LINEAR;
+    switch (op->kind) {
+    case ZZ_OP_EMBED:
+        /* the pass's tokens are token ids 0, 1, ... (mod V): rows of the table in order */
+        for (long long at = 0; !ex->dry && at < rows; at += ex->vocab) {
+            const long long n = rows - at < ex->vocab ? rows - at : ex->vocab;
+            ZZ_CUDA_OR_RETURN(cudaMemcpyAsync(ex->x + at * H, w->embed, (size_t)(n * H) * sizeof(bf16),
+                                              cudaMemcpyDeviceToDevice, ex->stream));
+        }
+        tag = TAG_EMBED;
+        break;
+    case ZZ_OP_ATTN_NORM:
+    case ZZ_OP_MLP_NORM:
+        LAUNCH(ex, zz_rmsnorm(ex->x, op->kind == ZZ_OP_ATTN_NORM ? w->attn_norm[l] : w->mlp_norm[l], ex->xn, rows, H,
+                              RMSNORM_EPS, ex->stream));
+        tag = TAG_RMSNORM;
+        break;
+    case ZZ_OP_QKV: LINEAR(ex, ex->xn, H, w->qkv[l], ex->qkv, ex->qkv_width, rows, H, ex->qkv_width, 0.f); break;
+    case ZZ_OP_ROTARY: {
+        zz_view q, k, v;
+        zz_model_step_views(ex, &q, &k, &v);
+        LAUNCH(ex, zz_rotary(q, k, ex->batch, c->tokens, ex->head_dim, c->pos0, ROPE_THETA, ex->stream));
+        tag = TAG_ROTARY;
+        break;
+    }
+    case ZZ_OP_O_PROJ: LINEAR(ex, ex->out, QD, w->o[l], ex->x, H, rows, QD, H, 1.f); break;
+    case ZZ_OP_GATE_UP: LINEAR(ex, ex->xn, H, w->gate_up[l], ex->gu, 2LL * F, rows, H, 2 * F, 0.f); break;
+    case ZZ_OP_SILU_MUL:
+        LAUNCH(ex, zz_silu_mul(ex->gu, ex->h, rows, F, ex->stream));
+        tag = TAG_SILU_MUL;
+        break;
+    case ZZ_OP_DOWN: LINEAR(ex, ex->h, F, w->down[l], ex->x, H, rows, F, H, 1.f); break;
+    case ZZ_OP_FINAL_NORM:
+        LAUNCH(ex, zz_rmsnorm(ex->x, w->final_norm, ex->xn, rows, H, RMSNORM_EPS, ex->stream));
+        tag = TAG_RMSNORM;
+        break;
+    case ZZ_OP_LM_HEAD:  /* each sequence's last token of the pass: one row per sequence */
+        LINEAR(ex, ex->xn + (long long)(c->tokens - 1) * H, (long long)ex->tokens * H, w->lm_head, ex->logits,
+               ex->vocab, ex->batch, H, ex->vocab, 0.f);
+        break;
+    default: return zz_errorf(err, "layer %d: op %s is not a model step's", l, zz_op_name(op->kind));
+    }
+    return note_launch(ex, l, op->category, tag, work, err);
+}
+
+static int is_linear(zz_op_kind kind) {
+    return kind == ZZ_OP_QKV || kind == ZZ_OP_O_PROJ || kind == ZZ_OP_GATE_UP || kind == ZZ_OP_DOWN ||
+           kind == ZZ_OP_LM_HEAD;
+}
+
+static int wanted(zz_op_kind kind, zz_run_ops which) {
+    return which == ZZ_RUN_ALL || (which == ZZ_RUN_ATTENTION ? !zz_op_in_model_step(kind) : is_linear(kind));
+}
+
+static void pass_context(const zz_executor *ex, int pass, int l, pass_ctx *c) {
+    c->layer = l;
+    c->pass = pass;
+    zz_executor_pass_tokens(ex, pass, &c->pos0, &c->tokens);
+}
+
+int zz_executor_run_layer(zz_executor *ex, int pass, int l, zz_run_ops which, zz_error *err) {
     pass_ctx c;
-    c.layer = l;
-    c.pass = pass;
-    zz_executor_pass_tokens(ex, pass, &c.pos0, &c.tokens);
+    pass_context(ex, pass, l, &c);
     char name[32];
     snprintf(name, sizeof name, "layer %d", l);
     zz_nvtx_push(name, 0);
     int gather = is_gather_layer(ex, l);
-    c.q = act(ex, gather ? ex->q_split : ex->q, ex->q_heads);
-    c.k = act(ex, gather ? ex->k_split : ex->k_new, ex->kv_heads);
-    c.v = act(ex, gather ? ex->v_split : ex->v_new, ex->kv_heads);
+    if (gather) {
+        c.q = act(ex, ex->q_split, ex->q_heads);
+        c.k = act(ex, ex->k_split, ex->kv_heads);
+        c.v = act(ex, ex->v_split, ex->kv_heads);
+    } else {
+        model_inputs(ex, &c.q, &c.k, &c.v);
+    }
     c.out = act(ex, gather ? ex->out_split : ex->out, ex->q_heads);
     const zz_layer_plan *lp = &ex->plan.layers[l];
     for (int i = 0; i < lp->n_ops; i++)
-        if (run_op(ex, &c, &lp->ops[i], err)) return -1;
+        if (wanted(lp->ops[i].kind, which) && run_op(ex, &c, &lp->ops[i], err)) return -1;
+    zz_nvtx_pop();
+    return 0;
+}
+
+int zz_executor_run_final(zz_executor *ex, int pass, zz_run_ops which, zz_error *err) {
+    if (!ex->plan.n_final_ops || which == ZZ_RUN_ATTENTION) return 0;
+    pass_ctx c;
+    pass_context(ex, pass, ex->plan.model.layers - 1, &c);  /* its launches count with the last layer */
+    zz_nvtx_push("final", 0);
+    for (int i = 0; i < ex->plan.n_final_ops; i++) {
+        const zz_op *op = &ex->plan.final_ops[i];
+        if (!wanted(op->kind, which)) continue;
+        zz_nvtx_push(zz_op_name(op->kind), 0);
+        const int rc = run_model_op(ex, &c, op, (zz_work){.bytes = op->bytes, .flops = op->flops}, err);
+        zz_nvtx_pop();
+        if (rc) return -1;
+    }
     zz_nvtx_pop();
     return 0;
 }
@@ -365,7 +601,8 @@ static int run_step(zz_executor *ex, zz_error *err) {
     zz_nvtx_push("step", 0);
     for (long long pass = 0; pass < ex->plan.passes; pass++)
         for (int l = 0; l < ex->plan.model.layers; l++)
-            if (zz_executor_run_layer(ex, (int)pass, l, err)) return -1;
+            if (zz_executor_run_layer(ex, (int)pass, l, ZZ_RUN_ALL, err)) return -1;
+    if (zz_executor_run_final(ex, (int)ex->plan.passes - 1, ZZ_RUN_ALL, err)) return -1;
     zz_nvtx_pop();
     return 0;
 }
@@ -405,9 +642,11 @@ const zz_launch *zz_executor_launches(const zz_executor *ex, int *count) {
 void zz_executor_destroy(zz_executor *ex) {
     if (!ex) return;
     if (ex->graph) cudaGraphExecDestroy(ex->graph);
-    bf16 *shared[] = {ex->q, ex->k_new, ex->v_new, ex->out, ex->q_split, ex->k_split, ex->v_split,
-                      ex->out_split, ex->out_full, ex->out_streaming, ex->win_k, ex->win_v};
+    bf16 *shared[] = {ex->q,     ex->k_new,       ex->v_new,         ex->out,   ex->q_split, ex->k_split,
+                      ex->v_split, ex->out_split, ex->out_full, ex->out_streaming, ex->win_k, ex->win_v,
+                      ex->x,     ex->xn,          ex->qkv,           ex->gu,    ex->h,       ex->logits};
     for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) cudaFree(shared[i]);
+    zz_gemm_destroy(ex->gemm);
     cudaFree(ex->workspace);
     cudaFree(ex->tickets);
     if (ex->layers)
@@ -421,6 +660,22 @@ void zz_executor_destroy(zz_executor *ex) {
     free(ex);
 }
 
+/* A model step's GEMMs, each shape once, eagerly (the first and the last
+ * pass: a short last chunk has other shapes): zz_linear makes a shape's
+ * cuBLASLt plan on its first call, which must not be inside a graph
+ * capture (layers.h). They add into x, which the next step's embed
+ * rewrites. */
+static int warm_linears(zz_executor *ex, zz_error *err) {
+    if (!ex->model_step) return 0;
+    const int last = (int)ex->plan.passes - 1;
+    for (int pass = 0; pass <= last; pass += last > 0 ? last : 1)
+        if (zz_executor_run_layer(ex, pass, 0, ZZ_RUN_LINEARS, err) ||
+            zz_executor_run_final(ex, pass, ZZ_RUN_LINEARS, err))
+            return -1;
+    ZZ_CUDA_OR_RETURN(cudaStreamSynchronize(ex->stream));
+    return 0;
+}
+
 static int create(zz_executor *ex, zz_error *err) {
     const zz_plan *p = &ex->plan;
     executor_sizes s = zz_executor_sizes(p);
@@ -432,9 +687,19 @@ static int create(zz_executor *ex, zz_error *err) {
     ex->tokens = s.tokens, ex->full_capacity = s.full_capacity, ex->chunked = s.chunked;
     const unsigned buffers = plan_buffers(p);
 
-    if (alloc_random(ex, &ex->q, s.act_q, err) || alloc_random(ex, &ex->k_new, s.act_kv, err) ||
-        alloc_random(ex, &ex->v_new, s.act_kv, err) || alloc_random(ex, &ex->out, s.act_q, err))
+    if (ex->model_step) {  /* q, k, v: views of the QKV output */
+        ex->hidden = p->model.hidden, ex->mlp = p->model.mlp, ex->vocab = p->model.vocab;
+        ex->qkv_width = (ex->q_heads + 2 * ex->kv_heads) * ex->head_dim;
+        if (alloc_random(ex, &ex->x, s.act_x, err) || alloc_random(ex, &ex->xn, s.act_x, err) ||
+            alloc_random(ex, &ex->qkv, s.act_qkv, err) || alloc_random(ex, &ex->gu, s.act_gu, err) ||
+            alloc_random(ex, &ex->h, s.act_h, err) || alloc_random(ex, &ex->logits, s.logits, err))
+            return -1;
+        ZZ_KERNEL_OR_RETURN(zz_gemm_create(&ex->gemm, (size_t)ZZ_GEMM_WORKSPACE_BYTES, ex->stream));
+    } else if (alloc_random(ex, &ex->q, s.act_q, err) || alloc_random(ex, &ex->k_new, s.act_kv, err) ||
+               alloc_random(ex, &ex->v_new, s.act_kv, err)) {
         return -1;
+    }
+    if (alloc_random(ex, &ex->out, s.act_q, err)) return -1;
     if (buffers & ZZ_BUFFER_SPLIT_ACTIVATIONS &&
         (alloc_random(ex, &ex->q_split, s.act_q, err) || alloc_random(ex, &ex->k_split, s.act_kv, err) ||
          alloc_random(ex, &ex->v_split, s.act_kv, err) || alloc_random(ex, &ex->out_split, s.act_q, err)))
@@ -472,17 +737,23 @@ static int create(zz_executor *ex, zz_error *err) {
     ex->dry = 1;  /* list the launches without launching */
     int rc = run_step(ex, err);
     ex->dry = 0;
-    return rc;
+    return rc || warm_linears(ex, err);
 }
 
-int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, zz_executor **out, zz_error *err) {
+int zz_executor_create(const zz_plan *plan, cudaStream_t stream, int sm_count, const zz_weights *weights,
+                       zz_executor **out, zz_error *err) {
     *out = NULL;
     if (plan->workload.phase == ZZ_DECODE && plan->workload.ctx + 1 > 0x7fffffff)
         return zz_errorf(err, "context %lld too long", plan->workload.ctx);
+    const int model_step = plan->workload.step == ZZ_STEP_MODEL;
+    if (model_step && !weights) return zz_errorf(err, "a model step needs the run's weights (zz_weights_create)");
+    if (model_step && weights_fit(weights, &plan->model, err)) return -1;
     zz_executor *ex = calloc(1, sizeof *ex);
     if (!ex) return zz_errorf(err, "out of memory");
     ex->plan = *plan;
     ex->stream = stream;
+    ex->model_step = model_step;
+    ex->weights = model_step ? weights : NULL;
     ex->sm_count = sm_count;
     if (create(ex, err)) {
         zz_executor_destroy(ex);

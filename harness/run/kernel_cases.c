@@ -22,12 +22,42 @@ const char *zz_kc_kind_name(zz_kc_kind kind) {
     case ZZ_KC_GATHER: return "gather";
     case ZZ_KC_SCATTER: return "scatter";
     case ZZ_KC_DECODE_FUSED: return "decode-fused";
+    case ZZ_KC_LINEAR: return "linear";
+    case ZZ_KC_RMSNORM: return "rmsnorm";
+    case ZZ_KC_SILU_MUL: return "silu-mul";
     }
     return "?";
 }
 
 static int is_decode(zz_kc_kind k) { return k == ZZ_KC_DECODE || k == ZZ_KC_DECODE_SPLIT || k == ZZ_KC_DECODE_COMBINE; }
 static int is_copy(zz_kc_kind k) { return k == ZZ_KC_CONCAT || k == ZZ_KC_GATHER || k == ZZ_KC_SCATTER; }
+static int is_layer(zz_kc_kind k) { return k == ZZ_KC_LINEAR || k == ZZ_KC_RMSNORM || k == ZZ_KC_SILU_MUL; }
+
+/* Rows of a layer case: every token of every sequence. */
+static long long layer_rows(const zz_kernel_case *c) { return (long long)c->batch * c->tokens; }
+
+/* The work of a layer case (kernel_cases.h); 0, or -1 with the message. */
+static int layer_work(const zz_kernel_case *c, zz_kernel_work *out, zz_error *err) {
+    const char *name = zz_kc_kind_name(c->kind);
+    const long long rows = layer_rows(c), in = c->in, out_f = c->out;
+    if (c->batch < 1 || c->tokens < 1 || rows > INT_MAX)
+        return zz_errorf(err, "%s: B %d x %lld tokens: need 1..%d rows", name, c->batch, c->tokens, INT_MAX);
+    if (c->in < 8 || c->in % 8)
+        return zz_errorf(err, "%s: in %d: need a positive multiple of 8", name, c->in);
+    if (c->variant || c->ctx) return zz_errorf(err, "%s: no kernel variant or context (variant %d, S %lld)", name,
+                                               c->variant, c->ctx);
+    if (c->kind == ZZ_KC_LINEAR) {
+        if (c->out < 1) return zz_errorf(err, "linear: out %d: need >= 1", c->out);
+        out->flops = 2.0 * rows * in * out_f;
+        out->bytes = 2.0 * ((double)rows * in + (double)in * out_f + (1.0 + (c->accumulate != 0)) * rows * out_f);
+        out->compute_bound = out->flops >= ZZ_KC_GEMM_RIDGE * out->bytes;
+    } else if (c->kind == ZZ_KC_RMSNORM) {
+        out->bytes = 2.0 * (2.0 * rows * in + in);
+    } else {
+        out->bytes = 2.0 * 3.0 * rows * in;
+    }
+    return 0;
+}
 
 const char *zz_kc_variant_name(const zz_kernel_case *c) {
     if (c->kind != ZZ_KC_PREFILL && !is_decode(c->kind)) return NULL;
@@ -136,7 +166,9 @@ static zz_decode_fused_args fused_args(const zz_kernel_run *r, int set) {
 
 int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *out, zz_error *err) {
     memset(out, 0, sizeof *out);
-    if (c->kind < ZZ_KC_PREFILL || c->kind > ZZ_KC_DECODE_FUSED) return zz_errorf(err, "unknown kernel kind %d", (int)c->kind);
+    if (c->kind < ZZ_KC_PREFILL || c->kind > ZZ_KC_SILU_MUL) return zz_errorf(err, "unknown kernel kind %d", (int)c->kind);
+    if (sm_count < 1) return zz_errorf(err, "%s: %d SMs", zz_kc_kind_name(c->kind), sm_count);
+    if (is_layer(c->kind)) return layer_work(c, out, err);
     const char *name = zz_kc_kind_name(c->kind);
     if (c->batch < 1 || c->batch > 65535 || c->q_heads < 1 || c->kv_heads < 1 || c->q_heads % c->kv_heads ||
         (c->head_dim != 64 && c->head_dim != 128))
@@ -161,7 +193,6 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
     const int attention = c->kind == ZZ_KC_PREFILL || is_decode(c->kind);
     if (attention ? !zz_kernel_variant_of(c->kind == ZZ_KC_PREFILL ? ZZ_PREFILL : ZZ_DECODE, c->variant) : c->variant)
         return zz_errorf(err, "%s: kernel variant %d: not one of its kind's", name, c->variant);
-    if (sm_count < 1) return zz_errorf(err, "%s: %d SMs", name, sm_count);
 
     out->compute_bound = c->kind == ZZ_KC_PREFILL;
     const zz_work_shape shape = {c->batch, c->q_heads, c->kv_heads, c->head_dim};
@@ -223,6 +254,7 @@ void zz_kernel_run_free(zz_kernel_run *r) {
     cudaFree(r->fresh);
     cudaFree(r->tickets);
     cudaFree(r->workspace);
+    zz_gemm_destroy(r->gemm);
     memset(r, 0, sizeof *r);
 }
 
@@ -287,6 +319,17 @@ static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *
                                      : zz_scatter_heads(src, r->index, Hq, dst, B, (int)T, D, stream);
         break;
     }
+    case ZZ_KC_LINEAR:
+        rc = zz_linear(r->gemm, r->q + set * r->q_elems, c->in, r->k + set * r->kv_elems, r->o + set * r->o_elems,
+                       c->out, (int)layer_rows(c), c->in, c->out, c->accumulate ? 1.0f : 0.0f, stream);
+        break;
+    case ZZ_KC_RMSNORM:
+        rc = zz_rmsnorm(r->q + set * r->q_elems, r->k + set * r->kv_elems, r->o + set * r->o_elems,
+                        (int)layer_rows(c), c->in, 1e-5f, stream);
+        break;
+    case ZZ_KC_SILU_MUL:
+        rc = zz_silu_mul(r->q + set * r->q_elems, r->o + set * r->o_elems, (int)layer_rows(c), c->in, stream);
+        break;
     }
     if (rc != ZZ_OK) return zz_errorf(err, "%s", zz_kernel_error());
     return 0;
@@ -359,7 +402,12 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
     if (zz_kernel_case_work(c, sm_count, &r->work, err)) return -1;
 
     const long long B = c->batch, D = c->head_dim, Hq = c->q_heads, Hkv = c->kv_heads;
-    if (c->kind == ZZ_KC_CACHE_WRITE) { /* q, o: the new K and V; k, v: the cache */
+    if (is_layer(c->kind)) {            /* q: the input, k: the weight, o: the output */
+        const long long rows = layer_rows(c);
+        r->q_elems = rows * c->in * (c->kind == ZZ_KC_SILU_MUL ? 2 : 1);
+        r->kv_elems = c->kind == ZZ_KC_LINEAR ? (long long)c->out * c->in : c->kind == ZZ_KC_RMSNORM ? c->in : 0;
+        r->o_elems = rows * (c->kind == ZZ_KC_LINEAR ? c->out : c->in);
+    } else if (c->kind == ZZ_KC_CACHE_WRITE) { /* q, o: the new K and V; k, v: the cache */
         r->q_elems = r->o_elems = B * c->tokens * Hkv * D;
         r->kv_elems = B * cache_slots(c) * Hkv * D;
     } else if (is_copy(c->kind)) {      /* q: source, o: destination */
@@ -375,7 +423,8 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
     const int fused = c->kind == ZZ_KC_DECODE_FUSED;
     const int one_launch = is_decode(c->kind) && c->variant == ZZ_DECODE_ONE_LAUNCH;
     if (one_launch || fused) r->fresh_elems = B * Hkv * D;
-    r->set_bytes = (r->q_elems + r->o_elems + 2 * r->kv_elems + 2 * r->fresh_elems) * (long long)sizeof(bf16);
+    const long long kv_tensors = is_layer(c->kind) ? 1 : 2; /* a layer case's weight, or K and V */
+    r->set_bytes = (r->q_elems + r->o_elems + kv_tensors * r->kv_elems + 2 * r->fresh_elems) * (long long)sizeof(bf16);
 
     if (one_launch || fused) {  /* the appending kernels: one occupancy, a workspace, tickets */
         ZZ_KERNEL_OR_GOTO(zz_decode_one_launch_resident(c->head_dim, &r->resident), fail);
@@ -398,6 +447,9 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
         r->splits = zz_work_decode_splits(&a, sm_count);
         size_t ws = zz_decode_workspace_bytes(&a, sm_count);
         if (ws) ZZ_CUDA_OR_GOTO(cudaMalloc(&r->workspace, ws), fail);
+    } else if (c->kind == ZZ_KC_LINEAR) {
+        /* Its plans are made by the first launches below, before any capture. */
+        ZZ_KERNEL_OR_GOTO(zz_gemm_create(&r->gemm, ZZ_KC_GEMM_WORKSPACE, stream), fail);
     }
 
     /* Sets: enough for the bytes the launches touch to span rotate_bytes,
@@ -416,7 +468,7 @@ int zz_kernel_run_init(zz_kernel_run *r, const zz_kernel_case *c, int sm_count, 
     r->sets = sets < 1 ? 1 : (int)sets;
 
     if (alloc_random(&r->q, r->q_elems, r->sets, 1, stream, err) || alloc_random(&r->k, r->kv_elems, r->sets, 2, stream, err) ||
-        alloc_random(&r->v, r->kv_elems, r->sets, 3, stream, err) ||
+        alloc_random(&r->v, is_layer(c->kind) ? 0 : r->kv_elems, r->sets, 3, stream, err) ||
         alloc_random(&r->o, r->o_elems, r->sets, 4, stream, err) ||
         alloc_random(&r->fresh, 2 * r->fresh_elems, r->sets, 5, stream, err))
         goto fail;

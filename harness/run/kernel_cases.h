@@ -20,6 +20,13 @@
  * compute_bound picks the ceiling to compare with: GEMM rate, else copy
  * bandwidth.
  *
+ * The layer kinds (issue 17, kernels/layers.h) run on rows = batch ×
+ * tokens rows of activations: a linear layer's FLOPs are 2 · rows · in ·
+ * out and its bytes X, W and Y once (Y twice with beta 1), compute-bound
+ * when that is at least ZZ_KC_GEMM_RIDGE FLOP per byte (decode's rows 1 is
+ * a weight read, a 32K prefill chunk's GEMM a tensor-core one); RMSNorm and
+ * SiLU·up count their bytes (read + written) only.
+ *
  * Library code: returns 0, or -1 with a one-line message in err (file:line
  * of the failing CUDA call); prints nothing.
  */
@@ -30,6 +37,7 @@
 
 #include "attention.h"
 #include "error.h"
+#include "layers.h"
 
 typedef enum {
     ZZ_KC_PREFILL,        /* zz_prefill_attention on S queries, full or streaming mask */
@@ -44,7 +52,19 @@ typedef enum {
     ZZ_KC_SCATTER,        /* zz_scatter_heads: back into model order */
     ZZ_KC_DECODE_FUSED,   /* zz_decode_fused: a mixed layer's decode in one launch (duo-fused), the token
                            * appended at S to every head's cache; retrieval heads first (identity order) */
+    ZZ_KC_LINEAR,         /* zz_linear: Y[rows][out] = X[rows][in] · W^T (+ Y with accumulate) */
+    ZZ_KC_RMSNORM,        /* zz_rmsnorm: rows of `in` (the hidden size) */
+    ZZ_KC_SILU_MUL,       /* zz_silu_mul: rows of 2 · `in` (gate, up) into rows of `in` (the MLP size) */
 } zz_kc_kind;
+
+/* FLOP per byte from which a linear case is compared with the GEMM
+ * ceiling rather than the copy bandwidth: between an H100's or H200's
+ * ridge points (about 200-300 at their measured ceilings) and the rates of
+ * the cases (about 1 at rows 1, above 1000 at 32K rows). */
+#define ZZ_KC_GEMM_RIDGE 64
+/* The cuBLASLt workspace a linear case's zz_gemm gets (cuBLAS's own
+ * default on Hopper). */
+#define ZZ_KC_GEMM_WORKSPACE ((size_t)32 << 20)
 
 typedef struct {
     zz_kc_kind kind;
@@ -58,6 +78,8 @@ typedef struct {
     int variant;        /* attention kinds: the phase's kernel variant (variants.h), 0 the default */
     int retrieval;      /* decode-fused: KV heads 0..retrieval-1 read a full cache of S + 1 slots, the rest
                          * the sink + recent ring (mask streaming, sink, recent: theirs); 0 for other kinds */
+    int in, out;        /* layer kinds: features in and out (rmsnorm: hidden; silu_mul: MLP size) */
+    int accumulate;     /* linear: beta 1, the residual add of the O and down projections */
 } zz_kernel_case;
 
 typedef struct {
@@ -87,7 +109,9 @@ typedef struct {
     /* Per kind (NULL where unused), `sets` copies each, set i at i * *_elems:
      * attention q, k, v, o; cache write: k, v the cache, q, o the new K, V;
      * copies: q the source, o the destination; decode-fused: k and v each
-     * the retrieval heads' cache followed by the streaming heads' ring. */
+     * the retrieval heads' cache followed by the streaming heads' ring;
+     * layer kinds: q the input (X, or gate and up), k the weight (W, the
+     * norm's; none for silu_mul), o the output. */
     bf16 *q, *k, *v, *o;
     long long q_elems, kv_elems, o_elems;
     int *index;               /* gather/scatter: device permutation of the query heads */
@@ -95,6 +119,7 @@ typedef struct {
     long long fresh_elems;
     int *tickets;             /* one-launch and fused decode: split counters, shared by the sets */
     int resident;             /* one-launch and fused decode: the kernel family's blocks per SM */
+    zz_gemm *gemm;            /* linear: cuBLASLt handle, workspace and plan, shared by the sets */
     void *workspace;          /* decode partials, shared by the sets */
     /* The timed batches: graphs of batch_launches launches each, graph g
      * starting at set g * batch_launches (mod sets), so that batch after

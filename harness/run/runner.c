@@ -15,9 +15,6 @@
 #include "verify.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
-/* Device memory a layout needs beyond the executor's buffers: CUDA graph,
- * CUPTI and allocator slack (plus the L2 flush buffer of --cold). */
-#define MEMORY_HEADROOM (256.0 * 1024 * 1024)
 
 /* --verify checks a reduced copy of each configuration: the CPU reference
  * of a full-size step would take minutes to hours. */
@@ -62,7 +59,8 @@ int zz_sweep_enumerate(const zz_sweep_lists *l, zz_sweep_point **out, int *n, zz
         const int *kernels, n_kernels = kernels_of(l, phase, &kernels);
         if (at[2] >= (phase == ZZ_DECODE ? l->n_ctx : l->n_prefill_ctx) || at[5] >= n_kernels) continue;
         zz_workload w = {.phase = phase, .batch = (int)l->batch[at[3]], .ctx = ctx[at[2]],
-                         .sink = l->sink, .recent = l->recent, .kernel = kernels ? kernels[at[5]] : 0};
+                         .sink = l->sink, .recent = l->recent, .kernel = kernels ? kernels[at[5]] : 0,
+                         .step = l->step};
         w.chunk = zz_effective_chunk(phase, w.ctx, l->chunk[at[4]]);
         int repeat = phase == ZZ_DECODE && at[4] > 0;
         for (int k = 0; k < at[4] && !repeat; k++) repeat = zz_effective_chunk(phase, w.ctx, l->chunk[k]) == w.chunk;
@@ -81,6 +79,7 @@ typedef struct {
     zz_report_row row;     /* row.skipped: why it is not measured */
     double verify_error;   /* NAN unless --verify */
     zz_executor *ex;       /* while its group is measured */
+    double measured_bytes; /* device memory its executor took (free before and after creating it); NAN: none */
     int report_row[MAX_MODES];  /* -1: no row (skipped, or not measured yet) */
     zz_stats latency[MAX_MODES];  /* pass 1's, which pass 2 attributes against */
 } layout_job;
@@ -97,6 +96,8 @@ struct zz_runner {
     cudaStream_t stream;
     const zz_device *device;
     int decode_resident;  /* blocks of the one-launch decode kernel per SM, for the memory estimate */
+    zz_weights *weights;  /* a model step's, made once for the run; NULL otherwise or when they do not fit */
+    double weights_held;  /* device memory the weights took (counted in every configuration's need) */
     zz_report *report;
     volatile sig_atomic_t *stop;
 };
@@ -128,6 +129,7 @@ int zz_runner_create(const zz_sweep_spec *spec, zz_runner **out, zz_error *err) 
                               layout_of(r, l), &pt->workload, &job->plan, err))
                 goto fail;
             job->verify_error = NAN;
+            job->measured_bytes = NAN;
             for (int i = 0; i < MAX_MODES; i++) job->report_row[i] = -1;
         }
     r->total = r->n_points * spec->n_layouts * spec->n_modes;
@@ -141,6 +143,7 @@ fail:
 void zz_runner_destroy(zz_runner *r) {
     if (!r) return;
     zz_cupti_stop(r->cupti);
+    zz_weights_destroy(r->weights);
     free(r->points);
     free(r->jobs);
     free(r);
@@ -187,7 +190,7 @@ static int verify_layout(zz_runner *r, const zz_sweep_point *pt, zz_layout layou
     zz_executor *ex;
     if (zz_plan_build(&r->spec.model, zz_labels_for(&r->spec.budgets[pt->sparsity], layout), layout, &w, &small,
                       err) ||
-        zz_executor_create(&small, r->stream, r->device->sm_count, &ex, err))
+        zz_executor_create(&small, r->stream, r->device->sm_count, r->weights, &ex, err))
         return -1;
     int rc = zz_executor_verify(ex, worst, err);
     zz_executor_destroy(ex);
@@ -204,7 +207,22 @@ static int verify_layout(zz_runner *r, const zz_sweep_point *pt, zz_layout layou
 static double flush_bytes(const zz_runner *r) { return r->spec.measure.cold ? 2.0 * r->device->l2_bytes : 0; }
 
 static double layout_bytes(const zz_runner *r, const layout_job *job) {
-    return zz_executor_device_bytes(&job->plan, r->device->sm_count, r->decode_resident) + MEMORY_HEADROOM;
+    return zz_executor_device_bytes(&job->plan, r->device->sm_count, r->decode_resident) + ZZ_MEMORY_HEADROOM;
+}
+
+int zz_memory_fits(const zz_memory *need, double extra, double available) {
+    return zz_memory_total(need) + ZZ_MEMORY_HEADROOM + extra <= available;
+}
+
+void zz_memory_skip_reason(const zz_memory *need, double extra, double available, double total_bytes, char *out,
+                           size_t size) {
+    char weights[48] = "";
+    if (need->weights > 0) snprintf(weights, sizeof weights, "weights %.1f, ", need->weights / GIB);
+    snprintf(out, size, "needs %.1f GiB (%sKV cache %.1f, activations %.1f, workspaces %.1f, headroom %.2f); %.1f GiB "
+                        "free of the card's %.1f GiB%s",
+             (zz_memory_total(need) + ZZ_MEMORY_HEADROOM + extra) / GIB, weights, need->kv_cache / GIB,
+             need->activations / GIB, need->workspaces / GIB, (ZZ_MEMORY_HEADROOM + extra) / GIB, available / GIB,
+             total_bytes / GIB, need->weights > 0 ? ", the run's weights included" : "");
 }
 
 /* The next group [*first, *end) of layouts to measure together: from
@@ -234,9 +252,14 @@ static int create_group(zz_runner *r, int point, const char *label, const int *w
     for (int l = first; l < end; l++) {
         if (!wanted[l]) continue;
         layout_job *job = job_of(r, point, l);
-        if ((verify && verify_layout(r, &r->points[point], layout_of(r, l), label, &job->verify_error, err)) ||
-            zz_executor_create(&job->plan, r->stream, r->device->sm_count, &job->ex, err))
+        if (verify && verify_layout(r, &r->points[point], layout_of(r, l), label, &job->verify_error, err))
             return failed_in(err, label, layout_of(r, l), NULL);
+        size_t free_before, free_after, total;
+        ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_before, &total));
+        if (zz_executor_create(&job->plan, r->stream, r->device->sm_count, r->weights, &job->ex, err))
+            return failed_in(err, label, layout_of(r, l), NULL);
+        ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_after, &total));
+        if (isnan(job->measured_bytes)) job->measured_bytes = (double)free_before - (double)free_after;  /* pass 1's */
     }
     return 0;
 }
@@ -318,6 +341,7 @@ static void latency_done(void *context, int j, const zz_measurement *m) {
     row.mode = c->g->job[j].opt.mode;
     row.launches = launches;
     row.verify_error = lj->verify_error;
+    row.measured_bytes = lj->measured_bytes + r->weights_held;
     lj->report_row[c->g->mode_index[j]] = zz_report_add(r->report, &row, m);
     lj->latency[c->g->mode_index[j]] = m->latency;
     r->done++;
@@ -336,14 +360,17 @@ static int measure_config(zz_runner *r, int point, int config, const char *label
     size_t free_bytes, total_bytes;
     ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_bytes, &total_bytes));
     int wanted[MAX_LAYOUTS];
+    /* the run's weights count in every need, so they count as free */
+    const double available = (double)free_bytes + r->weights_held;
     for (int l = 0; l < r->spec.n_layouts; l++) {
         layout_job *lj = job_of(r, point, l);
         lj->row = zz_report_row_of(config, &lj->plan, ZZ_MODE_EAGER, 0);
-        const double need = layout_bytes(r, lj) + flush_bytes(r);
-        wanted[l] = need <= (double)free_bytes;
+        lj->row.memory = zz_executor_memory(&lj->plan, r->device->sm_count, r->decode_resident);
+        wanted[l] = zz_memory_fits(&lj->row.memory, flush_bytes(r), available) &&
+                    (r->weights || lj->plan.workload.step != ZZ_STEP_MODEL);
         if (wanted[l]) continue;
-        snprintf(lj->row.skipped, sizeof lj->row.skipped, "needs %.1f GiB, %.1f GiB free", need / GIB,
-                 free_bytes / GIB);
+        zz_memory_skip_reason(&lj->row.memory, flush_bytes(r), available, (double)total_bytes, lj->row.skipped,
+                              sizeof lj->row.skipped);
         fprintf(stderr, "skip: %s %s: %s\n", label, zz_layout_name(layout_of(r, l)), lj->row.skipped);
         for (int i = 0; i < r->spec.n_modes; i++) {
             lj->row.mode = (zz_mode)r->spec.modes[i];
@@ -421,6 +448,35 @@ static int add_config(zz_runner *r, const zz_sweep_point *pt, char *label, size_
     return config;
 }
 
+/* A model step's weights, once for the run, when they fit (with the
+ * headroom); their memory measured, into info and env.json. When they do
+ * not fit, r->weights stays NULL and every configuration is skipped with
+ * its line (its need holds them). */
+static int make_weights(zz_runner *r, zz_run_info *info, const char *out_dir, zz_error *err) {
+    if (r->spec.lists.step != ZZ_STEP_MODEL) return 0;
+    if (info->cupti) {
+        info->cupti = 0;
+        snprintf(info->cupti_note, sizeof info->cupti_note, "%s", ZZ_MODEL_STEP_CUPTI_NOTE);
+    }
+    info->weights_bytes = zz_model_weight_bytes(&r->spec.model);
+    size_t free_before, free_after, total;
+    ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_before, &total));
+    if (info->weights_bytes + ZZ_MEMORY_HEADROOM <= (double)free_before) {
+        if (zz_weights_create(&r->spec.model, r->spec.seed, r->stream, &r->weights, err)) return -1;
+        ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_after, &total));
+        r->weights_held = info->weights_measured = (double)free_before - (double)free_after;
+        if (!r->spec.quiet)
+            fprintf(stderr, "weights: %.2f GiB (seed %llu), %.2f GiB measured\n", info->weights_bytes / GIB,
+                    r->spec.seed, info->weights_measured / GIB);
+    } else {
+        fprintf(stderr, "skip: the weights need %.1f GiB, %.1f GiB free of the card's %.1f GiB: every configuration "
+                        "is skipped\n", info->weights_bytes / GIB, free_before / GIB, total / GIB);
+    }
+    char path[4096];
+    if (zz_join_path(path, sizeof path, out_dir, "env.json", err)) return -1;
+    return zz_report_write_env(info, path, err);
+}
+
 int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const char *out_dir, zz_report *report,
                   volatile sig_atomic_t *stop, zz_error *err) {
     static volatile sig_atomic_t never;
@@ -430,6 +486,7 @@ int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const ch
     r->stop = stop ? stop : &never;
     r->start_s = zz_wall_seconds();
     ZZ_KERNEL_OR_RETURN(zz_decode_one_launch_resident(r->spec.model.head_dim, &r->decode_resident));
+    if (make_weights(r, info, out_dir, err)) return -1;
     int *config = malloc((size_t)(r->n_points ? r->n_points : 1) * sizeof *config);
     if (!config) return zz_errorf(err, "run: out of memory");
     int rc = -1;

@@ -41,6 +41,7 @@ typedef struct {
     long long ctx[ZZ_MAX_LIST], prefill_ctx[ZZ_MAX_LIST], batch[ZZ_MAX_LIST], chunk[ZZ_MAX_LIST];
     int n_ctx, n_prefill_ctx, n_batch, n_chunk;
     long long sink, recent;  /* the streaming window of every configuration */
+    zz_step step;            /* of every configuration: attention only, or the whole model */
     /* kernel variants (variants.h) of each phase; none listed: the default alone */
     int decode_kernels[ZZ_MAX_LIST], prefill_kernels[ZZ_MAX_LIST];
     int n_decode_kernels, n_prefill_kernels;
@@ -67,6 +68,7 @@ typedef struct {
     int layouts[ZZ_MAX_LIST], n_layouts;
     int modes[ZZ_MAX_LIST], n_modes;
     zz_measure_options measure;  /* its mode is the job's */
+    unsigned long long seed;     /* of a model step's weights */
     int verify;                  /* check each layout on a reduced copy first */
     int cupti;                   /* run the attribution pass */
     int quiet;                   /* no progress lines */
@@ -81,9 +83,35 @@ int zz_runner_measurements(const zz_runner *r);  /* configuration × layout × m
 
 /* Steps 2-4 on the current device, into `report` (zz_report_init'ed with
  * info, which the runner updates if CUPTI cannot start: then env.json in
- * out_dir is rewritten and the run goes on with events alone). */
+ * out_dir is rewritten and the run goes on with events alone). A model
+ * step's weights are made first, once for the run (the spec's seed), and
+ * shared by every executor; the memory they took (free device memory
+ * before and after) goes into info and env.json; a model step has no
+ * attribution pass (info->cupti set to 0, with ZZ_MODEL_STEP_CUPTI_NOTE). When they do not fit,
+ * every configuration is skipped with its line. */
 int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const char *out_dir, zz_report *report,
                   volatile sig_atomic_t *stop, zz_error *err);
+
+/* Why a model step is timed with CUDA events only (env.json's cupti.note). */
+#define ZZ_MODEL_STEP_CUPTI_NOTE                                                                              \
+    "not for a model step: cuBLASLt picks its GEMM kernels at run time (their names, and whether a split-K " \
+    "reduction follows), so the step's launch list cannot name the kernels CUPTI records (docs/DESIGN.md, "  \
+    "\"The model step\")"
+
+/* Device memory a layout needs beyond what is counted (CUDA graph, CUPTI
+ * and allocator slack). */
+#define ZZ_MEMORY_HEADROOM (256.0 * 1024 * 1024)
+
+/* The skip rule: a configuration's layout fits when everything it needs
+ * (zz_executor_memory: weights, KV caches, activations, workspaces), the
+ * headroom and `extra` (--cold's L2 flush buffer) are at most `available`:
+ * the free device memory, plus the run's weights where they are already
+ * held (they count in the need). */
+int zz_memory_fits(const zz_memory *need, double extra, double available);
+/* The line of a layout that does not fit: what it needs, part by part, and
+ * what the card has (available of total_bytes). */
+void zz_memory_skip_reason(const zz_memory *need, double extra, double available, double total_bytes, char *out,
+                           size_t size);
 
 /* report->status: "WHAT: N of M measurements done, K skipped (device memory)". */
 void zz_runner_status(const zz_runner *r, const char *what, zz_report *report);

@@ -40,12 +40,23 @@ static int to_host(void *host, const void *device, long long n, zz_error *err) {
     return 0;
 }
 
+/* The heads of a view, `rows` tokens (every sequence's: rows of a token
+ * stride), dense on the host: a model step's q, k or v in its QKV output. */
+static int view_to_host(bf16 *host, zz_view v, long long rows, int head_dim, zz_error *err) {
+    const size_t width = (size_t)v.heads * head_dim * sizeof(bf16);
+    if (rows > 0)
+        ZZ_CUDA_OR_RETURN(cudaMemcpy2D(host, width, v.data, (size_t)v.token_stride * sizeof(bf16), width, (size_t)rows,
+                                       cudaMemcpyDeviceToHost));
+    return 0;
+}
+
 static int poison(void *device, size_t bytes, cudaStream_t stream, zz_error *err) {
     if (device && bytes) ZZ_CUDA_OR_RETURN(cudaMemsetAsync(device, 0xff, bytes, stream)); /* bf16 and float NaN */
     return 0;
 }
 
-/* The layer output and every buffer a step writes before reading it. */
+/* The layer output and every buffer a step writes before reading it (a
+ * model step's QKV output aside: verify writes its q, k, v there). */
 static int poison_activations(zz_executor *ex, zz_error *err) {
     const executor_sizes s = zz_executor_sizes(&ex->plan);
     const long long per_q_head = s.act_q / ex->q_heads;
@@ -53,6 +64,11 @@ static int poison_activations(zz_executor *ex, zz_error *err) {
         void *data;
         long long n;
     } buffers[] = {{ex->out, s.act_q},
+                   {ex->x, s.act_x},
+                   {ex->xn, s.act_x},
+                   {ex->gu, s.act_gu},
+                   {ex->h, s.act_h},
+                   {ex->logits, s.logits},
                    {ex->q_split, s.act_q},
                    {ex->k_split, s.act_kv},
                    {ex->v_split, s.act_kv},
@@ -67,7 +83,9 @@ static int poison_activations(zz_executor *ex, zz_error *err) {
 }
 
 int zz_executor_poison(zz_executor *ex, zz_error *err) {
-    if (poison_activations(ex, err)) return -1;
+    if (poison_activations(ex, err) ||
+        poison(ex->qkv, (size_t)zz_executor_sizes(&ex->plan).act_qkv * sizeof(bf16), ex->stream, err))
+        return -1;
     for (int l = 0; l < ex->plan.model.layers; l++)
         for (int streaming = 0; streaming < 2; streaming++) {
             const cache_view c = layer_cache(ex, l, streaming);
@@ -87,9 +105,9 @@ int zz_executor_poison(zz_executor *ex, zz_error *err) {
 }
 
 int zz_executor_snapshot(zz_executor *ex, bf16 **host, long long *n, zz_error *err) {
-    const long long n_out = zz_executor_sizes(&ex->plan).act_q;
+    const long long n_out = zz_executor_sizes(&ex->plan).act_q, n_logits = zz_executor_sizes(&ex->plan).logits;
     *host = NULL;
-    *n = n_out;
+    *n = n_out + n_logits;
     for (int l = 0; l < ex->plan.model.layers; l++) *n += 2 * (layer_cache(ex, l, 0).n + layer_cache(ex, l, 1).n);
     if (settle(ex, err)) return -1;
     bf16 *copy = malloc((size_t)*n * sizeof *copy);
@@ -103,6 +121,7 @@ int zz_executor_snapshot(zz_executor *ex, bf16 **host, long long *n, zz_error *e
             rc = to_host(copy + at, c.k, c.n, err) || to_host(copy + at + c.n, c.v, c.n, err);
             at += 2 * c.n;
         }
+    if (!rc) rc = to_host(copy + at, ex->logits, n_logits, err);
     if (rc) {
         free(copy);
         return -1;
@@ -247,17 +266,27 @@ static int verify_pass(zz_executor *ex, int l, int pass, const cache_view cache[
     int pos0, tokens;
     zz_executor_pass_tokens(ex, pass, &pos0, &tokens);
 
-    bf16 *const inputs[3] = {ex->q, ex->k_new, ex->v_new};
-    const long long sizes[3] = {nq, nkv, nkv};
-    for (int i = 0; i < 3; i++) {
+    /* a model step's q, k, v are one buffer, the QKV output */
+    bf16 *const inputs[3] = {ex->model_step ? ex->qkv : ex->q, ex->k_new, ex->v_new};
+    const long long sizes[3] = {ex->model_step ? nq + 2 * nkv : nq, nkv, nkv};
+    for (int i = 0; i < 3 && inputs[i]; i++) {
         const unsigned long long seed = 0x5eed5eedULL + (((unsigned long long)l << 20) + (unsigned long long)pass) * 3 + i;
         if (zz_fill_uniform(inputs[i], sizes[i], seed, 1.0f, ex->stream) != ZZ_OK)
             return zz_errorf(err, "verify: %s", zz_kernel_error());
     }
-    if (poison_activations(ex, err) || zz_executor_run_layer(ex, pass, l, err) || settle(ex, err)) return -1;
-    if (to_host(c->q, ex->q, nq, err) || to_host(c->k, ex->k_new, nkv, err) || to_host(c->v, ex->v_new, nkv, err) ||
-        to_host(c->out, ex->out, nq, err))
+    if (poison_activations(ex, err) || zz_executor_run_layer(ex, pass, l, ZZ_RUN_ATTENTION, err) || settle(ex, err))
         return -1;
+    if (ex->model_step) {
+        zz_view q, k, v;
+        zz_model_step_views(ex, &q, &k, &v);
+        if (view_to_host(c->q, q, (long long)B * C, D, err) || view_to_host(c->k, k, (long long)B * C, D, err) ||
+            view_to_host(c->v, v, (long long)B * C, D, err))
+            return -1;
+    } else if (to_host(c->q, ex->q, nq, err) || to_host(c->k, ex->k_new, nkv, err) ||
+               to_host(c->v, ex->v_new, nkv, err)) {
+        return -1;
+    }
+    if (to_host(c->out, ex->out, nq, err)) return -1;
     to_split_order(c->qs, c->q, (long long)B * C, Hq, G, lp, gather, D);
     to_split_order(c->ks, c->k, (long long)B * C, Hkv, 1, lp, gather, D);
     to_split_order(c->vs, c->v, (long long)B * C, Hkv, 1, lp, gather, D);
@@ -295,6 +324,21 @@ static int verify_pass(zz_executor *ex, int l, int pass, const cache_view cache[
     return 0;
 }
 
+/* A model step's whole step, once, eagerly: its logits must be finite (the
+ * GEMMs, norms, rotary and SiLU of every layer ran on real activations). */
+static int check_logits(zz_executor *ex, zz_error *err) {
+    const long long n = zz_executor_sizes(&ex->plan).logits;
+    bf16 *host = malloc((size_t)n * sizeof *host);
+    if (!host) return zz_errorf(err, "verify: out of memory for %lld logits", n);
+    int rc = zz_executor_enqueue(ex, ZZ_MODE_EAGER, NULL, err) || settle(ex, err) || to_host(host, ex->logits, n, err);
+    for (long long i = 0; !rc && i < n; i++)
+        if (!isfinite(bf16_to_float(host[i])))
+            rc = zz_errorf(err, "verify: after a whole model step, logit %lld of sequence %lld is 0x%04x, not finite",
+                           i % ex->vocab, i / ex->vocab, host[i]);
+    free(host);
+    return rc ? -1 : 0;
+}
+
 int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err) {
     *worst = 0;
     for (int l = 0; l < ex->plan.model.layers; l++) {
@@ -310,5 +354,5 @@ int zz_executor_verify(zz_executor *ex, double *worst, zz_error *err) {
         layer_check_free(&c);
         if (rc) return -1;
     }
-    return 0;
+    return ex->model_step ? check_logits(ex, err) : 0;
 }

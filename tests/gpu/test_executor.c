@@ -6,7 +6,10 @@
  * produces each layer's output as the CPU computes them (zz_executor_verify);
  * graph replay leaves exactly what an eager step leaves, with everything the
  * step writes poisoned in between; CUPTI's kernel records attribute to the
- * step's launches, whose work adds up to the plan's. Run with `make test-gpu`. */
+ * step's launches, whose work adds up to the plan's. The model step
+ * (issue 17) on every layout: its attention verified in place in the QKV
+ * output, finite logits, graph = eager (logits too), launches adding up to
+ * the plan, the memory it takes within its count. Run with `make test-gpu`. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,7 +97,7 @@ static void test_layouts_match_reference(void **state) {
             char what[64];
             describe(&workloads[w], what, sizeof what);
             build_plan(&workloads[w], 4, layouts[l], plan);
-            if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
+            if (zz_executor_create(plan, stream, sm_count, NULL, &ex, &err)) fail_msg("%s", err.msg);
             double worst;
             if (zz_executor_verify(ex, &worst, &err)) fail_msg("%s %s: %s", zz_layout_name(layouts[l]), what, err.msg);
             print_message("  %-10s %-22s: %d mixed layers, caches bit-exact, worst layer error %.2e\n",
@@ -114,7 +117,7 @@ static void test_layouts_match_reference(void **state) {
 static void verify_plan(const zz_plan *plan, const char *what) {
     zz_error err;
     zz_executor *ex;
-    if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s: %s", what, err.msg);
+    if (zz_executor_create(plan, stream, sm_count, NULL, &ex, &err)) fail_msg("%s: %s", what, err.msg);
     double worst;
     if (zz_executor_verify(ex, &worst, &err)) fail_msg("%s: %s", what, err.msg);
     print_message("  %-44s: %2d mixed layers, caches bit-exact, worst layer error %.2e\n", what, plan->mixed_layers,
@@ -205,7 +208,7 @@ static void test_graph_equals_eager(void **state) {
             char what[64];
             describe(wc, what, sizeof what);
             build_plan(wc, layers, ZZ_LAYOUT_DUO_GATHER, plan);
-            if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
+            if (zz_executor_create(plan, stream, sm_count, NULL, &ex, &err)) fail_msg("%s", err.msg);
             bf16 *eager, *graph;
             long long n, n2;
             if (zz_executor_enqueue(ex, ZZ_MODE_EAGER, NULL, &err) || zz_executor_snapshot(ex, &eager, &n, &err))
@@ -257,7 +260,7 @@ static void test_measurement_attributes_kernels(void **state) {
         char what[64];
         describe(&workloads[w], what, sizeof what);
         build_plan(&workloads[w], 4, ZZ_LAYOUT_DUO_CAT, plan);
-        if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
+        if (zz_executor_create(plan, stream, sm_count, NULL, &ex, &err)) fail_msg("%s", err.msg);
         zz_measurement m[2];
         zz_measure_job jobs[2];
         for (int mode = ZZ_MODE_EAGER; mode <= ZZ_MODE_GRAPH; mode++)
@@ -324,7 +327,7 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
             describe(wc, what, sizeof what);
             build_plan(wc, 4, layouts[l], plan);
             zz_executor *ex;
-            if (zz_executor_create(plan, stream, sm_count, &ex, &err)) fail_msg("%s", err.msg);
+            if (zz_executor_create(plan, stream, sm_count, NULL, &ex, &err)) fail_msg("%s", err.msg);
             int n, combines = 0, appending = 0;
             const zz_launch *launch = zz_executor_launches(ex, &n);
             double bytes = 0, flops = 0, window = 0;
@@ -375,6 +378,102 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
     free(plan);
 }
 
+/* The model step (docs/DESIGN.md, "The model step") of a small model
+ * (4 layers, 8 query heads, 4 KV heads, H 256, F 512, V 1024) on one set
+ * of weights shared by every executor: each layout's attention against the
+ * CPU reference on q, k, v written into the QKV output, and finite logits
+ * after a whole step (zz_executor_verify); graph replay leaves the eager
+ * step's output, caches and logits bit for bit; the launches' bytes and
+ * FLOPs add up to the plan's (attention and GEMM FLOPs); the device memory
+ * an executor takes is within its count (the GEMM plans' host side aside). */
+static const workload_case model_workloads[] = {
+    {ZZ_DECODE, 2, 300, 0, 128, ZZ_DECODE_ONE_LAUNCH},
+    {ZZ_DECODE, 1, 5000, 0, 64, ZZ_DECODE_SPLIT_COMBINE},
+    {ZZ_PREFILL, 2, 300, 0, 128},
+    {ZZ_PREFILL, 2, 201, 64, 128}, /* chunked, last pass 9 tokens: the rows between sequences come along */
+};
+
+static void test_model_step(void **state) {
+    (void)state;
+    zz_plan *plan = malloc(sizeof *plan);
+    zz_weights *weights[2] = {NULL, NULL};  /* per head dim */
+    for (size_t w = 0; w < sizeof model_workloads / sizeof model_workloads[0]; w++)
+        for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+            const workload_case *wc = &model_workloads[w];
+            zz_error err;
+            zz_model m = {"test", 4, 8, 4, wc->head_dim, 256, 512, 1024};
+            zz_weights **wt = &weights[wc->head_dim == 128];
+            if (!*wt && zz_weights_create(&m, 11, stream, wt, &err)) fail_msg("weights: %s", err.msg);
+            zz_pattern pattern;
+            zz_budget budget;
+            if (zz_pattern_synthetic("random:7", &m, &pattern, &err) ||
+                zz_budget_make(&pattern, 0.5, ZZ_ROUND_NEAREST, zz_select_by_mean_alpha, &budget, &err))
+                fail_msg("%s", err.msg);
+            zz_workload wl = {wc->phase, wc->batch, wc->ctx, wc->chunk, 8, 40, wc->kernel, ZZ_STEP_MODEL};
+            if (zz_plan_build(&m, layouts[l] == ZZ_LAYOUT_ZIGZAG ? &budget.zigzag : &budget.duo, layouts[l], &wl, plan,
+                              &err))
+                fail_msg("%s", err.msg);
+            char what[96], wdesc[64];
+            describe(wc, wdesc, sizeof wdesc);
+            snprintf(what, sizeof what, "model step %s %s", zz_layout_name(layouts[l]), wdesc);
+            zz_executor *ex;
+            assert_int_equal(zz_executor_create(plan, stream, sm_count, NULL, &ex, &err), -1);  /* no weights */
+            size_t free_before, free_after, total;
+            ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_before, &total));
+            if (zz_executor_create(plan, stream, sm_count, *wt, &ex, &err)) fail_msg("%s: %s", what, err.msg);
+            ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_after, &total));
+            /* cudaMalloc rounds each buffer up to 2 MiB pages (some 30 buffers), and cuBLASLt's handle and
+             * the kernels its first calls load take some more */
+            int resident;
+            if (zz_decode_one_launch_resident(wc->head_dim, &resident) != ZZ_OK) fail_msg("%s", zz_kernel_error());
+            const double counted = zz_executor_device_bytes(plan, sm_count, resident),
+                         took = (double)free_before - free_after;
+            if (took > counted + 128.0 * (1 << 20))
+                fail_msg("%s: took %.0f bytes of device memory, counted %.0f", what, took, counted);
+            double worst;
+            if (zz_executor_verify(ex, &worst, &err)) fail_msg("%s: %s", what, err.msg);
+            if (!(worst < REF_ERROR_BOUND)) fail_msg("%s: relative error %.3g over the bound", what, worst);
+            /* graph = eager, the logits too */
+            bf16 *eager, *graph;
+            long long n, n2;
+            if (zz_executor_enqueue(ex, ZZ_MODE_EAGER, NULL, &err) || zz_executor_snapshot(ex, &eager, &n, &err))
+                fail_msg("%s: %s", what, err.msg);
+            for (long long i = n - (long long)wc->batch * 1024; i < n; i++)
+                if (!isfinite(bf16_to_float(eager[i]))) fail_msg("%s: logit %lld is not finite", what, i);
+            if (zz_executor_poison(ex, &err) || zz_executor_enqueue(ex, ZZ_MODE_GRAPH, NULL, &err) ||
+                zz_executor_snapshot(ex, &graph, &n2, &err))
+                fail_msg("%s: %s", what, err.msg);
+            assert_int_equal(n, n2);
+            for (long long i = 0; i < n; i++)
+                if (graph[i] != eager[i])
+                    fail_msg("%s: graph replay differs from the eager step at value %lld of %lld (logits: the last "
+                             "%d): 0x%04x, eager 0x%04x",
+                             what, i, n, wc->batch * 1024, graph[i], eager[i]);
+            free(eager), free(graph);
+            /* the launches' work adds up to the plan's */
+            int count;
+            const zz_launch *launch = zz_executor_launches(ex, &count);
+            double bytes = 0, flops = 0, linears = 0;
+            for (int i = 0; i < count; i++) {
+                if (strstr(launch[i].tag, "combine") || strstr(launch[i].tag, "streaming_window")) continue;
+                bytes += launch[i].bytes, flops += launch[i].flops;
+                linears += !strcmp(launch[i].tag, "gemm");
+            }
+            const double want_flops = plan->flops + plan->linear_flops;
+            if (fabs(bytes - plan->bytes) > 1e-9 * plan->bytes || fabs(flops - want_flops) > 1e-9 * want_flops)
+                fail_msg("%s: launches %g bytes, %g FLOPs; plan %g bytes, %g FLOPs", what, bytes, flops, plan->bytes,
+                         want_flops);
+            assert_int_equal(linears, (int)(4 * 4 * plan->passes + 1));
+            print_message("  %-52s: worst layer error %.2e, logits finite, graph = eager, %d launches, %.1f MiB "
+                          "(counted %.1f)\n",
+                          what, worst, count, took / (1 << 20), counted / (1 << 20));
+            zz_executor_destroy(ex);
+        }
+    zz_weights_destroy(weights[0]);
+    zz_weights_destroy(weights[1]);
+    free(plan);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     ZZ_CUDA_OR_EXIT(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
@@ -394,6 +493,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_graph_equals_eager),
         cmocka_unit_test(test_measurement_attributes_kernels),
         cmocka_unit_test(test_launch_work_adds_up_to_the_plan),
+        cmocka_unit_test(test_model_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
