@@ -98,10 +98,6 @@ static void piece_b(zz_report *r) {
     snprintf(r->status, sizeof r->status, "complete: 5 of 6 measurements done, 1 skipped (device memory)");
 }
 
-static void expect_in(const char *text, const char *needle) {
-    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
-}
-
 static void expect_not_in(const char *text, const char *needle) {
     if (strstr(text, needle)) fail_msg("has '%s' in:\n%s", needle, text);
 }
@@ -176,14 +172,6 @@ static void test_summary_gains_the_table(void **state) {
     assert_int_equal(zz_report_merge(&a, &b2, &shared, &err), -1);
     assert_string_equal(err.msg, "decode B=1 S=1M sparsity 0.5 full graph: in two pieces");
     zz_report_free(&a), zz_report_free(&b), zz_report_free(&b2), zz_report_free(&none);
-}
-
-static const char *in(const char *dir, const char *name) {
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", dir, name);
-    return p;
 }
 
 static void write_run(const zz_report *r, const char *dir) {
