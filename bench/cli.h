@@ -60,7 +60,7 @@
 #define DEFAULT_CHUNK       "0"
 #define DEFAULT_MODES       "eager,graph"
 #define DEFAULT_DECODE_KERNEL  "one-launch"  /* issue 14: faster in every H200 decode step */
-#define DEFAULT_PREFILL_KERNEL "fa2"
+#define DEFAULT_PREFILL_KERNEL "fa2"  /* run: wgmma-tma where it runs (zz_default_prefill_kernel) */
 #define DEFAULT_WARMUP      3
 #define DEFAULT_SEED        1
 

@@ -137,6 +137,27 @@ static int merge_env(const char *out, char **pieces, int n, zz_error *err) {
     return rc ? -1 : 0;
 }
 
+/* The last component of a pattern path, trailing slashes left out. */
+static size_t pattern_name(const char *pattern, const char **name) {
+    size_t end = strlen(pattern);
+    while (end > 1 && pattern[end - 1] == '/') end--;
+    size_t start = end;
+    while (start > 0 && pattern[start - 1] != '/') start--;
+    *name = pattern + start;
+    return end - start;
+}
+
+/* One pattern: the same text, or paths to folders of one name (a published
+ * pattern's folder, reached from different places: the pieces of one
+ * reproduction may run from different working directories). */
+static int same_pattern(const char *a, const char *b) {
+    if (!strcmp(a, b)) return 1;
+    if (!strchr(a, '/') || !strchr(b, '/')) return 0;
+    const char *na, *nb;
+    const size_t la = pattern_name(a, &na), lb = pattern_name(b, &nb);
+    return la == lb && la > 0 && !strncmp(na, nb, la);
+}
+
 /* The pieces read back and merged into *merged (its info is infos[0]). */
 static int merge_reports(char **pieces, int n, zz_run_info *infos, zz_report *merged, zz_error *err) {
     int rc = 0, shared = 0, measured = 0, skipped = 0;
@@ -151,7 +172,7 @@ static int merge_reports(char **pieces, int n, zz_run_info *infos, zz_report *me
         const zz_run_info *a = &infos[0], *b = &infos[k];
         if (k == 0) zz_report_init(merged, &infos[0]);
         if (strcmp(a->model.name, b->model.name) || a->model.layers != b->model.layers || a->step != b->step ||
-            strcmp(a->device.name, b->device.name) || strcmp(a->pattern, b->pattern))
+            strcmp(a->device.name, b->device.name) || !same_pattern(a->pattern, b->pattern))
             rc = zz_errorf(err, "merge: %s is of %s %s on %s (%s), %s of %s %s on %s (%s): merge each model's "
                                 "pieces apart",
                            pieces[k], b->model.name, zz_step_name(b->step), b->device.name, b->pattern, pieces[0],

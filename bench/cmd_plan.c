@@ -31,7 +31,8 @@ static const char plan_usage[] =
     "                          --phase prefill\n" WINDOW_HELP
     "  --decode-kernel NAME    decode kernel variant: split-combine, one-launch (default\n"
     "                          " DEFAULT_DECODE_KERNEL "); one-launch has no cache op\n"
-    "  --prefill-kernel NAME   prefill kernel variant: fa2 (default " DEFAULT_PREFILL_KERNEL ")\n"
+    "  --prefill-kernel NAME   prefill kernel variant: fa2, wgmma-tma (default " DEFAULT_PREFILL_KERNEL "; run's\n"
+    "                          default is wgmma-tma where the GPU runs it)\n"
     "output:\n"
     "  --format F              text or csv (default text); csv header:\n"
     "                          layer,kind,retrieval_heads,streaming_heads\n"

@@ -19,6 +19,7 @@
 #include <cuda_profiler_api.h>
 
 #include "activity.h"
+#include "attention.h"
 #include "device.h"
 #include "input.h"
 #include "nvtx.h"
@@ -65,7 +66,8 @@ static const char run_usage[] =
     "  --decode-kernel LIST    decode kernel variants, or all: split-combine, one-launch\n"
     "                          (default " DEFAULT_DECODE_KERNEL "); each variant its own configurations;\n"
     "                          not with --phase prefill\n"
-    "  --prefill-kernel LIST   prefill kernel variants, or all: fa2 (default " DEFAULT_PREFILL_KERNEL ");\n"
+    "  --prefill-kernel LIST   prefill kernel variants, or all: fa2, wgmma-tma (default wgmma-tma on\n"
+    "                          an sm_90 GPU with 90a code in the build, else " DEFAULT_PREFILL_KERNEL ");\n"
     "                          not with --phase decode\n"
     "timing:\n"
     "  --warmup N              steps before sampling (default 3)\n"
@@ -248,6 +250,16 @@ static void run_kernels(const run_options *o, zz_run_info *info) {
     }
 }
 
+/* No --prefill-kernel: the fastest variant this GPU runs (variants.h,
+ * zz_default_prefill_kernel). Without a device the answer is fa2, and
+ * zz_device_check then says what is missing. */
+static void default_prefill_kernel(run_options *o) {
+    int hopper = 0;
+    if (zz_prefill_hopper_supported(&hopper) != ZZ_OK) hopper = 0;
+    o->prefill_kernels[0] = zz_default_prefill_kernel(hopper);
+    o->n_prefill_kernels = 1;
+}
+
 int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err) {
     static run_options o;
     static zz_pattern pattern;
@@ -267,6 +279,7 @@ int zz_cmd_run(int argc, char **argv, const char *command_line, zz_error *err) {
     for (int i = 0; i < o.n_sparsity; i++)
         if (zz_budget_make(&pattern, o.sparsity[i], o.common.rounding, zz_select_by_mean_alpha, &budgets[i], err))
             goto done;
+    if (!o.prefill_kernel_given) default_prefill_kernel(&o);
     sweep_spec(&o, &model, &pattern, budgets, &spec);
     if (zz_runner_create(&spec, &runner, err) || zz_device_check(0, err)) goto done;
     info = (zz_run_info){.model = model, .step = o.common.step, .weights_measured = NAN, .cold = o.cold,

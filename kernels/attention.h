@@ -59,6 +59,17 @@ int zz_prefill_attention(const zz_prefill_args *args, cudaStream_t stream);
  * the tiles it computes. */
 long long zz_prefill_computed_pairs(const zz_prefill_args *args);
 
+/* ---- Prefill for Hopper: TMA + wgmma, warp-specialised (issue 16) ----
+ * Variant wgmma-tma (harness/plan/variants.h): the same arguments and
+ * results as zz_prefill_attention. Needs an sm_90 device and a build with
+ * 90a in GPU_ARCHS; elsewhere it returns ZZ_BAD_ARGUMENT and says so.
+ * Blocks of 128 query positions of one query head, 128-key tiles. */
+int zz_prefill_attention_hopper(const zz_prefill_args *args, cudaStream_t stream);
+/* *supported = 1 when zz_prefill_attention_hopper can run on the current device. */
+int zz_prefill_hopper_supported(int *supported);
+/* zz_prefill_computed_pairs for its tiles. */
+long long zz_prefill_hopper_computed_pairs(const zz_prefill_args *args);
+
 /* ---- Decode: split-KV (flash-decoding) + log-sum-exp combine ----
  * Variant split-combine (harness/plan/variants.h; one-launch below).
  * One query token per sequence at position pos, attending the cache after

@@ -73,3 +73,9 @@ int zz_check_attention(zz_view q, zz_view k, zz_view v, zz_view o, int batch, in
         return rc;
     return ZZ_OK;
 }
+
+int zz_check_prefill(const zz_prefill_args *a) {
+    ZZ_REQUIRE(a->q_len >= 1 && a->q_pos0 >= 0, "q_len %d, q_pos0 %d", a->q_len, a->q_pos0);
+    return zz_check_attention(a->q, a->k, a->v, a->o, a->batch, a->head_dim, a->q_len, a->q_pos0 + a->q_len,
+                              a->mask);
+}

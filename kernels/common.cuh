@@ -5,6 +5,7 @@
 #define ZZ_COMMON_CUH
 
 #include <cuda_bf16.h>
+#include <math.h>
 #include <stdint.h>
 #include "attention.h"
 
@@ -116,5 +117,64 @@ __device__ __forceinline__ bool key_visible(int i, int j, const zz_mask &m, int 
     int lo = m.chunked ? q_pos0 - m.recent : i + 1 - m.recent;
     return j < m.sink || j >= lo;
 }
+
+/* ---- the key tiles of a prefill row tile (both prefill kernels) ----
+ * The key tiles of block_n keys a row tile visits: [0, sink_tiles) then
+ * [band_first, end). Full attention: the causal prefix; streaming heads
+ * only the sink tiles and the band tiles near the diagonal, so streaming
+ * work grows as S * (sink + recent). */
+struct TileRange {
+    int sink_tiles, band_first, end;
+    __host__ __device__ int count() const { return sink_tiles + (end - band_first); }
+    __host__ __device__ int tile(int t) const { return t < sink_tiles ? t : band_first + (t - sink_tiles); }
+};
+
+/* Positions p_first..p_last are the row tile's first and last query positions. */
+__host__ __device__ __forceinline__ TileRange visible_tiles(const zz_mask &m, int q_pos0, int p_first, int p_last,
+                                                           int block_n) {
+    TileRange r;
+    r.end = p_last / block_n + 1;
+    if (m.kind == ZZ_MASK_FULL) {
+        r.sink_tiles = 0;
+        r.band_first = 0;
+        return r;
+    }
+    int lo = m.chunked ? q_pos0 - m.recent : p_first + 1 - m.recent;
+    r.sink_tiles = min((m.sink + block_n - 1) / block_n, r.end);
+    r.band_first = min(max(lo, 0) / block_n, r.end);
+    if (r.band_first < r.sink_tiles) r.band_first = r.sink_tiles;
+    return r;
+}
+
+/* Keys [n0, n_end) all visible to every query p_first..p_last: the tile
+ * needs no element mask (no boundary -- diagonal, band edge, sink edge --
+ * cuts it). */
+__device__ __forceinline__ bool tile_whole(const zz_mask &m, int q_pos0, int p_first, int p_last, int n0,
+                                           int n_end) {
+    bool whole = n_end - 1 <= p_first;
+    if (m.kind == ZZ_MASK_STREAMING) {
+        int lo_last = m.chunked ? q_pos0 - m.recent : p_last + 1 - m.recent;
+        whole = whole && (n_end <= m.sink || n0 >= lo_last);
+    }
+    return whole;
+}
+
+/* ---- launcher helpers shared by the prefill kernels ---- */
+
+/* log2(e) / sqrt(head_dim): the kernels take the softmax in exp2. */
+static inline float softmax_scale_log2(int head_dim) { return 1.4426950408889634f / sqrtf((float)head_dim); }
+
+/* Over 48 KiB of dynamic shared memory a kernel must be allowed it, once. */
+template <typename Kernel>
+static int allow_smem_once(Kernel kernel, size_t smem, bool *done) {
+    if (!*done) {
+        ZZ_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        *done = true;
+    }
+    return ZZ_OK;
+}
+
+/* The checks of zz_prefill_attention's arguments, for every variant. */
+int zz_check_prefill(const zz_prefill_args *a);
 
 #endif

@@ -44,29 +44,6 @@ struct PrefillParams {
     float scale_log2;   /* log2(e) / sqrt(head_dim): softmax in exp2 */
 };
 
-/* The key tiles a row tile visits: [0, sink_tiles) then [band_first, end). */
-struct TileRange {
-    int sink_tiles, band_first, end;
-    __host__ __device__ int count() const { return sink_tiles + (end - band_first); }
-    __host__ __device__ int tile(int t) const { return t < sink_tiles ? t : band_first + (t - sink_tiles); }
-};
-
-/* Positions p_first..p_last are the block's first and last query positions. */
-__host__ __device__ static TileRange visible_tiles(const zz_mask &m, int q_pos0, int p_first, int p_last) {
-    TileRange r;
-    r.end = p_last / BLOCK_N + 1;
-    if (m.kind == ZZ_MASK_FULL) {
-        r.sink_tiles = 0;
-        r.band_first = 0;
-        return r;
-    }
-    int lo = m.chunked ? q_pos0 - m.recent : p_first + 1 - m.recent;
-    r.sink_tiles = min((m.sink + BLOCK_N - 1) / BLOCK_N, r.end);
-    r.band_first = min(max(lo, 0) / BLOCK_N, r.end);
-    if (r.band_first < r.sink_tiles) r.band_first = r.sink_tiles;
-    return r;
-}
-
 /* Copy rows [0, nrows) of a tile (row r at src + r*stride, D wide) into
  * swizzled shared memory; rows >= valid are zero-filled. */
 template <int D>
@@ -115,7 +92,7 @@ __device__ __forceinline__ void prefill_block(const PrefillBlock &w, float scale
 
     const int p_first = w.q_pos0 + m0 / w.group;
     const int p_last = w.q_pos0 + (min(m0 + BLOCK_M, rows_total) - 1) / w.group;
-    const TileRange tiles = visible_tiles(w.mask, w.q_pos0, p_first, p_last);
+    const TileRange tiles = visible_tiles(w.mask, w.q_pos0, p_first, p_last, BLOCK_N);
     const int ntiles = tiles.count();
 
     if (ntiles > 0) {
@@ -183,13 +160,7 @@ __device__ __forceinline__ void prefill_block(const PrefillBlock &w, float scale
         }
 
         /* Element mask only where a boundary cuts the tile. */
-        const int n_end = n0 + BLOCK_N;
-        bool whole = n_end - 1 <= p_first;
-        if (w.mask.kind == ZZ_MASK_STREAMING) {
-            int lo_last = w.mask.chunked ? w.q_pos0 - w.mask.recent : p_last + 1 - w.mask.recent;
-            whole = whole && (n_end <= w.mask.sink || n0 >= lo_last);
-        }
-        if (!whole) {
+        if (!tile_whole(w.mask, w.q_pos0, p_first, p_last, n0, n0 + BLOCK_N)) {
 #pragma unroll
             for (int rt = 0; rt < RT; rt++)
 #pragma unroll
@@ -339,7 +310,7 @@ long long zz_prefill_computed_pairs(const zz_prefill_args *a) {
     for (int m0 = 0; m0 < rows_total; m0 += BLOCK_M) {
         int rows = min(BLOCK_M, rows_total - m0);
         TileRange r = visible_tiles(a->mask, a->q_pos0, a->q_pos0 + m0 / group,
-                                    a->q_pos0 + (m0 + rows - 1) / group);
+                                    a->q_pos0 + (m0 + rows - 1) / group, BLOCK_N);
         pairs += (long long)r.count() * BLOCK_N * rows;
     }
     return pairs * a->k.heads * a->batch;
@@ -348,19 +319,6 @@ long long zz_prefill_computed_pairs(const zz_prefill_args *a) {
 /* Q tile and two stages of K and V tiles. */
 static size_t prefill_smem_bytes(int head_dim) {
     return (size_t)(BLOCK_M + 4 * BLOCK_N) * head_dim * sizeof(__nv_bfloat16);
-}
-
-/* log2(e) / sqrt(head_dim): the kernels take the softmax in exp2. */
-static float softmax_scale_log2(int head_dim) { return 1.4426950408889634f / sqrtf((float)head_dim); }
-
-/* Over 48 KiB of dynamic shared memory a kernel must be allowed it, once. */
-template <typename Kernel>
-static int allow_smem_once(Kernel kernel, size_t smem, bool *done) {
-    if (!*done) {
-        ZZ_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-        *done = true;
-    }
-    return ZZ_OK;
 }
 
 template <int D>
@@ -383,9 +341,7 @@ static int launch_prefill(const zz_prefill_args *a, cudaStream_t stream) {
 }
 
 extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t stream) {
-    ZZ_REQUIRE(a->q_len >= 1 && a->q_pos0 >= 0, "q_len %d, q_pos0 %d", a->q_len, a->q_pos0);
-    int rc = zz_check_attention(a->q, a->k, a->v, a->o, a->batch, a->head_dim, a->q_len, a->q_pos0 + a->q_len,
-                                a->mask);
+    int rc = zz_check_prefill(a);
     if (rc) return rc;
     return a->head_dim == 128 ? launch_prefill<128>(a, stream) : launch_prefill<64>(a, stream);
 }

@@ -1,5 +1,6 @@
 /* Helpers of the tests that run the suite's scripts: a scratch directory
- * per test (cmocka setup/teardown; *state is its path) and whole-file reads. */
+ * per test (cmocka setup/teardown; *state is its path), paths in it,
+ * whole-file reads and a text check. Include after cmocka.h. */
 #ifndef ZZ_TEST_SCRATCH_H
 #define ZZ_TEST_SCRATCH_H
 
@@ -37,6 +38,19 @@ static char *read_file(const char *path, size_t *size) {
     text[n] = '\0';
     if (size) *size = n;
     return text;
+}
+
+/* dir/name, in one of four rotating buffers (enough for one call's paths). */
+static inline const char *in(const char *dir, const char *name) {
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "%s/%s", dir, name);
+    return p;
+}
+
+static inline void expect_in(const char *text, const char *needle) {
+    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
 }
 
 #endif

@@ -616,7 +616,7 @@ static void test_kernel_bench_list_and_bad_input(void **state) {
          "--filter 'decode_full' matches no kernel case (zz-kernel-bench --list names them)"},
         {{"--list", "--samples", "5"}, "--list and --samples exclude each other: --list measures nothing"},
         {{"--kernel", "bogus"},
-         "--kernel bogus: no such kernel variant (decode: split-combine, one-launch; prefill: fa2)"},
+         "--kernel bogus: no such kernel variant (decode: split-combine, one-launch; prefill: fa2, wgmma-tma)"},
         {{"--kernel", "fa2", "--filter", "decode"},
          "--filter 'decode' and --kernel fa2 match no kernel case together (zz-kernel-bench --list names them)"},
         {{"--samples", "0"}, "--samples 0: need a whole number 1..100000"},

@@ -101,10 +101,6 @@ static void swap_columns(int first, int second, char *sed, size_t size) {
              first - 1, second - first - 1);
 }
 
-static void expect_in(const char *text, const char *needle) {
-    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
-}
-
 /* The line of out that starts with key ends with tail. */
 static void expect_line(const char *out, const char *key, const char *tail) {
     for (const char *line = out; *line; line = strchr(line, '\n') + 1) {

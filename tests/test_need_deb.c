@@ -122,10 +122,6 @@ static void make_deb(const char *dir, const char *name, const char *files, const
     assert_int_equal(system(cmd), 0);
 }
 
-static void expect_in(const char *text, const char *needle) {
-    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
-}
-
 /* ---- tests ---- */
 
 static void without_arguments_it_says_how(void **state) {

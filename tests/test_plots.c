@@ -96,10 +96,6 @@ static char *text_of(const char *out, const char *name) {
     return text;
 }
 
-static void expect_in(const char *text, const char *needle) {
-    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
-}
-
 static int count_lines(const char *s) {
     int n = 0;
     for (; *s; s++) n += *s == '\n';

@@ -144,24 +144,11 @@ static void build(zz_report *r) {
     snprintf(r->status, sizeof r->status, "complete: 8 of 9 measurements done, 1 skipped (device memory)");
 }
 
-/* dir/name */
-static const char *in(const char *dir, const char *name) {
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", dir, name);
-    return p;
-}
-
 /* The report's files in dir, as a run leaves them. */
 static void write_run(const zz_report *r, const char *dir) {
     zz_error err = {""};
     if (zz_report_write(r, dir, &err) || zz_report_write_env(r->info, in(dir, "env.json"), &err))
         fail_msg("%s", err.msg);
-}
-
-static void expect_in(const char *text, const char *needle) {
-    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
 }
 
 static void expect_not_in(const char *text, const char *needle) {

@@ -98,10 +98,6 @@ static void piece_b(zz_report *r) {
     snprintf(r->status, sizeof r->status, "complete: 5 of 6 measurements done, 1 skipped (device memory)");
 }
 
-static void expect_in(const char *text, const char *needle) {
-    if (!strstr(text, needle)) fail_msg("lacks '%s' in:\n%s", needle, text);
-}
-
 static void expect_not_in(const char *text, const char *needle) {
     if (strstr(text, needle)) fail_msg("has '%s' in:\n%s", needle, text);
 }
@@ -176,14 +172,6 @@ static void test_summary_gains_the_table(void **state) {
     assert_int_equal(zz_report_merge(&a, &b2, &shared, &err), -1);
     assert_string_equal(err.msg, "decode B=1 S=1M sparsity 0.5 full graph: in two pieces");
     zz_report_free(&a), zz_report_free(&b), zz_report_free(&b2), zz_report_free(&none);
-}
-
-static const char *in(const char *dir, const char *name) {
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", dir, name);
-    return p;
 }
 
 static void write_run(const zz_report *r, const char *dir) {
@@ -273,11 +261,42 @@ static void test_merge_and_reproduction(void **state) {
     free(ra), free(rb), free(ro), free(env), free(summary), free(rebuilt), free(table), free(changed), free(err);
 }
 
+/* Pieces of one published pattern reached by two paths merge; pieces of
+ * two patterns do not (one line, exit 2). */
+static void test_merge_matches_pattern_folders(void **state) {
+    const char *dir = *state;
+    set_info();
+    char a_dir[256], b_dir[256], cmd[1024];
+    snprintf(a_dir, sizeof a_dir, "%s/a", dir);
+    snprintf(b_dir, sizeof b_dir, "%s/b", dir);
+    zz_report a, b;
+    snprintf(info.pattern, sizeof info.pattern, ".scratch/patterns/Llama-3-8B-Instruct-Gradient-1048k");
+    piece_a(&a);
+    write_run(&a, a_dir);
+    snprintf(info.pattern, sizeof info.pattern, "/work/x/../patterns/Llama-3-8B-Instruct-Gradient-1048k/");
+    piece_b(&b);
+    write_run(&b, b_dir);
+    zz_report_free(&a), zz_report_free(&b);
+    snprintf(cmd, sizeof cmd, "bin/zz-bench merge '%s/out' '%s' '%s'", dir, a_dir, b_dir);
+    if (sh(dir, cmd)) fail_msg("%s", read_file(in(dir, "stderr.txt"), NULL));
+    snprintf(info.pattern, sizeof info.pattern, "/work/patterns/Llama-2-7B-32K-Instruct");
+    piece_b(&b);
+    write_run(&b, b_dir);
+    zz_report_free(&b);
+    snprintf(cmd, sizeof cmd, "bin/zz-bench merge '%s/out2' '%s' '%s'", dir, a_dir, b_dir);
+    assert_int_equal(sh(dir, cmd), 2);
+    char *err = read_file(in(dir, "stderr.txt"), NULL);
+    assert_int_equal(lines(err), 1);
+    expect_in(err, "merge each model's pieces apart");
+    free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_points_are_recognised),
         cmocka_unit_test(test_summary_gains_the_table),
         cmocka_unit_test_setup_teardown(test_merge_and_reproduction, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_merge_matches_pattern_folders, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,14 @@ static void test_help_lists_follow_the_table(void **state) {
     }
 }
 
+/* The Hopper kernel where it runs (id 1: old files' prefill rows stay fa2), fa2 elsewhere. */
+static void test_default_prefill_kernel(void **state) {
+    (void)state;
+    assert_int_equal(ZZ_PREFILL_FA2, 0);
+    assert_string_equal(zz_kernel_variant_name(ZZ_PREFILL, zz_default_prefill_kernel(1)), "wgmma-tma");
+    assert_string_equal(zz_kernel_variant_name(ZZ_PREFILL, zz_default_prefill_kernel(0)), "fa2");
+}
+
 static void test_workloads_name_a_variant_of_their_phase(void **state) {
     (void)state;
     zz_error err = {""};
@@ -85,6 +93,7 @@ int main(void) {
         cmocka_unit_test(test_entries_are_whole_and_names_unique),
         cmocka_unit_test(test_unknown_names_and_ids),
         cmocka_unit_test(test_help_lists_follow_the_table),
+        cmocka_unit_test(test_default_prefill_kernel),
         cmocka_unit_test(test_workloads_name_a_variant_of_their_phase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,17 +98,22 @@ static void test_prefill_tile_flops(void **state) {
      * holds for any tiling: 4·D per computed pair, at least the attended
      * pairs, and a streaming band computes no more tiles than full causal. */
     zz_prefill_args a = {0};
-    a.batch = 2, a.head_dim = 64, a.q_len = 300;
-    a.q = a.o = zz_view_dense(NULL, 300, 4, 64);
-    a.k = a.v = zz_view_dense(NULL, 300, 2, 64);
+    a.batch = 2, a.head_dim = 64, a.q_len = 1000;  /* long enough for 128-key tiles to skip some */
+    a.q = a.o = zz_view_dense(NULL, 1000, 4, 64);
+    a.k = a.v = zz_view_dense(NULL, 1000, 2, 64);
     a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
-    const double full = zz_work_prefill_tile_flops(&a);
-    assert_true(full == 4.0 * 64 * (double)zz_prefill_computed_pairs(&a));
-    assert_true(full >= 300.0 * 301 / 2 * 4 * PAIR_FLOPS);
-    a.mask = (zz_mask){ZZ_MASK_STREAMING, 2, 4, 0};
-    const double band = zz_work_prefill_tile_flops(&a);
-    assert_true(band >= (21 + 294.0 * 6) * 4 * PAIR_FLOPS);  /* queries 0..5 see 1..6 keys, the rest 6 */
-    assert_true(band < full);
+    for (int kernel = 0; kernel < ZZ_PREFILL_KERNELS; kernel++) {
+        a.mask = (zz_mask){ZZ_MASK_FULL, 0, 0, 0};
+        const double full = zz_work_prefill_tile_flops(&a, kernel);
+        assert_true(full == 4.0 * 64 *
+                                (double)(kernel == ZZ_PREFILL_WGMMA_TMA ? zz_prefill_hopper_computed_pairs(&a)
+                                                                        : zz_prefill_computed_pairs(&a)));
+        assert_true(full >= 1000.0 * 1001 / 2 * 4 * PAIR_FLOPS);
+        a.mask = (zz_mask){ZZ_MASK_STREAMING, 2, 4, 0};
+        const double band = zz_work_prefill_tile_flops(&a, kernel);
+        assert_true(band >= (21 + 994.0 * 6) * 4 * PAIR_FLOPS);  /* queries 0..5 see 1..6 keys, the rest 6 */
+        assert_true(band < full);
+    }
 }
 
 static void test_decode_splits(void **state) {

@@ -20,11 +20,22 @@ static const zz_kernel_variant variants[] = {
     {ZZ_PREFILL, ZZ_PREFILL_FA2, "fa2", "prefill_kernel (chunked streaming heads: streaming_window_kernel first)",
      "v3 of kernels/NOTES.md: FlashAttention-2-style, 4 warps of 32 query rows, 64-key tiles, 2-stage cp.async, "
      "one barrier per tile; the streaming band skips whole tiles"},
+    {ZZ_PREFILL, ZZ_PREFILL_WGMMA_TMA, "wgmma-tma",
+     "prefill_hopper_kernel (chunked streaming heads: streaming_window_kernel first)",
+     "issue 16, v4 of kernels/NOTES.md: Hopper only (sm_90a code on an sm_90 device). mma.sync with ldmatrix "
+     "operands held fa2 near 300 TFLOP/s on the H200; wgmma reads K, V (and Q) straight from shared memory and "
+     "runs asynchronously, TMA brings 128-row tiles in one instruction through a 2-stage mbarrier ring, a producer "
+     "warpgroup feeds two consumer warpgroups (setmaxnreg 24/240) that take turns at the tensor cores, so one's "
+     "softmax overlaps the other's products; blocks of 128 positions of one query head, 128-key tiles"},
 };
 #define VARIANTS (int)(sizeof variants / sizeof variants[0])
 
 const char zz_decode_kernel_names[] = "split-combine, one-launch";
-const char zz_prefill_kernel_names[] = "fa2";
+const char zz_prefill_kernel_names[] = "fa2, wgmma-tma";
+
+int zz_default_prefill_kernel(int hopper_supported) {
+    return hopper_supported ? ZZ_PREFILL_WGMMA_TMA : ZZ_PREFILL_FA2;
+}
 
 const zz_kernel_variant *zz_kernel_variants(int *count) {
     *count = VARIANTS;

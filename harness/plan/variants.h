@@ -28,9 +28,10 @@ typedef enum {
 #define ZZ_DECODE_KERNELS (ZZ_DECODE_ONE_LAUNCH + 1)
 
 typedef enum {
-    ZZ_PREFILL_FA2,  /* FlashAttention-2-style mma.sync kernel */
+    ZZ_PREFILL_FA2,        /* FlashAttention-2-style mma.sync kernel */
+    ZZ_PREFILL_WGMMA_TMA,  /* Hopper: TMA + wgmma, warp-specialised (sm_90a builds on sm_90 devices) */
 } zz_prefill_kernel;
-#define ZZ_PREFILL_KERNELS (ZZ_PREFILL_FA2 + 1)
+#define ZZ_PREFILL_KERNELS (ZZ_PREFILL_WGMMA_TMA + 1)
 
 #define ZZ_MAX_KERNEL_VARIANTS 8  /* per phase */
 
@@ -49,6 +50,11 @@ int zz_kernel_variant_count(zz_phase phase);
 const zz_kernel_variant *zz_kernel_variant_of(zz_phase phase, int id);
 const char *zz_kernel_variant_name(zz_phase phase, int id);
 int zz_kernel_variant_from_name(zz_phase phase, const char *name, int *id); /* -1 if unknown */
+
+/* The prefill variant to run when none is asked for: wgmma-tma where it
+ * can run (an sm_90 device and a build with 90a code), else fa2. Pure:
+ * `hopper_supported` is zz_prefill_hopper_supported's answer. */
+int zz_default_prefill_kernel(int hopper_supported);
 
 /* For help texts: the phase's names in id order, ", "-separated. */
 extern const char zz_decode_kernel_names[], zz_prefill_kernel_names[];

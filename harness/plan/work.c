@@ -2,6 +2,7 @@
 #include "work.h"
 
 #include "model.h"
+#include "variants.h"
 
 /* Bytes of one bf16 tensor: `heads` heads × `tokens` tokens per sequence. */
 static double tensor_bytes(const zz_work_shape *s, long long tokens, int heads) {
@@ -15,8 +16,10 @@ zz_work zz_work_attention(const zz_work_shape *s, long long queries, long long k
     };
 }
 
-double zz_work_prefill_tile_flops(const zz_prefill_args *a) {
-    return 4.0 * a->head_dim * (double)zz_prefill_computed_pairs(a);
+double zz_work_prefill_tile_flops(const zz_prefill_args *a, int kernel) {
+    const long long pairs =
+        kernel == ZZ_PREFILL_WGMMA_TMA ? zz_prefill_hopper_computed_pairs(a) : zz_prefill_computed_pairs(a);
+    return 4.0 * a->head_dim * (double)pairs;
 }
 
 /* The workspace holds D + 1 floats per split and query head (partial O, its

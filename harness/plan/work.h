@@ -56,8 +56,9 @@ typedef struct {
  * read per KV head, `pairs` attended query–key pairs per query head. */
 zz_work zz_work_attention(const zz_work_shape *s, long long queries, long long keys, long long pairs);
 
-/* 4·D on every pair of the tiles zz_prefill_attention computes for a. */
-double zz_work_prefill_tile_flops(const zz_prefill_args *a);
+/* 4·D on every pair of the tiles prefill variant `kernel` (variants.h)
+ * computes for a. */
+double zz_work_prefill_tile_flops(const zz_prefill_args *a, int kernel);
 
 /* A one-launch decode: `keys` K/V tokens attended per KV head (the new
  * one among them), the new token's K and V written. */

@@ -17,6 +17,7 @@
 
 /* Kernel-name tags: substrings of the (mangled) names CUPTI reports. */
 #define TAG_PREFILL "prefill_kernel"
+#define TAG_PREFILL_HOPPER "prefill_hopper_kernel"
 #define TAG_DECODE "decode_split_kernel"
 #define TAG_ONE_LAUNCH "decode_one_launch_kernel"
 #define TAG_FUSED_DECODE "decode_fused_kernel"
@@ -445,8 +446,9 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
             window_views(ex, s, &a.k, &a.v);
             a.q_pos0 = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
         }
-        LAUNCH(ex, zz_prefill_attention(&a, ex->stream));
-        if (note_launch(ex, l, op->category, TAG_PREFILL, op_share, err)) return -1;
+        const int hopper = ex->plan.workload.kernel == ZZ_PREFILL_WGMMA_TMA;
+        LAUNCH(ex, hopper ? zz_prefill_attention_hopper(&a, ex->stream) : zz_prefill_attention(&a, ex->stream));
+        if (note_launch(ex, l, op->category, hopper ? TAG_PREFILL_HOPPER : TAG_PREFILL, op_share, err)) return -1;
         break;
     }
     case ZZ_OP_ATTN_MIXED:

@@ -203,7 +203,7 @@ int zz_kernel_case_work(const zz_kernel_case *c, int sm_count, zz_kernel_work *o
         const zz_head_work head = zz_head_work_of(&prompt, c->mask == ZZ_MASK_STREAMING);
         const zz_prefill_args a = prefill_args(&just_the_case, 0);
         w = zz_work_attention(&shape, c->ctx, c->ctx, head.pairs);
-        w.tile_flops = zz_work_prefill_tile_flops(&a);
+        w.tile_flops = zz_work_prefill_tile_flops(&a, c->variant);
     } else if (is_decode(c->kind) && c->variant == ZZ_DECODE_ONE_LAUNCH) {
         if (c->kind != ZZ_KC_DECODE)
             return zz_errorf(err, "%s: a kernel of split-combine; one-launch has one kernel (decode)", name);
@@ -275,7 +275,8 @@ static int launch_set(zz_kernel_run *r, int set, cudaStream_t stream, zz_error *
     switch (c->kind) {
     case ZZ_KC_PREFILL: {
         zz_prefill_args a = prefill_args(r, set);
-        rc = zz_prefill_attention(&a, stream);
+        rc = c->variant == ZZ_PREFILL_WGMMA_TMA ? zz_prefill_attention_hopper(&a, stream)
+                                                : zz_prefill_attention(&a, stream);
         break;
     }
     case ZZ_KC_DECODE:

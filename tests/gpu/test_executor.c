@@ -1,6 +1,7 @@
 /* GPU tests of the executor and the measurement: every layout, in decode
  * (on both decode kernel variants), single-shot prefill and chunked
- * prefill, on a small model whose layers are
+ * prefill (on both prefill variants; wgmma-tma where the GPU runs it), on a
+ * small model whose layers are
  * mixed (DuoAttention labels at sparsity 0.5), writes its caches and
  * produces each layer's output as the CPU computes them (zz_executor_verify);
  * graph replay leaves exactly what an eager step leaves, with everything the
@@ -40,7 +41,7 @@ typedef struct {
 } workload_case;
 
 /* Streaming heads keep sink 8 + recent 40 = 48 slots. */
-static const workload_case workloads[] = {
+static const workload_case all_workloads[] = {
     {ZZ_DECODE, 2, 300, 0, 128},   /* the ring has wrapped */
     {ZZ_DECODE, 2, 30, 0, 64},     /* the ring is not full yet */
     {ZZ_DECODE, 1, 5000, 0, 64},   /* several decode splits: the combine kernel runs */
@@ -52,7 +53,16 @@ static const workload_case workloads[] = {
     {ZZ_PREFILL, 2, 300, 0, 128},
     {ZZ_PREFILL, 1, 700, 256, 64}, /* chunked: three passes, the last one short */
     {ZZ_PREFILL, 2, 201, 64, 128}, /* chunked: the ring wraps inside a chunk; last pass 9 tokens */
+    /* wgmma-tma: the same prefills (left out where the GPU cannot run it) */
+    {ZZ_PREFILL, 2, 300, 0, 128, ZZ_PREFILL_WGMMA_TMA},
+    {ZZ_PREFILL, 1, 700, 256, 64, ZZ_PREFILL_WGMMA_TMA},
+    {ZZ_PREFILL, 2, 201, 64, 128, ZZ_PREFILL_WGMMA_TMA},
 };
+#define ALL_WORKLOADS (sizeof all_workloads / sizeof all_workloads[0])
+
+/* The workloads this GPU runs (main fills it from all_workloads). */
+static workload_case workloads[ALL_WORKLOADS];
+static size_t n_workloads;
 
 static const zz_layout layouts[] = {ZZ_LAYOUT_FULL,       ZZ_LAYOUT_STREAMING, ZZ_LAYOUT_DUO_CAT, ZZ_LAYOUT_DUO_GATHER,
                                     ZZ_LAYOUT_DUO_SLICES, ZZ_LAYOUT_DUO_FUSED, ZZ_LAYOUT_ZIGZAG};
@@ -80,7 +90,7 @@ static void describe(const workload_case *wc, char *out, size_t size) {
 static void test_layouts_match_reference(void **state) {
     (void)state;
     zz_plan *plan = malloc(sizeof *plan);
-    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++)
+    for (size_t w = 0; w < n_workloads; w++)
         for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
             zz_error err;
             zz_executor *ex;
@@ -190,7 +200,7 @@ static void test_duo_fused_matches_reference(void **state) {
 static void test_graph_equals_eager(void **state) {
     (void)state;
     zz_plan *plan = malloc(sizeof *plan);
-    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++)
+    for (size_t w = 0; w < n_workloads; w++)
         for (int layers = 1; layers <= 4; layers += 3) {
             const workload_case *wc = &workloads[w];
             zz_error err;
@@ -244,7 +254,7 @@ static void test_measurement_attributes_kernels(void **state) {
                  err.msg);
     }
     zz_plan *plan = malloc(sizeof *plan);
-    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++) {
+    for (size_t w = 0; w < n_workloads; w++) {
         /* Both modes of one executor as one interleaved group, as zz-bench run measures them. */
         zz_executor *ex;
         char what[64];
@@ -310,7 +320,7 @@ static void test_launch_work_adds_up_to_the_plan(void **state) {
     (void)state;
     zz_error err;
     zz_plan *plan = malloc(sizeof *plan);
-    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++)
+    for (size_t w = 0; w < n_workloads; w++)
         for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
             const workload_case *wc = &workloads[w];
             char what[64];
@@ -468,6 +478,15 @@ int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     ZZ_CUDA_OR_EXIT(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
     ZZ_CUDA_OR_EXIT(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    int hopper = 0;
+    if (zz_prefill_hopper_supported(&hopper) != ZZ_OK) {
+        fprintf(stderr, "test_executor: %s\n", zz_kernel_error());
+        return 1;
+    }
+    for (size_t w = 0; w < ALL_WORKLOADS; w++)
+        if (hopper || !(all_workloads[w].phase == ZZ_PREFILL && all_workloads[w].kernel == ZZ_PREFILL_WGMMA_TMA))
+            workloads[n_workloads++] = all_workloads[w];
+    if (n_workloads < ALL_WORKLOADS) printf("  wgmma-tma workloads left out: this GPU cannot run them\n");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layouts_match_reference),
         cmocka_unit_test(test_duo_fused_matches_reference),

@@ -1,7 +1,10 @@
 /* GPU tests: every kernel against the CPU reference (kernels/reference.c),
  * each kernel variant of harness/plan/variants.c among them (decode
  * split-combine: zz_cache_write + zz_decode_attention; one-launch:
- * zz_decode_one_launch, which also writes the cache, checked bit for bit).
+ * zz_decode_one_launch, which also writes the cache, checked bit for bit;
+ * prefill fa2 and wgmma-tma: every prefill test runs once per variant, named
+ * test/fa2 and test/wgmma-tma, the wgmma-tma ones skipped on a GPU that
+ * cannot run them).
  *
  * Each case draws fresh random inputs (rounded to bf16 exactly as the GPU
  * sees them), poisons the output with NaN so an unwritten element fails, and
@@ -71,23 +74,43 @@ static void expect_close(const float *out, const float *ref, long long n, const 
 
 /* ---- prefill ---- */
 
+/* A prefill variant (harness/plan/variants.h) as the tests call it: the
+ * cmocka state of each prefill test (main registers every one per variant). */
+typedef struct {
+    const char *name;
+    int (*run)(const zz_prefill_args *args, cudaStream_t stream);
+} prefill_variant;
+static prefill_variant fa2 = {"fa2", zz_prefill_attention}, wgmma_tma = {"wgmma-tma", zz_prefill_attention_hopper};
+static int hopper_supported;
+
+/* The test's variant; skips the test where the GPU cannot run it. */
+static const prefill_variant *variant_of(void **state) {
+    const prefill_variant *v = *state;
+    if (v == &wgmma_tma && !hopper_supported) {
+        print_message("  skipped: wgmma-tma needs an sm_90 GPU and a build with 90a code\n");
+        skip();
+    }
+    return v;
+}
+
 typedef struct {
     int batch, q_heads, kv_heads, head_dim, seq;
     zz_mask mask;
 } prefill_case;
 
 /* One prefill of the inputs (`inputs` names their kind) on the GPU and on the CPU. */
-static void expect_prefill(const prefill_case *c, const bf16 *q, const bf16 *k, const bf16 *v, const char *inputs) {
+static void expect_prefill(const prefill_variant *pv, const prefill_case *c, const bf16 *q, const bf16 *k,
+                           const bf16 *v, const char *inputs) {
     const int B = c->batch, S = c->seq, Hq = c->q_heads, Hkv = c->kv_heads, D = c->head_dim;
     long long nq = (long long)B * S * Hq * D, nkv = (long long)B * S * Hkv * D;
     bf16 *dq = to_device(q, nq), *dk = to_device(k, nkv), *dv = to_device(v, nkv), *dout = device_poisoned(nq);
     zz_prefill_args a = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D),
                          zz_view_dense(dout, S, Hq, D), B, D, S, 0, c->mask};
-    KERNEL_OK(zz_prefill_attention(&a, 0));
+    KERNEL_OK(pv->run(&a, 0));
     float *out = to_host_floats(dout, nq), *ref = malloc((size_t)nq * sizeof *ref);
     zz_heads h = {B, Hq, Hkv, D};
     ref_attention_prefill(&h, S, 0, c->mask, q, k, v, ref);
-    expect_close(out, ref, nq, "prefill %s, %s B%d S%d Hq%d Hkv%d D%d sink%d recent%d", inputs,
+    expect_close(out, ref, nq, "%s prefill %s, %s B%d S%d Hq%d Hkv%d D%d sink%d recent%d", pv->name, inputs,
                  c->mask.kind == ZZ_MASK_FULL ? "full" : "streaming", B, S, Hq, Hkv, D, c->mask.sink,
                  c->mask.recent);
     free(out), free(ref);
@@ -95,59 +118,60 @@ static void expect_prefill(const prefill_case *c, const bf16 *q, const bf16 *k, 
 }
 
 /* Uniform inputs, or peaky queries (ref_peaky_prefill_queries) on uniform keys. */
-static void check_prefill(const prefill_case *c, int peaky) {
+static void check_prefill(const prefill_variant *pv, const prefill_case *c, int peaky) {
     long long nq = (long long)c->batch * c->seq * c->q_heads * c->head_dim;
     long long nkv = (long long)c->batch * c->seq * c->kv_heads * c->head_dim;
     bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
     zz_heads h = {c->batch, c->q_heads, c->kv_heads, c->head_dim};
     if (peaky) ref_peaky_prefill_queries(&h, c->seq, c->mask, k, q, &peaky_state);
-    expect_prefill(c, q, k, v, peaky ? "peaky" : "uniform");
+    expect_prefill(pv, c, q, k, v, peaky ? "peaky" : "uniform");
     free(q), free(k), free(v);
 }
 
 static void test_prefill_against_reference(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     static const int seqs[] = {1, 17, 127, 128, 129, 1000};
     const zz_mask full = {ZZ_MASK_FULL, 0, 0, 0};
     for (int d = 64; d <= 128; d += 64)
         for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++)
-            for (int group = 1; group <= 4; group += 3) {
+            for (int group = 1; group <= 7; group += 3) {
                 int S = seqs[i];
                 /* Window below S (band and sink tiles both cut) and above S (= full). */
                 zz_mask narrow = {ZZ_MASK_STREAMING, 5, 40, 0}, wide = {ZZ_MASK_STREAMING, 64, S + 10, 0};
                 for (int batch = 1; batch <= 3; batch += 2) {
                     prefill_case c = {batch, 2 * group, 2, d, S, full};
-                    check_prefill(&c, 0);
+                    check_prefill(pv, &c, 0);
                     c.mask = narrow;
-                    check_prefill(&c, 0);
+                    check_prefill(pv, &c, 0);
                     c.mask = wide;
-                    check_prefill(&c, 0);
+                    check_prefill(pv, &c, 0);
                 }
             }
 }
 
-/* S 4096, the longest case: one head group to keep the CPU side short. */
+/* S 4097 (a tile and one row past 4096), the longest case: one head group
+ * to keep the CPU side short. */
 static void test_prefill_long(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 128, 256, 0}};
     for (int m = 0; m < 2; m++)
         for (int d = 64; d <= 128; d += 64) {
-            prefill_case c = {1, 4, 1, d, 4096, masks[m]};
-            check_prefill(&c, 0);
+            prefill_case c = {1, 4, 1, d, 4097, masks[m]};
+            check_prefill(pv, &c, 0);
         }
 }
 
 /* Peaky inputs, GQA groups of 3 and 4, sizes that are not tile multiples,
  * a narrow and a wide band. */
 static void test_prefill_peaky(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 5, 40, 0}, {ZZ_MASK_STREAMING, 64, 300, 0}};
     static const int seqs[] = {129, 1000};
     for (int d = 64; d <= 128; d += 64)
         for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++)
             for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
                 prefill_case c = {2, d == 64 ? 6 : 8, 2, d, seqs[i], masks[m]};
-                check_prefill(&c, 1);
+                check_prefill(pv, &c, 1);
             }
 }
 
@@ -155,7 +179,7 @@ static void test_prefill_peaky(void **state) {
  * Full heads must equal single-shot; streaming heads follow DuoAttention's
  * chunk semantics (the reference with mask.chunked). */
 static void test_prefill_chunked(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     const int B = 2, S = 1000, C = 256, Hq = 8, Hkv = 2, D = 128;
     long long nq = (long long)B * S * Hq * D, nkv = (long long)B * S * Hkv * D;
     bf16 *q = host_random(nq), *k = host_random(nkv), *v = host_random(nkv);
@@ -171,15 +195,15 @@ static void test_prefill_chunked(void **state) {
             ov.data += (long long)p0 * ov.token_stride;
             zz_prefill_args a = {qv, zz_view_dense(dk, S, Hkv, D), zz_view_dense(dv, S, Hkv, D), ov, B, D, len, p0,
                                  masks[m]};
-            KERNEL_OK(zz_prefill_attention(&a, 0));
+            KERNEL_OK(pv->run(&a, 0));
         }
         float *out = to_host_floats(chunked, nq);
         if (m == 0) {
             zz_prefill_args a = {zz_view_dense(dq, S, Hq, D), zz_view_dense(dk, S, Hkv, D),
                                  zz_view_dense(dv, S, Hkv, D), zz_view_dense(single, S, Hq, D), B, D, S, 0, masks[0]};
-            KERNEL_OK(zz_prefill_attention(&a, 0));
+            KERNEL_OK(pv->run(&a, 0));
             float *one_shot = to_host_floats(single, nq);
-            expect_close(out, one_shot, nq, "chunked full prefill (C %d) = single-shot", C);
+            expect_close(out, one_shot, nq, "%s chunked full prefill (C %d) = single-shot", pv->name, C);
             free(one_shot);
         }
         /* Reference chunk by chunk: contiguous per-chunk copies of q. */
@@ -200,12 +224,80 @@ static void test_prefill_chunked(void **state) {
                 memcpy(ref + ((long long)b * S + p0) * row, oc + b * len * row, (size_t)len * row * sizeof *oc);
             free(qc), free(kc), free(vc), free(oc);
         }
-        expect_close(out, ref, nq, "chunked %s prefill (C %d) vs reference", m ? "streaming" : "full", C);
+        expect_close(out, ref, nq, "%s chunked %s prefill (C %d) vs reference", pv->name, m ? "streaming" : "full", C);
         free(out), free(ref);
         cudaFree(chunked), cudaFree(single);
     }
     free(q), free(k), free(v);
     cudaFree(dq), cudaFree(dk), cudaFree(dv);
+}
+
+/* wgmma-tma against fa2 on head slices, as duo-slices launches them: q, k,
+ * v, o are heads [first, first + count) of wider tensors whose token stride
+ * is padded past their heads (the tensor maps start inside a token and
+ * stride over the other heads). Equal within the bound to fa2 and to the
+ * reference on the slice; the heads outside the slice stay unwritten. */
+static void test_prefill_hopper_slices(void **state) {
+    (void)variant_of(state);
+    const int B = 3, S = 1000, G = 7, Hkv = 4, Hq = Hkv * G, pad = 8;
+    const zz_mask masks[] = {{ZZ_MASK_FULL, 0, 0, 0}, {ZZ_MASK_STREAMING, 4, 150, 0}};
+    for (int d = 64; d <= 128; d += 64)
+        for (int m = 0; m < 2; m++) {
+            const int first = 1, count = 2;  /* KV heads 1, 2 and their query heads */
+            zz_view q = {NULL, 0, (long long)Hq * d + pad, Hq}, kv = {NULL, 0, (long long)Hkv * d + pad, Hkv};
+            q.batch_stride = q.token_stride * S, kv.batch_stride = kv.token_stride * S;
+            const long long nq = B * q.batch_stride, nkv = B * kv.batch_stride;
+            bf16 *hq = host_random(nq), *hk = host_random(nkv), *hv = host_random(nkv);
+            bf16 *dq = to_device(hq, nq), *dk = to_device(hk, nkv), *dv = to_device(hv, nkv);
+            bf16 *outs[2] = {device_poisoned(nq), device_poisoned(nq)};
+            for (int i = 0; i < 2; i++) {
+                zz_view qs = q, ks = kv, vs = kv, os = q;
+                qs.data = dq, ks.data = dk, vs.data = dv, os.data = outs[i];
+                zz_prefill_args a = {zz_view_heads(qs, first * G, count * G, d), zz_view_heads(ks, first, count, d),
+                                     zz_view_heads(vs, first, count, d), zz_view_heads(os, first * G, count * G, d),
+                                     B, d, S, 0, masks[m]};
+                KERNEL_OK(i ? zz_prefill_attention_hopper(&a, 0) : zz_prefill_attention(&a, 0));
+            }
+            float *want = to_host_floats(outs[0], nq), *got = to_host_floats(outs[1], nq);
+            /* The slice, gathered dense, against fa2 and the reference. */
+            const long long rows = (long long)B * S, qw = (long long)count * G * d, kw = (long long)count * d;
+            bf16 *sq = malloc((size_t)(rows * qw) * 2), *sk = malloc((size_t)(rows * kw) * 2),
+                 *sv = malloc((size_t)(rows * kw) * 2);
+            float *sg = malloc((size_t)(rows * qw) * sizeof *sg), *sw = malloc((size_t)(rows * qw) * sizeof *sw),
+                  *ref = malloc((size_t)(rows * qw) * sizeof *ref);
+            int untouched = 1;
+            for (long long r = 0; r < rows; r++) {
+                const long long qo = r * q.token_stride, ko = r * kv.token_stride;
+                memcpy(sq + r * qw, hq + qo + (long long)first * G * d, (size_t)qw * 2);
+                memcpy(sk + r * kw, hk + ko + (long long)first * d, (size_t)kw * 2);
+                memcpy(sv + r * kw, hv + ko + (long long)first * d, (size_t)kw * 2);
+                memcpy(sg + r * qw, got + qo + (long long)first * G * d, (size_t)qw * sizeof *sg);
+                memcpy(sw + r * qw, want + qo + (long long)first * G * d, (size_t)qw * sizeof *sw);
+                for (long long e = 0; e < q.token_stride; e++)
+                    if (e < (long long)first * G * d || e >= (long long)first * G * d + qw) untouched &= isnan(got[qo + e]);
+            }
+            zz_heads h = {B, count * G, count, d};
+            ref_attention_prefill(&h, S, 0, masks[m], sq, sk, sv, ref);
+            expect_close(sg, sw, rows * qw, "wgmma-tma = fa2 on a head slice, D%d %s", d, m ? "streaming" : "full");
+            expect_close(sg, ref, rows * qw, "wgmma-tma on a head slice vs reference, D%d %s", d,
+                         m ? "streaming" : "full");
+            if (!untouched) fail_msg("wgmma-tma wrote outside its head slice (D%d)", d);
+            free(hq), free(hk), free(hv), free(want), free(got), free(sq), free(sk), free(sv), free(sg), free(sw);
+            free(ref);
+            cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(outs[0]), cudaFree(outs[1]);
+        }
+}
+
+/* Where the GPU cannot run wgmma-tma, its launcher says so (and launches nothing). */
+static void test_prefill_hopper_refused(void **state) {
+    (void)state;
+    if (hopper_supported) skip();
+    bf16 *d = device_poisoned(1 << 12);
+    zz_view x = zz_view_dense(d, 16, 4, 64);
+    zz_prefill_args a = {x, x, x, x, 1, 64, 16, 0, {ZZ_MASK_FULL, 0, 0, 0}};
+    assert_int_equal(zz_prefill_attention_hopper(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_non_null(strstr(zz_kernel_error(), "sm_90"));
+    cudaFree(d);
 }
 
 /* ---- decode ---- */
@@ -468,7 +560,7 @@ static void test_cache_write_chunks(void **state) {
  * chunked mask, then the chunk written into the ring. Must equal the
  * reference's chunk semantics on the full positional K/V. */
 static void test_streaming_chunks_through_ring(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     const int B = 2, S = 1000, C = 192, Hq = 8, Hkv = 2, D = 128, sink = 16, recent = 100;
     const zz_mask mask = {ZZ_MASK_STREAMING, sink, recent, 1};
     long long qrow = (long long)Hq * D, krow = (long long)Hkv * D, nq = B * S * qrow, nkv = B * S * krow;
@@ -489,7 +581,7 @@ static void test_streaming_chunks_through_ring(void **state) {
         zz_view win_k = zz_view_dense(wk, slots + C, Hkv, D), win_v = zz_view_dense(wv, slots + C, Hkv, D);
         KERNEL_OK(zz_streaming_window(ring_k, ring_v, kc, vc, win_k, win_v, B, D, sink, recent, p0, len, 0));
         zz_prefill_args a = {qv, win_k, win_v, ov, B, D, len, cached, mask};
-        KERNEL_OK(zz_prefill_attention(&a, 0));
+        KERNEL_OK(pv->run(&a, 0));
         KERNEL_OK(zz_cache_write(kc, vc, ring_k, ring_v, B, D, slots, sink, recent, p0, len, 0));
 
         bf16 *qc = malloc((size_t)B * len * qrow * 2), *kc_h = malloc((size_t)B * (p0 + len) * krow * 2),
@@ -506,7 +598,7 @@ static void test_streaming_chunks_through_ring(void **state) {
         free(qc), free(kc_h), free(vc_h), free(oc);
     }
     float *out = to_host_floats(dout, nq);
-    expect_close(out, ref, nq, "chunked streaming prefill via ring + window (C %d)", C);
+    expect_close(out, ref, nq, "%s chunked streaming prefill via ring + window (C %d)", pv->name, C);
     free(q), free(k), free(v), free(ref), free(out);
     cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(rk), cudaFree(rv), cudaFree(wk), cudaFree(wv);
 }
@@ -1026,26 +1118,26 @@ static void test_layouts_agree(void **state) {
 /* ---- argument checks: refused with a message, nothing launched ---- */
 
 static void test_bad_arguments(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     bf16 *d = device_poisoned(1 << 16);
     zz_view x = zz_view_dense(d, 16, 4, 64);
     zz_prefill_args a = {x, x, x, x, 1, 64, 16, 0, {ZZ_MASK_FULL, 0, 0, 0}};
     a.head_dim = 96;
-    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_int_equal(pv->run(&a, 0), ZZ_BAD_ARGUMENT);
     assert_non_null(strstr(zz_kernel_error(), "head_dim 96"));
     a.head_dim = 64;
     a.k = zz_view_dense(d, 16, 3, 64);
     a.v = a.k;
-    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_int_equal(pv->run(&a, 0), ZZ_BAD_ARGUMENT);
     a.k = a.v = x;
     a.mask = (zz_mask){ZZ_MASK_STREAMING, 4, 0, 0};
-    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_int_equal(pv->run(&a, 0), ZZ_BAD_ARGUMENT);
     assert_non_null(strstr(zz_kernel_error(), "recent"));
     a.mask.recent = 8;
     a.q.data += 1; /* misaligned */
-    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_BAD_ARGUMENT);
+    assert_int_equal(pv->run(&a, 0), ZZ_BAD_ARGUMENT);
     a.q.data -= 1;
-    assert_int_equal(zz_prefill_attention(&a, 0), ZZ_OK);
+    assert_int_equal(pv->run(&a, 0), ZZ_OK);
     ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
     cudaFree(d);
 }
@@ -1055,15 +1147,23 @@ static void test_bad_arguments(void **state) {
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     ZZ_CUDA_OR_EXIT(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+    if (zz_prefill_hopper_supported(&hopper_supported) != ZZ_OK) {
+        fprintf(stderr, "test_kernels: %s\n", zz_kernel_error());
+        return 1;
+    }
+    /* Each prefill test once per variant: name/fa2, name/wgmma-tma. */
+#define PER_PREFILL_VARIANT(f) {#f "/fa2", f, NULL, NULL, &fa2}, {#f "/wgmma-tma", f, NULL, NULL, &wgmma_tma}
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_arguments),
+        PER_PREFILL_VARIANT(test_bad_arguments),
+        cmocka_unit_test(test_prefill_hopper_refused),
         cmocka_unit_test(test_cache_update),
         cmocka_unit_test(test_cache_write_chunks),
-        cmocka_unit_test(test_streaming_chunks_through_ring),
-        cmocka_unit_test(test_prefill_against_reference),
-        cmocka_unit_test(test_prefill_chunked),
-        cmocka_unit_test(test_prefill_long),
-        cmocka_unit_test(test_prefill_peaky),
+        PER_PREFILL_VARIANT(test_streaming_chunks_through_ring),
+        PER_PREFILL_VARIANT(test_prefill_against_reference),
+        PER_PREFILL_VARIANT(test_prefill_chunked),
+        PER_PREFILL_VARIANT(test_prefill_long),
+        PER_PREFILL_VARIANT(test_prefill_peaky),
+        {"test_prefill_hopper_slices/wgmma-tma", test_prefill_hopper_slices, NULL, NULL, &wgmma_tma},
         cmocka_unit_test(test_decode_full),
         cmocka_unit_test(test_decode_full_peaky),
         cmocka_unit_test(test_decode_streaming),
