@@ -1,6 +1,6 @@
 /* Host and device buffers of the GPU kernel tests (test_kernels.c,
  * test_prefill_fused.c): seeded random bf16, uploads, NaN-poisoned device
- * buffers and downloads as floats. Each test file gets its own copy of the
+ * buffers and downloads (bf16 or floats). Each test file gets its own copy of the
  * seed counter. */
 #ifndef ZZ_TESTS_GPU_BUFFERS_H
 #define ZZ_TESTS_GPU_BUFFERS_H
@@ -41,11 +41,17 @@ static bf16 *device_poisoned(long long n) {
     return d;
 }
 
-static float *to_host_floats(const bf16 *d, long long n) {
+/* n bf16 of device memory, after the device has finished its work. */
+static bf16 *to_host(const bf16 *d, long long n) {
     bf16 *h = malloc((size_t)n * sizeof *h);
-    float *f = malloc((size_t)n * sizeof *f);
     ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
     ZZ_CUDA_OR_EXIT(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
+    return h;
+}
+
+static float *to_host_floats(const bf16 *d, long long n) {
+    bf16 *h = to_host(d, n);
+    float *f = malloc((size_t)n * sizeof *f);
     for (long long i = 0; i < n; i++) f[i] = bf16_to_float(h[i]);
     free(h);
     return f;

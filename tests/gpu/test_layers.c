@@ -46,13 +46,6 @@ static bf16 *host_scaled(long long n, float amp) {
     return x;
 }
 
-static bf16 *to_host_raw(const bf16 *d, long long n) {
-    bf16 *h = malloc((size_t)n * sizeof *h);
-    ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
-    ZZ_CUDA_OR_EXIT(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
-    return h;
-}
-
 static void upload(bf16 *d, const bf16 *h, long long n) {
     ZZ_CUDA_OR_EXIT(cudaMemcpy(d, h, (size_t)n * sizeof *h, cudaMemcpyHostToDevice));
 }
@@ -140,7 +133,7 @@ static void expect_linear(const linear_case *c, const bf16 *x, const bf16 *dx, c
     bf16 *dy = device_poisoned(ny);
     if (y0) upload(dy, y0, ny);
     KERNEL_OK(zz_linear(gemm, dx, xs, dw, dy + c->y_col, ys, rows, in, out, (float)c->beta, 0));
-    bf16 *got = to_host_raw(dy, ny);
+    bf16 *got = to_host(dy, ny);
     float *res = malloc(sizeof(float) * (size_t)rows * out), *ref = malloc(sizeof(float) * (size_t)rows * out);
     for (long long r = 0; r < rows; r++)
         for (long long j = 0; j < ys; j++) {
@@ -267,7 +260,7 @@ static void test_linear_graph(void **state) {
     for (int replay = 0; replay < 2; replay++) {
         ZZ_CUDA_OR_EXIT(cudaGraphLaunch(exec, stream));
         ZZ_CUDA_OR_EXIT(cudaStreamSynchronize(stream));
-        bf16 *after = to_host_raw(dy, ny);
+        bf16 *after = to_host(dy, ny);
         float *res = malloc(sizeof(float) * (size_t)ny), *ref = malloc(sizeof(float) * (size_t)ny);
         for (long long i = 0; i < ny; i++) res[i] = bf16_to_float(after[i]), ref[i] = bf16_to_float(before[i]);
         float *initial = copy_floats(ref, ny);
@@ -291,7 +284,7 @@ static void check_rmsnorm(int rows, int hidden, int in_place) {
     bf16 *x = host_scaled(n, 3.0f), *w = host_scaled(hidden, 2.0f);
     bf16 *dx = to_device(x, n), *dw = to_device(w, hidden), *dy = in_place ? dx : device_poisoned(n + tail);
     KERNEL_OK(zz_rmsnorm(dx, dw, dy, rows, hidden, 1e-5f, 0));
-    bf16 *got = to_host_raw(dy, in_place ? n : n + tail);
+    bf16 *got = to_host(dy, in_place ? n : n + tail);
     if (!in_place && !all_poison(got + n, tail)) fail_msg("rmsnorm rows %d hidden %d: wrote past y", rows, hidden);
     float *res = malloc(sizeof(float) * (size_t)n), *ref = malloc(sizeof(float) * (size_t)n);
     for (long long i = 0; i < n; i++) res[i] = bf16_to_float(got[i]);
@@ -329,7 +322,7 @@ static void check_rotary(const rotary_case *c) {
     bf16 *in = host_scaled(n, 2.0f), *d = to_device(in, n);
     zz_view q = {d, bs, ts, Hq}, k = {d + (long long)Hq * D, bs, ts, Hkv};
     KERNEL_OK(zz_rotary(q, k, B, T, D, c->pos0, c->theta, 0));
-    bf16 *got = to_host_raw(d, n);
+    bf16 *got = to_host(d, n);
     const long long nq = (long long)B * T * Hq * D, nk = (long long)B * T * Hkv * D;
     float *res = malloc(sizeof(float) * (size_t)(nq + nk)), *ref = malloc(sizeof(float) * (size_t)(nq + nk));
     long long iq = 0, ik = nq;
@@ -389,7 +382,7 @@ static void check_silu_mul(int rows, int mlp) {
     const long long n = (long long)rows * mlp, tail = 64;
     bf16 *gu = host_scaled(2 * n, 8.0f), *dgu = to_device(gu, 2 * n), *dh = device_poisoned(n + tail);
     KERNEL_OK(zz_silu_mul(dgu, dh, rows, mlp, 0));
-    bf16 *got = to_host_raw(dh, n + tail);
+    bf16 *got = to_host(dh, n + tail);
     if (!all_poison(got + n, tail)) fail_msg("silu_mul rows %d mlp %d: wrote past h", rows, mlp);
     float *res = malloc(sizeof(float) * (size_t)n), *ref = malloc(sizeof(float) * (size_t)n);
     for (long long i = 0; i < n; i++) res[i] = bf16_to_float(got[i]);
@@ -467,7 +460,7 @@ static void test_bad_arguments(void **state) {
     REFUSED(zz_silu_mul(a, a + 64, 1, 64, 0), "overlaps");
     REFUSED(zz_silu_mul(a, p + 2, 1, 64, 0), "16-byte aligned");
 
-    bf16 *after_p = to_host_raw(p, n), *after_a = to_host_raw(a, n);
+    bf16 *after_p = to_host(p, n), *after_a = to_host(a, n);
     assert_true(all_poison(after_p, n));
     assert_memory_equal(after_a, in, (size_t)n * sizeof *in);
     free(in), free(after_p), free(after_a);

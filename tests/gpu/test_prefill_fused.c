@@ -47,13 +47,6 @@ static bf16 *host_nan(long long n) {
     return x;
 }
 
-static bf16 *to_host(const bf16 *d, long long n) {
-    bf16 *h = malloc((size_t)n * sizeof *h);
-    ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
-    ZZ_CUDA_OR_EXIT(cudaMemcpy(h, d, (size_t)n * sizeof *h, cudaMemcpyDeviceToHost));
-    return h;
-}
-
 /* Heads index[0..count) (each head_dim wide) of `tokens` tokens of every
  * sequence of x ([batch][seq][heads][head_dim]), positions first .. first +
  * tokens - 1, into a dense [batch][tokens][count][head_dim] array. */
