@@ -33,11 +33,14 @@ static double busy_of(long long pairs, int keys, int splits, int resident) {
     return (double)pairs * keys / (waves * slots * per_split);
 }
 
-/* The split counts a grid can really have: those tile rounding keeps. */
-static int real_count(int keys, int splits) {
-    const int per_split = zz_decode_split_keys(keys, splits);
-    return (keys + per_split - 1) / per_split == splits;
+/* The split count a request for `want` really gives (tile rounding). */
+static int real_of(int keys, int want) {
+    const int per_split = zz_decode_split_keys(keys, want);
+    return (keys + per_split - 1) / per_split;
 }
+
+/* The split counts a grid can really have: those tile rounding keeps. */
+static int real_count(int keys, int splits) { return real_of(keys, splits) == splits; }
 
 static void check_shape(int kv_heads, int batch, int ctx, int resident) {
     const int keys = ctx + 1, tiles = (keys + ZZ_DECODE_TILE - 1) / ZZ_DECODE_TILE;
@@ -132,12 +135,6 @@ static void test_edges(void **state) {
  * kind's longest split. The rule's makespan (decode.cu) is a closed form
  * that may count the window blocks up to one window block late; the
  * simulation bounds it from below. */
-/* The split count a request for `want` really gives (tile rounding). */
-static int real_of(int keys, int want) {
-    const int per_split = zz_decode_split_keys(keys, want);
-    return (keys + per_split - 1) / per_split;
-}
-
 static int split_tiles_of(int keys, int splits) { return zz_decode_split_keys(keys, splits) / ZZ_DECODE_TILE; }
 
 /* Makespan in tiles of n_f blocks of lf tiles, then n_w of lw, over `slots`
