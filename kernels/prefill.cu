@@ -363,7 +363,9 @@ extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t strea
  *
  * A block computes what the same block of the separate launch computes
  * (prefill_block with the same rows, key source, mask and q_pos0), so the
- * outputs equal the two launches' bit for bit. */
+ * outputs equal the two launches' bit for bit. The wgmma-tma variant's
+ * counterpart, on the same grid order and the same per-block choices, is
+ * prefill_hopper_fused_kernel (prefill_hopper.cu). */
 
 /* Where one kind of head reads its keys: its k / v tensors as element
  * offsets from the launch's k / v base (the retrieval kind's tensors, so
