@@ -214,6 +214,13 @@ typedef struct {
 } zz_prefill_fused_args;
 
 int zz_prefill_fused(const zz_prefill_fused_args *args, cudaStream_t stream);
+/* The same on the wgmma-tma kernel (variant wgmma-tma, issue 16): the
+ * same arguments and results (bit for bit those of per-head launches of
+ * zz_prefill_attention_hopper), blocks of 128 query positions of one query
+ * head, each KV head's query heads together, row tiles latest first. Needs
+ * what zz_prefill_attention_hopper needs (zz_prefill_hopper_supported);
+ * elsewhere ZZ_BAD_ARGUMENT, and it says so. */
+int zz_prefill_fused_hopper(const zz_prefill_fused_args *args, cudaStream_t stream);
 
 /* ---- KV-cache writes ----
  * Store `tokens` new tokens (positions pos0 .. pos0+tokens-1; new_k, new_v

@@ -176,5 +176,7 @@ static int allow_smem_once(Kernel kernel, size_t smem, bool *done) {
 
 /* The checks of zz_prefill_attention's arguments, for every variant. */
 int zz_check_prefill(const zz_prefill_args *a);
+/* The checks of zz_prefill_fused's arguments, for every variant (prefill.cu). */
+int zz_check_prefill_fused(const zz_prefill_fused_args *a);
 
 #endif

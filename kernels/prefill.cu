@@ -363,7 +363,9 @@ extern "C" int zz_prefill_attention(const zz_prefill_args *a, cudaStream_t strea
  *
  * A block computes what the same block of the separate launch computes
  * (prefill_block with the same rows, key source, mask and q_pos0), so the
- * outputs equal the two launches' bit for bit. */
+ * outputs equal the two launches' bit for bit. The wgmma-tma variant's
+ * counterpart, on the same grid order and the same per-block choices, is
+ * prefill_hopper_fused_kernel (prefill_hopper.cu). */
 
 /* Where one kind of head reads its keys: its k / v tensors as element
  * offsets from the launch's k / v base (the retrieval kind's tensors, so
@@ -483,9 +485,11 @@ static int launch_prefill_fused(const zz_prefill_fused_args *a, cudaStream_t str
     return ZZ_OK;
 }
 
-/* The views of a kind with no heads are not read, nor checked; neither are
- * k_stream, v_stream and q_pos0_stream in a single shot. */
-extern "C" int zz_prefill_fused(const zz_prefill_fused_args *a, cudaStream_t stream) {
+/* The checks of zz_prefill_fused's arguments, for both variants (the
+ * Hopper one: zz_prefill_fused_hopper). The views of a kind with no heads
+ * are not read, nor checked; neither are k_stream, v_stream and
+ * q_pos0_stream in a single shot. */
+int zz_check_prefill_fused(const zz_prefill_fused_args *a) {
     ZZ_REQUIRE(a->head_dim == 64 || a->head_dim == 128, "head_dim %d (need 64 or 128)", a->head_dim);
     ZZ_REQUIRE(a->q_len >= 1 && a->q_pos0 >= 0, "q_len %d, q_pos0 %d", a->q_len, a->q_pos0);
     ZZ_REQUIRE(a->keys_model_order == 0 || a->keys_model_order == 1, "keys_model_order %d (need 0 or 1)",
@@ -542,5 +546,11 @@ extern "C" int zz_prefill_fused(const zz_prefill_fused_args *a, cudaStream_t str
             if (rc) return rc;
         }
     }
+    return ZZ_OK;
+}
+
+extern "C" int zz_prefill_fused(const zz_prefill_fused_args *a, cudaStream_t stream) {
+    const int rc = zz_check_prefill_fused(a);
+    if (rc) return rc;
     return a->head_dim == 128 ? launch_prefill_fused<128>(a, stream) : launch_prefill_fused<64>(a, stream);
 }

@@ -51,6 +51,13 @@
  * Not done: TMA multicast of K/V across a cluster; a persistent grid (a
  * block's epilogue and the next row tile's first loads overlapping).
  *
+ * One body (hopper_block) serves two kernels: prefill_hopper_kernel, one
+ * mask and one K/V tensor per launch, and prefill_hopper_fused_kernel, a
+ * DuoAttention mixed layer in one launch with every KV head in its own
+ * mode (layout duo-fused; prefill.cu's prefill_fused_kernel on fa2). Each
+ * decodes its block's work item (query head, key head, sequence, row tile,
+ * mask, query offset, key maps) from blockIdx and hands it to the body.
+ *
  * Built only for sm_90a (-gencode=arch=compute_90a,code=sm_90a): elsewhere
  * the kernel body is empty and zz_prefill_attention_hopper refuses to run.
  * The NOTES.md section "Prefill v4 -- Hopper wgmma + TMA" has the
@@ -77,12 +84,30 @@
  * swizzle span); a panel is 16 KiB. */
 #define HP_PANEL_BYTES (HP_BLOCK_N * 128)
 
-struct HopperParams {
+/* What every block of a launch shares: the output (all query heads, in
+ * the q map's head order) and the softmax scale. */
+struct HopperOut {
     __nv_bfloat16 *o;
     long long o_bs, o_ts;
-    int q_len, q_pos0, group, q_heads, batch, m_blocks;
-    zz_mask mask;
+    int q_len;
     float scale_log2;
+};
+
+/* One block's work, decoded from blockIdx at the top of each kernel: the
+ * query head (of the q map and the output), the key head (of the K / V
+ * maps the block is given), the sequence, the first row of its 128-row
+ * tile, its mask and the position of query row 0 among its keys. The body
+ * (hopper_block) reads nothing else of where the block stands, so the
+ * plain kernel and the fused one run the same code on the same item. */
+struct HopperBlock {
+    int hq, key_head, b, m0, q_pos0;
+    zz_mask mask;
+};
+
+struct HopperParams {
+    HopperOut out;
+    int q_pos0, group, q_heads, batch, m_blocks;
+    zz_mask mask;
 };
 
 /* Shared memory of one block, as offsets from a 1024-byte aligned base (the
@@ -314,29 +339,29 @@ __device__ __forceinline__ float row_reduce(const float (&s)[64], int h) {
  * the factor (returned) by which the output so far must be scaled. */
 __device__ __forceinline__ void softmax_step(float (&s)[64], float (&row_max)[2], float (&row_sum)[2],
                                              float (&correction)[2], const RowTile &rt, int n0,
-                                             const HopperParams &p) {
+                                             const HopperBlock &w, float scale_log2) {
     const int lane = threadIdx.x % 32;
-    if (!tile_whole(p.mask, p.q_pos0, rt.p_first, rt.p_last, n0, n0 + HP_BLOCK_N)) {
+    if (!tile_whole(w.mask, w.q_pos0, rt.p_first, rt.p_last, n0, n0 + HP_BLOCK_N)) {
 #pragma unroll
         for (int j = 0; j < 16; j++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 const int key = n0 + 8 * j + 2 * (lane % 4) + (e & 1);
-                if (!key_visible(rt.row0 + 8 * (e >> 1), key, p.mask, p.q_pos0)) s[4 * j + e] = -INFINITY;
+                if (!key_visible(rt.row0 + 8 * (e >> 1), key, w.mask, w.q_pos0)) s[4 * j + e] = -INFINITY;
             }
     }
     float base[2];
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         const float m = quad_max(fmaxf(row_max[h], row_reduce<true>(s, h)));
-        base[h] = softmax_base(m, p.scale_log2);
-        correction[h] = fast_exp2(row_max[h] * p.scale_log2 - base[h]);
+        base[h] = softmax_base(m, scale_log2);
+        correction[h] = fast_exp2(row_max[h] * scale_log2 - base[h]);
         row_max[h] = m;
     }
 #pragma unroll
     for (int j = 0; j < 16; j++)
 #pragma unroll
-        for (int e = 0; e < 4; e++) s[4 * j + e] = fast_exp2(fmaf(s[4 * j + e], p.scale_log2, -base[e >> 1]));
+        for (int e = 0; e < 4; e++) s[4 * j + e] = fast_exp2(fmaf(s[4 * j + e], scale_log2, -base[e >> 1]));
     /* Thread-partial sums: the quad adds them up once, at the end. */
     row_sum[0] = row_sum[0] * correction[0] + row_reduce<false>(s, 0);
     row_sum[1] = row_sum[1] * correction[1] + row_reduce<false>(s, 1);
@@ -352,15 +377,15 @@ __device__ __forceinline__ void pack_p(uint32_t (&pf)[8][4], const float (&s)[64
         pf[kk][3] = pack_bf16x2(s[8 * kk + 6], s[8 * kk + 7]);
     }
 }
-#endif /* HP_DEVICE_CODE */
 
-/* Grid: block i is query head i % q_heads, sequence (i / q_heads) % batch,
- * row tile m_blocks - 1 - i / (q_heads * batch) (latest, longest, first). */
+/* One block's work w (both kernels below decode theirs and call this):
+ * Q rows w.m0.. of query head w.hq from q_map, keys of head w.key_head
+ * from k_map / v_map, in sequence w.b. The maps are __grid_constant__
+ * parameters of the calling kernel, passed by address (TMA reads the
+ * descriptor from parameter space; only the producer's one thread does). */
 template <int D>
-__global__ void __launch_bounds__(HP_THREADS, 1)
-prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap k_map,
-                      const __grid_constant__ CUtensorMap v_map, const HopperParams p) {
-#ifdef HP_DEVICE_CODE
+__device__ __forceinline__ void hopper_block(const CUtensorMap *q_map, const CUtensorMap *k_map,
+                                             const CUtensorMap *v_map, const HopperBlock &w, const HopperOut &out) {
     typedef HopperSmem<D> L;
     extern __shared__ unsigned char smem_raw[];
     const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;
@@ -372,11 +397,9 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
 #define EMPTY_K(s) (full_q + 8 * (1 + 2 * HP_STAGES + (s)))
 #define EMPTY_V(s) (full_q + 8 * (1 + 3 * HP_STAGES + (s)))
 
-    const int i = blockIdx.x;
-    const int hq = i % p.q_heads, b = (i / p.q_heads) % p.batch;
-    const int m0 = (p.m_blocks - 1 - i / (p.q_heads * p.batch)) * HP_BLOCK_M;
-    const int p_first = p.q_pos0 + m0, p_last = p.q_pos0 + min(m0 + HP_BLOCK_M, p.q_len) - 1;
-    const TileRange tiles = visible_tiles(p.mask, p.q_pos0, p_first, p_last, HP_BLOCK_N);
+    const int m0 = w.m0, b = w.b;
+    const int p_first = w.q_pos0 + m0, p_last = w.q_pos0 + min(m0 + HP_BLOCK_M, out.q_len) - 1;
+    const TileRange tiles = visible_tiles(w.mask, w.q_pos0, p_first, p_last, HP_BLOCK_N);
     const int ntiles = tiles.count();  /* >= 1: every query sees at least its own key */
     const int warpgroup = threadIdx.x / 128;
 
@@ -396,11 +419,10 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
         /* ---- producer ---- */
         regs_shrink<HP_PRODUCER_REGS>();
         if (threadIdx.x / 32 == 0 && elect_one()) {
-            const int hkv = hq / p.group;
             mbar_arrive_expect_bytes(full_q, L::TILE);
 #pragma unroll
             for (int panel = 0; panel < D / 64; panel++)
-                tma_load_box(s_q + panel * HP_PANEL_BYTES, &q_map, 64 * panel, hq, m0, b, full_q);
+                tma_load_box(s_q + panel * HP_PANEL_BYTES, q_map, 64 * panel, w.hq, m0, b, full_q);
             for (int t = 0; t < ntiles; t++) {
                 const int s = t % HP_STAGES, phase = (t / HP_STAGES) & 1, n0 = tiles.tile(t) * HP_BLOCK_N;
                 const uint32_t k_dst = s_k + s * L::TILE, v_dst = s_v + s * L::TILE;
@@ -408,12 +430,12 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
                 mbar_arrive_expect_bytes(FULL_K(s), L::TILE);
 #pragma unroll
                 for (int panel = 0; panel < D / 64; panel++)
-                    tma_load_box(k_dst + panel * HP_PANEL_BYTES, &k_map, 64 * panel, hkv, n0, b, FULL_K(s));
+                    tma_load_box(k_dst + panel * HP_PANEL_BYTES, k_map, 64 * panel, w.key_head, n0, b, FULL_K(s));
                 mbar_wait_or_trap(EMPTY_V(s), phase ^ 1);
                 mbar_arrive_expect_bytes(FULL_V(s), L::TILE);
 #pragma unroll
                 for (int panel = 0; panel < D / 64; panel++)
-                    tma_load_box(v_dst + panel * HP_PANEL_BYTES, &v_map, 64 * panel, hkv, n0, b, FULL_V(s));
+                    tma_load_box(v_dst + panel * HP_PANEL_BYTES, v_map, 64 * panel, w.key_head, n0, b, FULL_V(s));
             }
         }
     } else {
@@ -446,7 +468,7 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
         hold_floats(s);
         __syncwarp();
         if (last_arrive) mbar_arrive(EMPTY_K(0));
-        softmax_step(s, row_max, row_sum, correction, rt, tiles.tile(0) * HP_BLOCK_N, p);
+        softmax_step(s, row_max, row_sum, correction, rt, tiles.tile(0) * HP_BLOCK_N, w, out.scale_log2);
         pack_p(pf, s);
 
         for (int t = 1; t < ntiles; t++) {
@@ -467,7 +489,7 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
             hold_floats(s);
             __syncwarp();
             if (last_arrive) mbar_arrive(EMPTY_K(sk));
-            softmax_step(s, row_max, row_sum, correction, rt, tiles.tile(t) * HP_BLOCK_N, p);
+            softmax_step(s, row_max, row_sum, correction, rt, tiles.tile(t) * HP_BLOCK_N, w, out.scale_log2);
             wgmma_wait<0>();
             hold_floats(o);
             hold_p(pf);  /* P was read until now: no register of it reused before */
@@ -489,14 +511,14 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
 
         /* Normalise and store: each quad writes 16 contiguous bytes of a row. */
         const int token0 = m0 + 64 * c + 16 * warp + lane / 4;
-        __nv_bfloat16 *out = p.o + b * p.o_bs + (long long)hq * D + 2 * (lane % 4);
+        __nv_bfloat16 *o_rows = out.o + b * out.o_bs + (long long)w.hq * D + 2 * (lane % 4);
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const int token = token0 + 8 * h;
             const float l = quad_sum(row_sum[h]);
             const float inv = l > 0.f ? 1.f / l : 0.f;
-            if (token < p.q_len) {
-                __nv_bfloat16 *row = out + token * p.o_ts;
+            if (token < out.q_len) {
+                __nv_bfloat16 *row = o_rows + token * out.o_ts;
 #pragma unroll
                 for (int j = 0; j < D / 8; j++)
                     *reinterpret_cast<uint32_t *>(row + 8 * j) =
@@ -508,7 +530,93 @@ prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_co
 #undef FULL_V
 #undef EMPTY_K
 #undef EMPTY_V
+}
 #endif /* HP_DEVICE_CODE */
+
+/* Grid: block i is query head i % q_heads, sequence (i / q_heads) % batch,
+ * row tile m_blocks - 1 - i / (q_heads * batch) (latest, longest, first). */
+template <int D>
+__global__ void __launch_bounds__(HP_THREADS, 1)
+prefill_hopper_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap k_map,
+                      const __grid_constant__ CUtensorMap v_map, const HopperParams p) {
+#ifdef HP_DEVICE_CODE
+    const int i = blockIdx.x;
+    HopperBlock w;
+    w.hq = i % p.q_heads;
+    w.key_head = w.hq / p.group;
+    w.b = (i / p.q_heads) % p.batch;
+    w.m0 = (p.m_blocks - 1 - i / (p.q_heads * p.batch)) * HP_BLOCK_M;
+    w.q_pos0 = p.q_pos0;
+    w.mask = p.mask;
+    hopper_block<D>(&q_map, &k_map, &v_map, w, p.out);
+#endif
+}
+
+/* ---- A mixed layer in one launch (layout duo-fused, issue 15) ----
+ *
+ * prefill_fused_kernel (prefill.cu) on this kernel's body: every KV head of
+ * a DuoAttention layer in its own mode, q and o in the model's head order,
+ * one launch, no copy; zz_prefill_fused_hopper takes zz_prefill_fused's
+ * arguments. A block decodes its work item from blockIdx as the FA2 fused
+ * kernel does and runs hopper_block on it: its head's kind decides the mask
+ * (retrieval: full causal; streaming: the sink + recent band, chunked or
+ * not) and the key source.
+ *
+ * The key source is a pair of tensor maps per kind: a TMA copy names its
+ * tensor by descriptor, so where the two kinds read different tensors
+ * (chunked: the retrieval heads' cache, the streaming heads' window of
+ * other length and strides, whose queries sit at q_pos0_stream) the
+ * kernel takes both kinds' K and V maps, and a block hands the body its
+ * kind's. A single shot has one K and one V tensor for both kinds (every
+ * head's new K/V, model order): there the launcher passes the same maps
+ * twice instead of compiling a second kernel or branching on the case in
+ * this one, so every launch runs one code path. The price is 256 bytes
+ * more of parameters; two descriptors of one tensor read the same bytes
+ * through the same L2.
+ *
+ * Grid: the retrieval heads' blocks first, then the streaming heads'
+ * (about sink + recent keys each: they fill the tail). Within a kind one
+ * (sequence, KV head) pair after another, pair-major as prefill_fused_kernel
+ * found faster (kernels/NOTES.md, duo-fused: tile-major spreads the resident
+ * blocks over every retrieval head's K/V, more than the L2 holds at 32K);
+ * within a pair, row tiles latest (longest) first, and the group's query
+ * heads of one row tile next to each other, so they read each K/V tile
+ * together, all but the first from L2 (the plain kernel's GQA order). A
+ * block computes what the plain kernel's block of the same query head, row
+ * tile, keys and mask computes: the outputs equal per-head launches of
+ * zz_prefill_attention_hopper bit for bit (tests/gpu/test_prefill_fused.c). */
+struct HopperFusedParams {
+    HopperOut out;
+    int q_pos0, q_pos0_stream;  /* position of query 0 among the retrieval / streaming keys */
+    int group, batch, row_tiles;
+    int keys_model_order;       /* 1: key head = model KV head; 0: its index within its kind */
+    zz_mask streaming;
+    zz_head_modes heads;
+};
+
+template <int D>
+__global__ void __launch_bounds__(HP_THREADS, 1)
+prefill_hopper_fused_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap k_full,
+                            const __grid_constant__ CUtensorMap v_full, const __grid_constant__ CUtensorMap k_stream,
+                            const __grid_constant__ CUtensorMap v_stream, const HopperFusedParams p) {
+#ifdef HP_DEVICE_CODE
+    const int per_pair = p.row_tiles * p.group;
+    const int retrieval_blocks = per_pair * p.batch * p.heads.retrieval;
+    const bool s = (int)blockIdx.x >= retrieval_blocks;
+    const int i = (int)blockIdx.x - (s ? retrieval_blocks : 0);
+    const int count = s ? p.heads.kv_heads - p.heads.retrieval : p.heads.retrieval;
+    const int pair = i / per_pair, j = i % per_pair, index = pair % count;
+    const int kv_head = p.heads.order[(s ? p.heads.retrieval : 0) + index];
+    HopperBlock w;
+    w.hq = kv_head * p.group + j % p.group;
+    w.key_head = p.keys_model_order ? kv_head : index;
+    w.b = pair / count;
+    w.m0 = (p.row_tiles - 1 - j / p.group) * HP_BLOCK_M;
+    w.q_pos0 = s ? p.q_pos0_stream : p.q_pos0;
+    w.mask = p.streaming;
+    w.mask.kind = s ? ZZ_MASK_STREAMING : ZZ_MASK_FULL;  /* FULL reads no other field */
+    hopper_block<D>(&q_map, s ? &k_stream : &k_full, s ? &v_stream : &v_full, w, p.out);
+#endif
 }
 
 /* ---- host side ---- */
@@ -554,6 +662,15 @@ static int view_map(CUtensorMap *map, zz_view v, int batch, int tokens, int head
     return ZZ_OK;
 }
 
+static HopperOut hopper_out(zz_view o, int q_len, int head_dim) {
+    HopperOut out;
+    out.o = reinterpret_cast<__nv_bfloat16 *>(o.data);
+    out.o_bs = o.batch_stride, out.o_ts = o.token_stride;
+    out.q_len = q_len;
+    out.scale_log2 = softmax_scale_log2(head_dim);
+    return out;
+}
+
 /* The kernel has code for this device: a device of compute capability 9.0
  * and a build whose sm_90 code is sm_90a. The runtime cannot tell an
  * sm_90a cubin from a plain sm_90 one (whose kernel body is empty), so the
@@ -592,13 +709,11 @@ static int launch_prefill_hopper(const zz_prefill_args *a, cudaStream_t stream) 
         (rc = view_map(&v_map, a->v, a->batch, kv_len, D)))
         return rc;
     HopperParams p;
-    p.o = reinterpret_cast<__nv_bfloat16 *>(a->o.data);
-    p.o_bs = a->o.batch_stride, p.o_ts = a->o.token_stride;
-    p.q_len = a->q_len, p.q_pos0 = a->q_pos0;
+    p.out = hopper_out(a->o, a->q_len, D);
+    p.q_pos0 = a->q_pos0;
     p.group = a->q.heads / a->k.heads, p.q_heads = a->q.heads, p.batch = a->batch;
     p.m_blocks = (a->q_len + HP_BLOCK_M - 1) / HP_BLOCK_M;
     p.mask = a->mask;
-    p.scale_log2 = softmax_scale_log2(D);
     const long long blocks = (long long)p.m_blocks * a->batch * a->q.heads;
     ZZ_REQUIRE(blocks < (1LL << 31), "q_len %d x %d sequences x %d query heads: too many blocks for one grid",
                a->q_len, a->batch, a->q.heads);
@@ -607,11 +722,65 @@ static int launch_prefill_hopper(const zz_prefill_args *a, cudaStream_t stream) 
     return ZZ_OK;
 }
 
-extern "C" int zz_prefill_attention_hopper(const zz_prefill_args *a, cudaStream_t stream) {
-    int rc = zz_check_prefill(a), supported;
+/* ZZ_OK where the kernels can run here; else a message saying why. */
+static int require_hopper() {
+    int supported, rc = zz_prefill_hopper_supported(&supported);
     if (rc) return rc;
-    if ((rc = zz_prefill_hopper_supported(&supported))) return rc;
     ZZ_REQUIRE(supported, "prefill kernel wgmma-tma needs an sm_90 GPU (H100, H200) and a build with 90a in "
                           "GPU_ARCHS (make GPU_ARCHS=\"80 90a\"); use fa2 here");
+    return ZZ_OK;
+}
+
+extern "C" int zz_prefill_attention_hopper(const zz_prefill_args *a, cudaStream_t stream) {
+    int rc = zz_check_prefill(a);
+    if (rc || (rc = require_hopper())) return rc;
     return a->head_dim == 128 ? launch_prefill_hopper<128>(a, stream) : launch_prefill_hopper<64>(a, stream);
+}
+
+template <int D>
+static int launch_prefill_fused_hopper(const zz_prefill_fused_args *a, cudaStream_t stream) {
+    static bool attribute_set = false;
+    int rc = allow_smem_once(prefill_hopper_fused_kernel<D>, HopperSmem<D>::BYTES, &attribute_set);
+    if (rc) return rc;
+    const zz_head_modes *m = &a->heads;
+    const int streaming = m->kv_heads - m->retrieval;
+    /* The maps of a kind with no heads are copies of the other kind's
+     * (its views may be empty: zz_prefill_fused's contract); no block
+     * reads them. */
+    const bool full_keys = a->keys_model_order || m->retrieval > 0;
+    const bool stream_keys = !a->keys_model_order && streaming > 0;
+    CUtensorMap q_map, k_full, v_full, k_stream, v_stream;
+    if ((rc = view_map(&q_map, a->q, a->batch, a->q_len, D))) return rc;
+    if (full_keys && ((rc = view_map(&k_full, a->k_full, a->batch, a->q_pos0 + a->q_len, D)) ||
+                      (rc = view_map(&v_full, a->v_full, a->batch, a->q_pos0 + a->q_len, D))))
+        return rc;
+    if (stream_keys && ((rc = view_map(&k_stream, a->k_stream, a->batch, a->q_pos0_stream + a->q_len, D)) ||
+                        (rc = view_map(&v_stream, a->v_stream, a->batch, a->q_pos0_stream + a->q_len, D))))
+        return rc;
+    if (!full_keys) k_full = k_stream, v_full = v_stream;
+    if (!stream_keys) k_stream = k_full, v_stream = v_full;  /* a single shot: both kinds, one tensor */
+
+    HopperFusedParams p;
+    p.out = hopper_out(a->o, a->q_len, D);
+    p.q_pos0 = a->q_pos0;
+    p.q_pos0_stream = a->keys_model_order ? a->q_pos0 : a->q_pos0_stream;
+    p.group = a->q.heads / m->kv_heads, p.batch = a->batch;
+    p.row_tiles = (a->q_len + HP_BLOCK_M - 1) / HP_BLOCK_M;
+    p.keys_model_order = a->keys_model_order;
+    p.streaming = a->streaming;
+    p.heads = *m;
+    const long long blocks = (long long)p.row_tiles * a->batch * a->q.heads;
+    ZZ_REQUIRE(blocks < (1LL << 31), "q_len %d x %d sequences x %d query heads: too many blocks for one grid",
+               a->q_len, a->batch, a->q.heads);
+    prefill_hopper_fused_kernel<D><<<(unsigned)blocks, HP_THREADS, HopperSmem<D>::BYTES, stream>>>(
+        q_map, k_full, v_full, k_stream, v_stream, p);
+    ZZ_CHECK_LAUNCH();
+    return ZZ_OK;
+}
+
+extern "C" int zz_prefill_fused_hopper(const zz_prefill_fused_args *a, cudaStream_t stream) {
+    int rc = zz_check_prefill_fused(a);
+    if (rc || (rc = require_hopper())) return rc;
+    return a->head_dim == 128 ? launch_prefill_fused_hopper<128>(a, stream)
+                              : launch_prefill_fused_hopper<64>(a, stream);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel_tags.h"
 #include "timeline.h"
 
 static void expect_message(const zz_error *err, const char *needle) {
@@ -203,6 +204,38 @@ static void test_a_wrong_kernel_names_step_position_and_both_names(void **state)
     assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 1, &err), -1);
     expect_message(&err, "step 1, launch 5 (layer 1, cache): expected a kernel named like 'cache_ring_kernel'");
     zz_timeline_free(&t);
+}
+
+/* The four prefill kernels, each under the name nvcc gives it (D 128; the
+ * names CUPTI reports): a launch is attributed to a record of its own
+ * kernel, and refused one of any other, so a mixed layer that ran the FA2
+ * fused kernel where its tag says the Hopper one (or the plain Hopper
+ * kernel where it says the fused one) fails the measurement. */
+static void test_prefill_tags_tell_the_prefill_kernels_apart(void **state) {
+    (void)state;
+    static const struct { const char *tag, *name; } kernels[] = {
+        {TAG_PREFILL, "_Z14prefill_kernelILi128EEv13PrefillParams"},
+        {TAG_PREFILL_HOPPER, "_Z21prefill_hopper_kernelILi128EEv14CUtensorMap_stS0_S0_12HopperParams"},
+        {TAG_FUSED_PREFILL, "_Z20prefill_fused_kernelILi128EEv18FusedPrefillParams"},
+        {TAG_FUSED_PREFILL_HOPPER,
+         "_Z27prefill_hopper_fused_kernelILi128EEv14CUtensorMap_stS0_S0_S0_S0_17HopperFusedParams"},
+    };
+    const int n = (int)(sizeof kernels / sizeof kernels[0]);
+    for (int l = 0; l < n; l++)
+        for (int k = 0; k < n; k++) {
+            const zz_launch launch[] = {{0, ZZ_CAT_ATTN_FULL, kernels[l].tag, 0, 0}};
+            const zz_kernel_record rec[] = {{kernels[k].name, 100, 180, 1}};
+            const uint64_t latency[] = {95};
+            zz_timeline t;
+            zz_error err = {""};
+            assert_int_equal(zz_timeline_init(&t, launch, 1, &err), 0);
+            const int rc = zz_timeline_add(&t, rec, 1, 1, latency, 1, &err);
+            if (rc != (l == k ? 0 : -1))
+                fail_msg("tag '%s' against kernel %s: %s", kernels[l].tag, kernels[k].name,
+                         rc ? err.msg : "attributed");
+            if (rc) expect_message(&err, "expected a kernel named like");
+            zz_timeline_free(&t);
+        }
 }
 
 static void test_a_wrong_record_count_says_how_many(void **state) {
@@ -467,6 +500,7 @@ int main(void) {
         cmocka_unit_test(test_one_step_is_accounted_by_category_layer_and_kernel),
         cmocka_unit_test(test_records_out_of_order_and_of_other_streams_give_the_same_account),
         cmocka_unit_test(test_a_wrong_kernel_names_step_position_and_both_names),
+        cmocka_unit_test(test_prefill_tags_tell_the_prefill_kernels_apart),
         cmocka_unit_test(test_a_wrong_record_count_says_how_many),
         cmocka_unit_test(test_overlapping_kernels_count_once_in_the_union),
         cmocka_unit_test(test_a_one_launch_step_has_no_boundaries),

@@ -17,11 +17,14 @@ static const zz_kernel_variant variants[] = {
      "the partials. Splits by the wave rule (zz_decode_wave_splits) with the blocks really resident per SM, so "
      "4 KV heads fill the GPU as 8 do, streaming windows too. A programmatic dependent launch: its blocks "
      "stream their cache while the kernel before drains (the default decode kernel)"},
-    {ZZ_PREFILL, ZZ_PREFILL_FA2, "fa2", "prefill_kernel (chunked streaming heads: streaming_window_kernel first)",
+    {ZZ_PREFILL, ZZ_PREFILL_FA2, "fa2",
+     "prefill_kernel (chunked streaming heads: streaming_window_kernel first); duo-fused's mixed layers: "
+     "prefill_fused_kernel",
      "v3 of kernels/NOTES.md: FlashAttention-2-style, 4 warps of 32 query rows, 64-key tiles, 2-stage cp.async, "
      "one barrier per tile; the streaming band skips whole tiles"},
     {ZZ_PREFILL, ZZ_PREFILL_WGMMA_TMA, "wgmma-tma",
-     "prefill_hopper_kernel (chunked streaming heads: streaming_window_kernel first)",
+     "prefill_hopper_kernel (chunked streaming heads: streaming_window_kernel first); duo-fused's mixed layers: "
+     "prefill_hopper_fused_kernel",
      "issue 16, v4 of kernels/NOTES.md: Hopper only (sm_90a code on an sm_90 device). mma.sync with ldmatrix "
      "operands held fa2 near 300 TFLOP/s on the H200; wgmma reads K, V (and Q) straight from shared memory and "
      "runs asynchronously, TMA brings 128-row tiles in one instruction through a 2-stage mbarrier ring, a producer "

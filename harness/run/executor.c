@@ -11,30 +11,10 @@
 #include <string.h>
 
 #include "attention.h"
+#include "kernel_tags.h"
 #include "nvtx.h"
 #include "variants.h"
 #include "work.h"
-
-/* Kernel-name tags: substrings of the (mangled) names CUPTI reports. */
-#define TAG_PREFILL "prefill_kernel"
-#define TAG_PREFILL_HOPPER "prefill_hopper_kernel"
-#define TAG_DECODE "decode_split_kernel"
-#define TAG_ONE_LAUNCH "decode_one_launch_kernel"
-#define TAG_FUSED_DECODE "decode_fused_kernel"
-#define TAG_FUSED_PREFILL "prefill_fused_kernel"
-#define TAG_COMBINE "combine_kernel"
-#define TAG_CACHE "cache_write_kernel"
-#define TAG_WINDOW "streaming_window_kernel"
-#define TAG_COPY "copy_heads_kernel"
-/* A model step's: our own kernels (kernels/layers.cu) and the embed copy
- * (CUPTI names a memcpy "memcpy"); cuBLASLt picks its GEMM kernels at run
- * time, under names no tag can know beforehand ("gemm" is in many, not in
- * all), which is why a model step is not attributed (docs/DESIGN.md). */
-#define TAG_EMBED "memcpy"
-#define TAG_RMSNORM "rmsnorm_kernel"
-#define TAG_ROTARY "rotary_kernel"
-#define TAG_SILU_MUL "silu_mul_kernel"
-#define TAG_LINEAR "gemm"
 
 /* Llama's RMSNorm epsilon and rotary base: neither changes any kernel's work. */
 #define RMSNORM_EPS 1e-5f
@@ -471,8 +451,14 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
                 window_views(ex, s, &a.k_stream, &a.v_stream);
                 a.q_pos0_stream = zz_streaming_window_keys(ex->sink, ex->recent, c->pos0);
             }
-            LAUNCH(ex, zz_prefill_fused(&a, ex->stream));
-            if (note_launch(ex, l, op->category, TAG_FUSED_PREFILL, op_share, err)) return -1;
+            /* The layer's kernel is the workload's prefill variant, as for the
+             * other layouts' attention ops (ZZ_OP_ATTN_FULL above): where the
+             * GPU cannot run wgmma-tma, its launchers refuse, and say why. */
+            const int hopper = ex->plan.workload.kernel == ZZ_PREFILL_WGMMA_TMA;
+            LAUNCH(ex, hopper ? zz_prefill_fused_hopper(&a, ex->stream) : zz_prefill_fused(&a, ex->stream));
+            if (note_launch(ex, l, op->category, hopper ? TAG_FUSED_PREFILL_HOPPER : TAG_FUSED_PREFILL, op_share,
+                            err))
+                return -1;
         }
         break;
     case ZZ_OP_CONCAT:

@@ -57,6 +57,17 @@ static float *to_host_floats(const bf16 *d, long long n) {
     return f;
 }
 
+/* Skips the calling test (a cmocka test: print_message, skip) where it
+ * runs the prefill variant wgmma-tma and the GPU cannot (hopper_supported:
+ * zz_prefill_hopper_supported's answer). */
+#define SKIP_WGMMA_TMA_UNLESS(is_wgmma_tma, hopper_supported)                              \
+    do {                                                                                   \
+        if ((is_wgmma_tma) && !(hopper_supported)) {                                       \
+            print_message("  skipped: wgmma-tma needs an sm_90 GPU and a build with 90a code\n"); \
+            skip();                                                                        \
+        }                                                                                  \
+    } while (0)
+
 #define KERNEL_OK(call)                                                         \
     do {                                                                        \
         int rc_ = (call);                                                       \

@@ -86,10 +86,7 @@ static int hopper_supported;
 /* The test's variant; skips the test where the GPU cannot run it. */
 static const prefill_variant *variant_of(void **state) {
     const prefill_variant *v = *state;
-    if (v == &wgmma_tma && !hopper_supported) {
-        print_message("  skipped: wgmma-tma needs an sm_90 GPU and a build with 90a code\n");
-        skip();
-    }
+    SKIP_WGMMA_TMA_UNLESS(v == &wgmma_tma, hopper_supported);
     return v;
 }
 

@@ -1,5 +1,9 @@
-/* GPU tests of zz_prefill_fused (kernels/prefill.cu): a mixed layer's
- * prefill attention in one launch, every KV head in its own mode.
+/* GPU tests of zz_prefill_fused (kernels/prefill.cu) and
+ * zz_prefill_fused_hopper (kernels/prefill_hopper.cu): a mixed layer's
+ * prefill attention in one launch, every KV head in its own mode. Every
+ * test runs once per prefill variant (harness/plan/variants.h), named
+ * test/fa2 and test/wgmma-tma, the wgmma-tma ones skipped on a GPU that
+ * cannot run them (as tests/gpu/test_kernels.c's prefill tests).
  *
  * Each case builds one layer's inputs in the model's head order and, for a
  * chunked prefill, the caches the executor keeps (harness/run/executor.c):
@@ -9,10 +13,11 @@
  *   - per KV head, the output of its query heads within REF_ERROR_BOUND of
  *     the CPU reference with that head's mask (ref_attention_prefill_mixed:
  *     full causal, or sink + band; chunked: DuoAttention's chunk mask);
- *   - the whole output bit for bit equal to zz_prefill_attention launched
- *     on each KV head alone (a zz_view_heads slice, as the layout
- *     duo-slices launches its groups), with that head's keys, mask and
- *     q_pos0: the fused kernel runs the same blocks.
+ *   - the whole output bit for bit equal to the same variant's prefill
+ *     (zz_prefill_attention, zz_prefill_attention_hopper) launched on each
+ *     KV head alone (a zz_view_heads slice, as the layout duo-slices
+ *     launches its groups), with that head's keys, mask and q_pos0: each
+ *     fused kernel runs the blocks of its variant's plain kernel.
  * Outputs start NaN-poisoned, so an unwritten element fails. Queries are
  * peaky (ref_peaky_prefill_queries: logits spread up to about +-25, rows
  * aimed at the newest key, the band's edges or the masked key just outside
@@ -37,6 +42,24 @@
 #include "buffers.h"
 
 static uint64_t peaky_state = 0xf05ed;
+
+/* A prefill variant as these tests call it: its fused launcher and the
+ * plain one the separate launches use (the cmocka state of each test). */
+typedef struct {
+    const char *name;
+    int (*fused)(const zz_prefill_fused_args *args, cudaStream_t stream);
+    int (*separate)(const zz_prefill_args *args, cudaStream_t stream);
+} prefill_variant;
+static prefill_variant fa2 = {"fa2", zz_prefill_fused, zz_prefill_attention},
+                       wgmma_tma = {"wgmma-tma", zz_prefill_fused_hopper, zz_prefill_attention_hopper};
+static int hopper_supported;
+
+/* The test's variant; skips the test where the GPU cannot run it. */
+static const prefill_variant *variant_of(void **state) {
+    const prefill_variant *v = *state;
+    SKIP_WGMMA_TMA_UNLESS(v == &wgmma_tma, hopper_supported);
+    return v;
+}
 
 /* ---- host buffers (the shared ones: buffers.h) ---- */
 
@@ -105,7 +128,7 @@ static double head_error(const float *out, const float *ref, long long rows, int
     return e;
 }
 
-static void check_fused(const fused_case *c) {
+static void check_fused(const prefill_variant *variant, const fused_case *c) {
     const int B = c->batch, Hkv = c->kv_heads, G = c->group, Hq = Hkv * G, D = c->head_dim;
     const int P = c->pos0, L = c->len, T = P + L, R = c->retrieval, S = Hkv - R;
     const int slots = c->sink + c->recent;
@@ -115,9 +138,9 @@ static void check_fused(const fused_case *c) {
     const zz_head_modes modes = head_modes(c);
     const zz_heads h = {B, Hq, Hkv, D};
     char what[200];
-    snprintf(what, sizeof what, "%s B%d Hkv%d G%d D%d pos0 %d len %d, %d retrieval%s, sink %d recent %d",
-             c->chunked ? "chunked" : "single shot", B, Hkv, G, D, P, L, R, c->shuffled ? " (shuffled)" : "",
-             c->sink, c->recent);
+    snprintf(what, sizeof what, "%s: %s B%d Hkv%d G%d D%d pos0 %d len %d, %d retrieval%s, sink %d recent %d",
+             variant->name, c->chunked ? "chunked" : "single shot", B, Hkv, G, D, P, L, R,
+             c->shuffled ? " (shuffled)" : "", c->sink, c->recent);
 
     /* KV head g's mode, and its index within its kind. */
     int retrieval_head[ZZ_FUSED_MAX_KV_HEADS], kind_index[ZZ_FUSED_MAX_KV_HEADS];
@@ -202,7 +225,7 @@ static void check_fused(const fused_case *c) {
         a.keys_model_order = 0;
     }
 
-    KERNEL_OK(zz_prefill_fused(&a, 0));
+    KERNEL_OK(variant->fused(&a, 0));
     bf16 *out_bits = to_host(dout, B * L * qrow);
     float *out = malloc((size_t)(B * L * qrow) * sizeof *out);
     for (long long i = 0; i < B * L * qrow; i++) out[i] = bf16_to_float(out_bits[i]);
@@ -235,7 +258,7 @@ static void check_fused(const fused_case *c) {
             s.k = zz_view_heads(a.k_stream, kind_index[g], 1, D), s.v = zz_view_heads(a.v_stream, kind_index[g], 1, D);
             s.q_pos0 = a.q_pos0_stream;
         }
-        KERNEL_OK(zz_prefill_attention(&s, 0));
+        KERNEL_OK(variant->separate(&s, 0));
     }
     bf16 *sep_bits = to_host(dsep, B * L * qrow);
     for (long long i = 0; i < B * L * qrow; i++)
@@ -257,7 +280,7 @@ static void check_fused(const fused_case *c) {
  * one kind (retrieval 0 and all), one head of a kind, and a shuffled head
  * order; a prompt continued at q_pos0 300. */
 static void test_fused_single_shot(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     static const fused_case cases[] = {
         /* B  Hkv G  D    pos0 len   r  shuffled chunked sink recent */
         {1, 4, 1, 64, 0, 1, 2, 1, 0, 4, 16},
@@ -269,7 +292,7 @@ static void test_fused_single_shot(void **state) {
         {1, 8, 4, 128, 300, 129, 4, 1, 0, 16, 64},
         {2, 4, 4, 64, 0, 1000, 2, 0, 0, 4, 60},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fused(&cases[i]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fused(pv, &cases[i]);
 }
 
 /* Chunked: the retrieval heads read their cache (positions 0 .. pos0+len-1),
@@ -278,7 +301,7 @@ static void test_fused_single_shot(void **state) {
  * wrapped many times, the first chunk (an empty ring), a chunk of one
  * token. */
 static void test_fused_chunked(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     static const fused_case cases[] = {
         /* B  Hkv G  D    pos0  len   r  shuffled chunked sink recent */
         {1, 4, 4, 128, 1000, 17, 1, 1, 1, 4, 60},
@@ -290,19 +313,19 @@ static void test_fused_chunked(void **state) {
         {1, 4, 7, 64, 85, 129, 2, 1, 1, 5, 80},
         {3, 2, 1, 128, 500, 17, 1, 0, 1, 4, 16},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fused(&cases[i]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fused(pv, &cases[i]);
 }
 
 /* ---- argument checks: refused with a message, nothing launched ---- */
 
-static void expect_refused(const zz_prefill_fused_args *a, const char *message) {
-    int rc = zz_prefill_fused(a, 0);
+static void expect_refused(const prefill_variant *pv, const zz_prefill_fused_args *a, const char *message) {
+    int rc = pv->fused(a, 0);
     if (rc != ZZ_BAD_ARGUMENT) fail_msg("expected ZZ_BAD_ARGUMENT (\"%s\"), got %d: %s", message, rc, zz_kernel_error());
     if (!strstr(zz_kernel_error(), message)) fail_msg("message \"%s\" does not say \"%s\"", zz_kernel_error(), message);
 }
 
 static void test_fused_bad_arguments(void **state) {
-    (void)state;
+    const prefill_variant *pv = variant_of(state);
     const int B = 1, Hkv = 4, G = 2, Hq = Hkv * G, D = 64, L = 16;
     bf16 *dq = device_poisoned((long long)B * L * Hq * D), *dk = device_poisoned((long long)B * L * Hkv * D);
     bf16 *dout = device_poisoned((long long)B * L * Hq * D);
@@ -318,37 +341,37 @@ static void test_fused_bad_arguments(void **state) {
 
     zz_prefill_fused_args a = good;
     a.head_dim = 96;
-    expect_refused(&a, "head_dim 96");
+    expect_refused(pv, &a, "head_dim 96");
     a = good, a.q_len = 0;
-    expect_refused(&a, "q_len 0");
+    expect_refused(pv, &a, "q_len 0");
     a = good, a.keys_model_order = 2;
-    expect_refused(&a, "keys_model_order 2");
+    expect_refused(pv, &a, "keys_model_order 2");
     a = good, a.heads.kv_heads = 0;
-    expect_refused(&a, "kv_heads 0");
+    expect_refused(pv, &a, "kv_heads 0");
     a = good, a.heads.kv_heads = ZZ_FUSED_MAX_KV_HEADS + 1;
-    expect_refused(&a, "kv_heads 129");
+    expect_refused(pv, &a, "kv_heads 129");
     a = good, a.heads.retrieval = 5;
-    expect_refused(&a, "retrieval 5 of 4");
+    expect_refused(pv, &a, "retrieval 5 of 4");
     a = good, a.heads.retrieval = -1;
-    expect_refused(&a, "retrieval -1");
+    expect_refused(pv, &a, "retrieval -1");
     a = good, a.heads.order[2] = 1;
-    expect_refused(&a, "not a permutation");
+    expect_refused(pv, &a, "not a permutation");
     a = good, a.heads.order[2] = 4;
-    expect_refused(&a, "order[2] = 4");
+    expect_refused(pv, &a, "order[2] = 4");
     a = good, a.q = a.o = zz_view_dense(dq, L, Hq + 1, D);
-    expect_refused(&a, "q heads 9");
+    expect_refused(pv, &a, "q heads 9");
     a = good, a.o = zz_view_dense(dout, L, Hq - 2, D);
-    expect_refused(&a, "o heads 6");
+    expect_refused(pv, &a, "o heads 6");
     a = good, a.streaming.kind = ZZ_MASK_FULL;
-    expect_refused(&a, "streaming mask kind 0");
+    expect_refused(pv, &a, "streaming mask kind 0");
     a = good, a.streaming.recent = 0;
-    expect_refused(&a, "recent 0");
+    expect_refused(pv, &a, "recent 0");
     a = good, a.k_full = a.v_full = zz_view_dense(dk, L, 2, D);
-    expect_refused(&a, "single shot: k_full heads 2");
+    expect_refused(pv, &a, "single shot: k_full heads 2");
     a = good, a.q.data += 1;
-    expect_refused(&a, "q: data not 16-byte aligned");
+    expect_refused(pv, &a, "q: data not 16-byte aligned");
     a = good, a.k_full.token_stride = Hkv * D - 8;
-    expect_refused(&a, "token stride");
+    expect_refused(pv, &a, "token stride");
     /* Chunked: 2 retrieval heads' cache, 2 streaming heads' window. */
     zz_prefill_fused_args chunked = good;
     chunked.keys_model_order = 0;
@@ -356,11 +379,11 @@ static void test_fused_bad_arguments(void **state) {
     chunked.k_stream = chunked.v_stream = zz_view_dense(dk, L, 2, D);
     chunked.q_pos0_stream = 0;
     a = chunked, a.k_full = a.v_full = zz_view_dense(dk, L, 4, D);
-    expect_refused(&a, "chunked: k_full heads 4");
+    expect_refused(pv, &a, "chunked: k_full heads 4");
     a = chunked, a.k_stream = zz_view_dense(dk, L, 1, D);
-    expect_refused(&a, "chunked: k_stream heads 1");
+    expect_refused(pv, &a, "chunked: k_stream heads 1");
     a = chunked, a.q_pos0_stream = -1;
-    expect_refused(&a, "q_pos0_stream -1");
+    expect_refused(pv, &a, "q_pos0_stream -1");
 
     /* Nothing was launched: the output is still all NaN. */
     bf16 *bits = to_host(dout, (long long)B * L * Hq * D);
@@ -372,24 +395,50 @@ static void test_fused_bad_arguments(void **state) {
      * shot reads no window. */
     a = chunked, a.heads.retrieval = 0, a.k_stream = a.v_stream = zz_view_dense(dk, L, Hkv, D);
     memset(&a.k_full, 0, sizeof a.k_full), memset(&a.v_full, 0, sizeof a.v_full);
-    KERNEL_OK(zz_prefill_fused(&a, 0));
+    KERNEL_OK(pv->fused(&a, 0));
     a = chunked, a.heads.retrieval = Hkv, a.k_full = a.v_full = zz_view_dense(dk, L, Hkv, D);
     memset(&a.k_stream, 0, sizeof a.k_stream), memset(&a.v_stream, 0, sizeof a.v_stream);
     a.streaming.kind = ZZ_MASK_FULL; /* no streaming head: not read either */
-    KERNEL_OK(zz_prefill_fused(&a, 0));
+    KERNEL_OK(pv->fused(&a, 0));
     a = good;
-    KERNEL_OK(zz_prefill_fused(&a, 0));
+    KERNEL_OK(pv->fused(&a, 0));
     ZZ_CUDA_OR_EXIT(cudaDeviceSynchronize());
     cudaFree(dq), cudaFree(dk), cudaFree(dout);
+}
+
+/* Where the GPU cannot run wgmma-tma, its fused launcher says so (and
+ * launches nothing). */
+static void test_fused_hopper_refused(void **state) {
+    (void)state;
+    if (hopper_supported) skip();
+    const int L = 16, Hkv = 2, Hq = 4, D = 64;
+    bf16 *dq = device_poisoned((long long)L * Hq * D), *dk = device_poisoned((long long)L * Hkv * D);
+    zz_prefill_fused_args a;
+    memset(&a, 0, sizeof a);
+    a.q = a.o = zz_view_dense(dq, L, Hq, D);
+    a.k_full = a.v_full = zz_view_dense(dk, L, Hkv, D);
+    a.batch = 1, a.head_dim = D, a.q_len = L;
+    a.streaming = (zz_mask){ZZ_MASK_STREAMING, 4, 8, 0};
+    a.heads.kv_heads = Hkv, a.heads.retrieval = 1, a.heads.order[1] = 1;
+    a.keys_model_order = 1;
+    expect_refused(&wgmma_tma, &a, "needs an sm_90 GPU");
+    cudaFree(dq), cudaFree(dk);
 }
 
 /* An optional argument selects tests by name (cmocka's filter, '*' wildcards). */
 int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
+    if (zz_prefill_hopper_supported(&hopper_supported) != ZZ_OK) {
+        fprintf(stderr, "test_prefill_fused: %s\n", zz_kernel_error());
+        return 1;
+    }
+    /* Each test once per variant: name/fa2, name/wgmma-tma. */
+#define PER_PREFILL_VARIANT(f) {#f "/fa2", f, NULL, NULL, &fa2}, {#f "/wgmma-tma", f, NULL, NULL, &wgmma_tma}
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fused_bad_arguments),
-        cmocka_unit_test(test_fused_single_shot),
-        cmocka_unit_test(test_fused_chunked),
+        PER_PREFILL_VARIANT(test_fused_bad_arguments),
+        cmocka_unit_test(test_fused_hopper_refused),
+        PER_PREFILL_VARIANT(test_fused_single_shot),
+        PER_PREFILL_VARIANT(test_fused_chunked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
