@@ -5,15 +5,33 @@
  * expected launches in launch order (layer, category, and a tag: a substring
  * of the kernel's possibly mangled name). Kernels of one stream run in
  * launch order, so once the records of the step stream are sorted by start
- * time, record i is launch i % n_launches of step i / n_launches. Records of
- * other streams are ignored: run whatever is not part of the step (an L2
- * flush, say) on another stream. A name that lacks its tag, or a record
- * count other than N × n_launches, fails with the step and position.
+ * time they are walked step by step, launch by launch:
+ *   - an ordinary launch takes one record, whose name must hold its tag;
+ *   - a library launch (zz_launch.library: a cuBLASLt GEMM, whose kernels
+ *     the library picks at run time: one kernel, or a kernel and a split-K
+ *     reduction, under names nothing knows beforehand) takes one record or
+ *     more: every record up to the first one whose name holds an ordinary
+ *     launch's tag, which must then be the next launch's (the next one of
+ *     the step, or launch 0 of the next step). Its own tag only labels it
+ *     in messages. Stopping at any ordinary tag rather than at the next
+ *     launch's alone means that a missing tagged kernel right after a
+ *     library launch fails there, naming it, instead of its records
+ *     swallowing the rest of the step. The step's last launch, where it is
+ *     a library launch, takes what is left of the last step's records; a
+ *     record of a further step (launch 0's tag) is left over, an error.
+ * Two library launches in a row (the step's last and first count as in a
+ * row) would leave nothing to mark where the first one's kernels end, so
+ * zz_timeline_init refuses them, and a step of library launches only.
+ * Records of other streams are ignored: run whatever is not part of the
+ * step (an L2 flush, say) on another stream. A name that lacks its tag
+ * fails with the step, launch, layer, category, tag and name; records that
+ * the N steps do not consume exactly (without library launches: a count
+ * other than N × n_launches) fail with where they ran out or what is left.
  *
  * Per step, all in ns, from that step's own records (nothing is taken
  * from another pass or rescaled):
  *   span          first kernel's start to last kernel's end: the GPU side of the step
- *   kernel_ns[c]  durations of the category's kernels, summed
+ *   kernel_ns[c]  durations of the category's launches' records, summed
  *   busy          union of the kernel intervals
  *   overlap       kernel_total - busy: kernels running at once (a dependent
  *                 launched early by programmatic dependent launch, say)
@@ -27,10 +45,13 @@
  * ZZ_CLOCK_SLACK_REL · latency (event timer resolution is about 0.5 µs per
  * end), which shows as a slightly negative outside and is kept as measured;
  * more than that is an error.
- * Kernel boundaries: the gap at boundary k is kernel k+1's start minus
- * the latest end among kernels 0..k (negative where it started before
- * that end: an overlap); zz_timeline_summary.gap pools every boundary of
- * every step.
+ * A launch's duration is the sum of its records'. Launch boundaries: the
+ * gap at boundary k is launch k+1's first record's start minus the latest
+ * end among all the step's records before it (negative where it started
+ * before that end: an overlap); zz_timeline_summary.gap pools every
+ * boundary of every step. Gaps between the records of one library launch
+ * are in idle but are no boundary: the launch list has no boundary there,
+ * and how many a GEMM has is cuBLASLt's choice.
  *
  * Split overhead of a mixed layout against zigzag: the difference of the
  * two *median steps* of the same (attribution) pass. The median step is
@@ -68,8 +89,9 @@ typedef struct {
 typedef struct {
     int layer;
     zz_category category;
-    const char *tag;     /* substring of the kernel's name, e.g. "decode_split_kernel" */
+    const char *tag;     /* substring of the kernel's name, e.g. "decode_split_kernel"; a library launch's labels it */
     double bytes, flops; /* work of this launch, for achieved rates in kernels.csv */
+    int library;         /* its kernels are chosen at run time: one record or more, names unknown (see above) */
 } zz_launch;
 
 typedef struct {
@@ -80,20 +102,32 @@ typedef struct {
     double busy_ns, idle_ns, overlap_ns;
 } zz_step_time;
 
+/* One record as attributed, for kernels.csv: a library launch's records
+ * are different kernels (a GEMM and its split-K reduction), each its row. */
+typedef struct {
+    int launch;   /* index into the step's launches */
+    int name_id;  /* index into zz_timeline.names */
+    int first;    /* the launch's first record: its row gets the launch's bytes and FLOPs (a library launch's main
+                   * kernel comes first, a reduction after it) */
+    double duration_ns;
+} zz_attributed_record;
+
 /* Every step of one measurement (one configuration, layout and mode). */
 typedef struct {
     const zz_launch *launches;  /* borrowed with their tags: keep them until zz_timeline_free */
-    int n_launches, n_layers;
+    int n_launches, n_layers, n_library;
     size_t n_steps, cap_steps;
     zz_step_time *steps;
-    double *duration_ns;  /* [step][launch] */
+    double *duration_ns;  /* [step][launch]: the sum of the launch's records */
     double *gap_ns;       /* [step][boundary]: n_launches - 1 per step */
-    int *name_id;         /* [step][launch]: index into names */
+    zz_attributed_record *records;  /* every step's, in step and start order */
+    size_t n_records, cap_records;
     char **names;         /* distinct kernel names, owned */
     int n_names;
 } zz_timeline;
 
-/* layers: 0 .. ZZ_MAX_LAYERS-1 (n_layers is the largest + 1); tags non-empty. */
+/* layers: 0 .. ZZ_MAX_LAYERS-1 (n_layers is the largest + 1); tags
+ * non-empty; no two library launches in a row, nor only library launches. */
 int zz_timeline_init(zz_timeline *t, const zz_launch *launches, int n_launches, zz_error *err);
 /* Adds n_steps steps, or nothing on failure. Step numbers in messages count
  * from the timeline's first step. */
@@ -119,7 +153,7 @@ int zz_timeline_layer_medians(const zz_timeline *t, double *out_ns, zz_error *er
 typedef struct {
     const char *name;  /* owned by the timeline */
     zz_category category;
-    size_t launches;
+    size_t launches;      /* its records: a library launch's second kernel counts in its own row */
     double total_ns, median_ns;
     double bytes, flops;  /* summed over the launches: achieved rate = bytes / total_ns */
 } zz_kernel_summary;
