@@ -345,6 +345,279 @@ static void test_bad_launch_lists_are_refused(void **state) {
     expect_message(&err, "launch 1: category");
 }
 
+/* A model-step-like step of two layers: cuBLASLt GEMMs (library launches)
+ * around a decode launch and norms, the LM-head GEMM last in the step. */
+static const zz_launch model_step[] = {
+    {0, ZZ_CAT_OTHER, TAG_RMSNORM, 10, 0},
+    {0, ZZ_CAT_OTHER, TAG_LINEAR, 1000, 8000, 1},  /* qkv-proj */
+    {0, ZZ_CAT_ATTN_FULL, TAG_DECODE, 500, 2000},
+    {0, ZZ_CAT_OTHER, TAG_LINEAR, 2000, 16000, 1}, /* o-proj */
+    {1, ZZ_CAT_OTHER, TAG_RMSNORM, 10, 0},
+    {1, ZZ_CAT_OTHER, TAG_LINEAR, 3000, 24000, 1}, /* lm-head */
+};
+#define MODEL_LAUNCHES 6
+
+static const char *const rmsnorm_name = "_Z14rmsnorm_kernelILi8EEvPK13__nv_bfloat16S2_PS0_if";
+static const char *const decode_name = "_Z19decode_split_kernelPK13__nv_bfloat16S1_S1_PS_iiii";
+static const char *const gemm_name = "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x64x64_warpgroupsize1x1x1_"
+                                     "execute_segment_k_off_kernel__5x_cublas";
+static const char *const splitk_name = "_ZN8cublasLt19splitKreduce_kernelILi32ELi16EiffffLb0ELb1ELb0ELb0EEEvNS_18"
+                                       "cublasSplitKParamsIT2_EEPKT3_PKT1_PS8_PKS4_SD_PKT4_SA_PSE_PvlPS4_Pi";
+
+/* Step 0: qkv one kernel, o-proj a kernel and its split-K reduction, lm-head
+ * one; step 1: qkv two, o-proj one, lm-head two. The gaps inside a GEMM
+ * (100; 50 and 150) are idle, not boundaries; boundary 3 of step 0 is 700. */
+static const struct {
+    const char *const *name;
+    uint64_t gap, duration;
+} model_steps[2][8] = {
+    {{&rmsnorm_name, 300, 1000}, {&gemm_name, 200, 5000}, {&decode_name, 200, 3000}, {&gemm_name, 200, 4000},
+     {&splitk_name, 100, 500}, {&rmsnorm_name, 700, 1000}, {&gemm_name, 200, 6000}},
+    {{&rmsnorm_name, 300, 1000}, {&gemm_name, 200, 4000}, {&splitk_name, 50, 300}, {&decode_name, 200, 3000},
+     {&gemm_name, 200, 4500}, {&rmsnorm_name, 200, 1000}, {&gemm_name, 200, 5000}, {&splitk_name, 150, 400}},
+};
+static const int model_step_records[2] = {7, 8};
+/* kernels 20500, idle 1600; kernels 19200, idle 1200 */
+#define MODEL_SPAN0 22100
+#define MODEL_SPAN1 20400
+
+static void record_model_step(recorder *r, int step) {
+    for (int i = 0; i < model_step_records[step]; i++)
+        record(r, *model_steps[step][i].name, model_steps[step][i].gap, model_steps[step][i].duration, 7);
+}
+
+static void record_model_steps(recorder *r) {
+    *r = (recorder){.clock_ns = 1000000};
+    record_model_step(r, 0);
+    record_model_step(r, 1);
+}
+
+static const zz_kernel_summary *row_named(const zz_kernel_summary *rows, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rows[i].name, name)) return &rows[i];
+    fail_msg("no kernels.csv row for %s", name);
+    return NULL;
+}
+
+static void test_library_launches_take_each_of_their_kernels(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, model_step, MODEL_LAUNCHES, &err), 0);
+    assert_int_equal(t.n_library, 3);
+    recorder r;
+    record_model_steps(&r);
+    /* an L2 flush of another stream among them changes nothing */
+    r.rec[r.n++] = (zz_kernel_record){"flush_l2_kernel", 1001000, 1030000, 3};
+    const uint64_t latency[2] = {MODEL_SPAN0 + 900, MODEL_SPAN1 + 600};
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), 0);
+    assert_int_equal(t.n_steps, 2);
+    assert_int_equal(t.n_records, 15);
+
+    const zz_step_time *st = &t.steps[0];
+    assert_float_equal(st->kernel_ns[ZZ_CAT_OTHER], 1000 + 5000 + 4000 + 500 + 1000 + 6000, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_ATTN_FULL], 3000, 0);
+    assert_float_equal(st->kernel_total_ns, 20500, 0);
+    assert_float_equal(st->busy_ns, 20500, 0);
+    assert_float_equal(st->overlap_ns, 0, 0);
+    assert_float_equal(st->span_ns, MODEL_SPAN0, 0);
+    assert_float_equal(st->idle_ns, 200 + 200 + 200 + 100 + 700 + 200, 0);
+    assert_float_equal(st->outside_ns, 900, 0);
+    st = &t.steps[1];
+    assert_float_equal(st->kernel_ns[ZZ_CAT_OTHER], 1000 + 4000 + 300 + 4500 + 1000 + 5000 + 400, 0);
+    assert_float_equal(st->kernel_ns[ZZ_CAT_ATTN_FULL], 3000, 0);
+    assert_float_equal(st->span_ns, MODEL_SPAN1, 0);
+    assert_float_equal(st->idle_ns, 200 + 50 + 200 + 200 + 200 + 200 + 150, 0);
+    assert_float_equal(st->outside_ns, 600, 0);
+    for (int s = 0; s < 2; s++) {
+        st = &t.steps[s];
+        double parts = st->idle_ns - st->overlap_ns;
+        for (int c = 0; c < ZZ_CATEGORIES; c++) parts += st->kernel_ns[c];
+        assert_true(parts == st->span_ns);
+        assert_true(st->span_ns + st->outside_ns == st->latency_ns);
+    }
+    /* a launch's duration is its records' sum */
+    const double duration[2][MODEL_LAUNCHES] = {{1000, 5000, 3000, 4500, 1000, 6000},
+                                                {1000, 4300, 3000, 4500, 1000, 5400}};
+    assert_memory_equal(t.duration_ns, duration, sizeof duration);
+
+    /* 5 boundaries per step, against the latest end before them: 200 each
+     * but boundary 3 of step 0 (700); the gaps inside a GEMM are not among them */
+    zz_timeline_summary sum;
+    assert_int_equal(zz_timeline_summarize(&t, &sum, &err), 0);
+    assert_int_equal(sum.launches, MODEL_LAUNCHES);
+    assert_int_equal(sum.gap.n, 10);
+    assert_float_equal(sum.gap.min, 200, 0);
+    assert_float_equal(sum.gap.median, 200, 0);
+    assert_float_equal(sum.gap.max, 700, 0);
+    assert_float_equal(t.gap_ns[3], 700, 0);
+    assert_float_equal(t.gap_ns[MODEL_LAUNCHES + 1], 200, 0);  /* step 1, after the reduction's end */
+
+    double layer_ns[2];
+    assert_int_equal(zz_timeline_layer_medians(&t, layer_ns, &err), 0);
+    assert_float_equal(layer_ns[0], (13500 + 12800) / 2.0, 0);
+    assert_float_equal(layer_ns[1], (7000 + 6400) / 2.0, 0);
+
+    /* a row per kernel name: the reduction is its own kernel; each GEMM's
+     * bytes and FLOPs go to its first (main) kernel's row */
+    zz_kernel_summary *rows;
+    size_t n_rows;
+    assert_int_equal(zz_timeline_kernels(&t, &rows, &n_rows, &err), 0);
+    assert_int_equal(n_rows, 4);
+    assert_string_equal(rows[0].name, gemm_name);
+    assert_int_equal(rows[0].category, ZZ_CAT_OTHER);
+    assert_int_equal(rows[0].launches, 6);
+    assert_float_equal(rows[0].total_ns, 5000 + 4000 + 6000 + 4000 + 4500 + 5000, 0);
+    assert_float_equal(rows[0].median_ns, 4750, 0);
+    assert_float_equal(rows[0].bytes, 2 * (1000 + 2000 + 3000), 0);
+    assert_float_equal(rows[0].flops, 2 * (8000 + 16000 + 24000), 0);
+    const zz_kernel_summary *splitk = row_named(rows, n_rows, splitk_name);
+    assert_int_equal(splitk->category, ZZ_CAT_OTHER);
+    assert_int_equal(splitk->launches, 3);
+    assert_float_equal(splitk->total_ns, 500 + 300 + 400, 0);
+    assert_float_equal(splitk->median_ns, 400, 0);
+    assert_float_equal(splitk->bytes, 0, 0);
+    assert_float_equal(splitk->flops, 0, 0);
+    const zz_kernel_summary *norm = row_named(rows, n_rows, rmsnorm_name);
+    assert_int_equal(norm->launches, 4);
+    assert_float_equal(norm->bytes, 40, 0);
+    const zz_kernel_summary *decode = row_named(rows, n_rows, decode_name);
+    assert_int_equal(decode->category, ZZ_CAT_ATTN_FULL);
+    assert_float_equal(decode->total_ns, 6000, 0);
+    assert_float_equal(decode->flops, 4000, 0);
+    free(rows);
+    zz_timeline_free(&t);
+}
+
+/* A library launch first in the step: the step ends where its first
+ * kernel begins the next one. */
+static void test_a_library_launch_may_open_the_step(void **state) {
+    (void)state;
+    static const zz_launch two[] = {{0, ZZ_CAT_OTHER, TAG_LINEAR, 0, 0, 1}, {0, ZZ_CAT_COPY, "a", 0, 0}};
+    const zz_kernel_record rec[] = {{"gemm_x", 100, 200, 1}, {"reduce_y", 210, 260, 1}, {"a", 300, 400, 1},
+                                    {"gemm_x", 1000, 1100, 1}, {"a", 1150, 1200, 1}};
+    const uint64_t latency[] = {320, 230};
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, two, 2, &err), 0);
+    assert_int_equal(zz_timeline_add(&t, rec, 5, 1, latency, 2, &err), 0);
+    assert_float_equal(t.steps[0].span_ns, 300, 0);
+    assert_float_equal(t.steps[0].kernel_ns[ZZ_CAT_OTHER], 150, 0);
+    assert_float_equal(t.steps[0].idle_ns, 50, 0);
+    assert_float_equal(t.steps[0].outside_ns, 20, 0);
+    assert_float_equal(t.steps[1].span_ns, 200, 0);
+    assert_float_equal(t.steps[1].kernel_ns[ZZ_CAT_OTHER], 100, 0);
+    assert_float_equal(t.steps[1].kernel_ns[ZZ_CAT_COPY], 50, 0);
+    assert_float_equal(t.gap_ns[0], 40, 0);
+    assert_float_equal(t.gap_ns[2], 50, 0);
+    zz_timeline_free(&t);
+}
+
+/* Every way the records can fail to fit the launches: the message names
+ * the step, launch, layer, category, the tag and what was found, and
+ * nothing of the failed add is kept. */
+static void test_library_launch_errors_say_where(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    assert_int_equal(zz_timeline_init(&t, model_step, MODEL_LAUNCHES, &err), 0);
+    const uint64_t latency[3] = {MODEL_SPAN0 + 900, MODEL_SPAN1 + 600, MODEL_SPAN0};
+    recorder r;
+
+    /* step 0's decode missing: qkv's GEMM takes o-proj's kernels too, up to the norm */
+    record_model_steps(&r);
+    memmove(&r.rec[2], &r.rec[3], (r.n - 3) * sizeof r.rec[0]);
+    r.n--;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "step 0, launch 2 (layer 0, attn-full): expected a kernel named like 'decode_split_kernel', "
+                         "found '_Z14rmsnorm_kernel");
+
+    /* step 1's first norm missing, after step 0's LM head */
+    record_model_steps(&r);
+    memmove(&r.rec[7], &r.rec[8], (r.n - 8) * sizeof r.rec[0]);
+    r.n--;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "step 1, launch 0 (layer 0, other): expected a kernel named like 'rmsnorm_kernel', "
+                         "found '_Z19decode_split_kernel");
+
+    /* a tagged kernel where a GEMM is expected: an extra decode in step 0 */
+    record_model_steps(&r);
+    memmove(&r.rec[3], &r.rec[2], (r.n - 2) * sizeof r.rec[0]);
+    r.n++;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "step 0, launch 3 (layer 0, other): expected the kernels of a library launch ('gemm'), "
+                         "found '_Z19decode_split_kernel");
+
+    /* the wrong tagged kernel: a decode where step 1's second norm belongs */
+    record_model_steps(&r);
+    r.rec[12].name = decode_name;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "step 1, launch 4 (layer 1, other): expected a kernel named like 'rmsnorm_kernel', "
+                         "found '_Z19decode_split_kernel");
+
+    /* a further step begun: the last LM head stops at its norm */
+    record_model_steps(&r);
+    record(&r, rmsnorm_name, 200, 1000, 7);
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "16 kernel records on stream 7 for 2 steps of 6 launches, 3 of them library launches of one "
+                         "record or more: 1 left over after the last step, the first '_Z14rmsnorm_kernel");
+
+    /* too few: a third step asked for, or records ending inside step 1 */
+    record_model_steps(&r);
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 3, &err), -1);
+    expect_message(&err, "15 kernel records on stream 7 for 3 steps of 6 launches, 3 of them library launches of one "
+                         "record or more: they end before step 2, launch 0 (layer 0, other, 'rmsnorm_kernel') "
+                         "(0 records of other streams ignored)");
+    r.n = 7 + 4;
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), -1);
+    expect_message(&err, "they end before step 1, launch 3 (layer 0, other, 'gemm')");
+    assert_int_equal(t.n_steps, 0);
+    assert_int_equal(t.n_records, 0);
+
+    /* and the same records, whole, still attribute */
+    record_model_steps(&r);
+    assert_int_equal(zz_timeline_add(&t, r.rec, r.n, 7, latency, 2, &err), 0);
+    assert_int_equal(t.n_records, 15);
+    zz_timeline_free(&t);
+}
+
+static void test_adjacent_library_launches_are_refused(void **state) {
+    (void)state;
+    zz_timeline t;
+    zz_error err = {""};
+    zz_launch launches[MODEL_LAUNCHES];
+    memcpy(launches, model_step, sizeof launches);
+    launches[2].library = 1;  /* the decode between qkv and o-proj */
+    assert_int_equal(zz_timeline_init(&t, launches, MODEL_LAUNCHES, &err), -1);
+    expect_message(&err, "launch 1 (layer 0, other, 'gemm') and launch 2 (layer 0, attn-full, 'decode_split_kernel') "
+                         "are both library launches");
+    memcpy(launches, model_step, sizeof launches);
+    launches[0].library = 1;  /* the norm after the last step's LM head */
+    assert_int_equal(zz_timeline_init(&t, launches, MODEL_LAUNCHES, &err), -1);
+    expect_message(&err, "launch 0 (layer 0, other, 'rmsnorm_kernel') and launch 1 (layer 0, other, 'gemm') are both");
+    launches[0].library = 0;
+    launches[4].library = 1;  /* the norm after o-proj */
+    assert_int_equal(zz_timeline_init(&t, launches, MODEL_LAUNCHES, &err), -1);
+    expect_message(&err, "launch 3 (layer 0, other, 'gemm') and launch 4 (layer 1, other, 'rmsnorm_kernel')");
+    /* across the step boundary: an LM head last, a library launch first */
+    memcpy(launches, model_step, sizeof launches);
+    launches[0].library = 1;
+    launches[1].library = 0;
+    assert_int_equal(zz_timeline_init(&t, launches, MODEL_LAUNCHES, &err), -1);
+    expect_message(&err, "launch 5 (layer 1, other, 'gemm') and launch 0 of the next step (layer 0, other, "
+                         "'rmsnorm_kernel') are both library launches: no kernel name would mark where the first "
+                         "one's kernels end");
+    launches[5].library = 0;
+    assert_int_equal(zz_timeline_init(&t, launches, MODEL_LAUNCHES, &err), 0);
+    zz_timeline_free(&t);
+    /* library launches only: one, or two in a row */
+    static const zz_launch gemms[] = {{0, ZZ_CAT_OTHER, TAG_LINEAR, 0, 0, 1}, {0, ZZ_CAT_OTHER, TAG_LINEAR, 0, 0, 1}};
+    assert_int_equal(zz_timeline_init(&t, gemms, 1, &err), -1);
+    expect_message(&err, "a step of library launches only (1)");
+    assert_int_equal(zz_timeline_init(&t, gemms, 2, &err), -1);
+    expect_message(&err, "a step of library launches only (2)");
+}
+
 /* A fixed-seed LCG, so the test is the same everywhere. */
 static uint64_t next_random(uint64_t *seed) {
     *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -506,6 +779,10 @@ int main(void) {
         cmocka_unit_test(test_a_one_launch_step_has_no_boundaries),
         cmocka_unit_test(test_kernels_longer_than_the_step_fail_beyond_the_clock_slack),
         cmocka_unit_test(test_bad_launch_lists_are_refused),
+        cmocka_unit_test(test_library_launches_take_each_of_their_kernels),
+        cmocka_unit_test(test_a_library_launch_may_open_the_step),
+        cmocka_unit_test(test_library_launch_errors_say_where),
+        cmocka_unit_test(test_adjacent_library_launches_are_refused),
         cmocka_unit_test(test_split_overhead_parts_add_up_to_the_median_delta),
         cmocka_unit_test(test_split_overhead_finds_where_the_time_went),
         cmocka_unit_test(test_each_category_lands_in_its_part),
