@@ -278,8 +278,7 @@ static int upload_order(const zz_layer_plan *lp, int group, int kv_heads, int **
 
 /* ---- one step ---- */
 
-static int note_launch(zz_executor *ex, int layer, zz_category category, const char *tag, zz_work work,
-                       zz_error *err) {
+static int add_launch(zz_executor *ex, zz_launch launch, zz_error *err) {
     if (!ex->dry) return 0;
     if (ex->n_launches == ex->cap_launches) {
         int cap = ex->cap_launches ? 2 * ex->cap_launches : 256;
@@ -287,8 +286,14 @@ static int note_launch(zz_executor *ex, int layer, zz_category category, const c
         if (!grown) return zz_errorf(err, "out of memory listing %d launches", cap);
         ex->launches = grown, ex->cap_launches = cap;
     }
-    ex->launches[ex->n_launches++] = (zz_launch){layer, category, tag, work.bytes, work.flops};
+    ex->launches[ex->n_launches++] = launch;
     return 0;
+}
+
+/* A launch of one of our kernels (or a copy): one record of a known name. */
+static int note_launch(zz_executor *ex, int layer, zz_category category, const char *tag, zz_work work,
+                       zz_error *err) {
+    return add_launch(ex, (zz_launch){layer, category, tag, work.bytes, work.flops}, err);
 }
 
 /* A tensor of the layer's activations with `heads` heads, as laid out for a
@@ -481,20 +486,30 @@ static int run_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_error 
 #define LINEAR(ex, x, x_stride, w, y, y_stride, rows, in, out, beta) \
     LAUNCH(ex, zz_linear((ex)->gemm, x, x_stride, w, y, y_stride, rows, in, out, beta, (ex)->stream))
 
+static int is_linear(zz_op_kind kind) {
+    return kind == ZZ_OP_QKV || kind == ZZ_OP_O_PROJ || kind == ZZ_OP_GATE_UP || kind == ZZ_OP_DOWN ||
+           kind == ZZ_OP_LM_HEAD;
+}
+
 static int run_model_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_work work, zz_error *err) {
     const zz_weights *w = ex->weights;
     const int l = c->layer, rows = pass_rows(ex, c), H = ex->hidden, F = ex->mlp, QD = ex->q_heads * ex->head_dim;
     const char *tag = TAG_LINEAR;
     switch (op->kind) {
     case ZZ_OP_EMBED:
-        /* the pass's tokens are token ids 0, 1, ... (mod V): rows of the table in order */
-        for (long long at = 0; !ex->dry && at < rows; at += ex->vocab) {
+        /* The pass's tokens are token ids 0, 1, ... (mod V): rows of the table
+         * in order, a copy per V rows. Each copy is its own launch, with its
+         * share of the work: CUPTI records each one. */
+        for (long long at = 0; at < rows; at += ex->vocab) {
             const long long n = rows - at < ex->vocab ? rows - at : ex->vocab;
-            ZZ_CUDA_OR_RETURN(cudaMemcpyAsync(ex->x + at * H, w->embed, (size_t)(n * H) * sizeof(bf16),
-                                              cudaMemcpyDeviceToDevice, ex->stream));
+            if (!ex->dry)
+                ZZ_CUDA_OR_RETURN(cudaMemcpyAsync(ex->x + at * H, w->embed, (size_t)(n * H) * sizeof(bf16),
+                                                  cudaMemcpyDeviceToDevice, ex->stream));
+            const double part = (double)n / rows;
+            const zz_work share = {.bytes = work.bytes * part, .flops = work.flops * part};
+            if (note_launch(ex, l, op->category, TAG_EMBED, share, err)) return -1;
         }
-        tag = TAG_EMBED;
-        break;
+        return 0;
     case ZZ_OP_ATTN_NORM:
     case ZZ_OP_MLP_NORM:
         LAUNCH(ex, zz_rmsnorm(ex->x, op->kind == ZZ_OP_ATTN_NORM ? w->attn_norm[l] : w->mlp_norm[l], ex->xn, rows, H,
@@ -526,12 +541,13 @@ static int run_model_op(zz_executor *ex, const pass_ctx *c, const zz_op *op, zz_
         break;
     default: return zz_errorf(err, "layer %d: op %s is not a model step's", l, zz_op_name(op->kind));
     }
-    return note_launch(ex, l, op->category, tag, work, err);
-}
-
-static int is_linear(zz_op_kind kind) {
-    return kind == ZZ_OP_QKV || kind == ZZ_OP_O_PROJ || kind == ZZ_OP_GATE_UP || kind == ZZ_OP_DOWN ||
-           kind == ZZ_OP_LM_HEAD;
+    /* cuBLASLt picks a GEMM's kernels at run time: a library launch
+     * (timeline.h). A model step never has two in a row: a norm, rotary,
+     * attention or SiLU launch separates a layer's GEMMs, a norm the last
+     * layer's down-proj from the LM head, and the embed copy the LM head
+     * from the next step's first GEMM. */
+    return add_launch(ex, (zz_launch){l, op->category, tag, work.bytes, work.flops, .library = is_linear(op->kind)},
+                      err);
 }
 
 static int wanted(zz_op_kind kind, zz_run_ops which) {

@@ -21,9 +21,11 @@
 #define TAG_WINDOW "streaming_window_kernel"
 #define TAG_COPY "copy_heads_kernel"
 /* A model step's: our own kernels (kernels/layers.cu) and the embed copy
- * (CUPTI names a memcpy "memcpy"); cuBLASLt picks its GEMM kernels at run
+ * (CUPTI names a memcpy "memcpy"). cuBLASLt picks its GEMM kernels at run
  * time, under names no tag can know beforehand ("gemm" is in many, not in
- * all), which is why a model step is not attributed (docs/DESIGN.md). */
+ * all; a split-K reduction follows some): a GEMM is a library launch
+ * (zz_launch.library, timeline.h), whose records are those up to the next
+ * tagged kernel, and TAG_LINEAR only labels it in messages. */
 #define TAG_EMBED "memcpy"
 #define TAG_RMSNORM "rmsnorm_kernel"
 #define TAG_ROTARY "rotary_kernel"
