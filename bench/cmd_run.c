@@ -157,9 +157,7 @@ static int run_on_gpu(zz_runner *runner, const run_options *o, zz_run_info *info
                       zz_report *report, char *out_dir, size_t out_size, zz_error *err) {
     /* CUPTI starts after every latency is sampled (harness/run/runner.h). */
     if (o->no_cupti) snprintf(info->cupti_note, sizeof info->cupti_note, "CUPTI switched off (--no-cupti)");
-    else if (o->common.step == ZZ_STEP_MODEL)
-        snprintf(info->cupti_note, sizeof info->cupti_note, "%s", ZZ_MODEL_STEP_CUPTI_NOTE);
-    info->cupti = !o->no_cupti && o->common.step != ZZ_STEP_MODEL;
+    info->cupti = !o->no_cupti;
     zz_cupti_versions(&info->cupti_built, &info->cupti_runtime);
     ZZ_CUDA_OR_EXIT(cudaSetDevice(0));
     if (zz_device_query(0, &info->device, err)) return -1;
@@ -221,7 +219,7 @@ static void sweep_spec(const run_options *o, const zz_model *model, const zz_pat
         .measure = {.cold = o->cold, .warmup = (int)o->warmup, .rule = o->rule},
         .seed = o->seed,
         .verify = o->verify,
-        .cupti = !o->no_cupti && o->common.step != ZZ_STEP_MODEL,
+        .cupti = !o->no_cupti,
         .quiet = o->quiet,
     };
     memcpy(spec->lists.phases, o->phases, sizeof spec->lists.phases);

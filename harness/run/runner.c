@@ -454,10 +454,6 @@ static int add_config(zz_runner *r, const zz_sweep_point *pt, char *label, size_
  * its line (its need holds them). */
 static int make_weights(zz_runner *r, zz_run_info *info, const char *out_dir, zz_error *err) {
     if (r->spec.lists.step != ZZ_STEP_MODEL) return 0;
-    if (info->cupti) {
-        info->cupti = 0;
-        snprintf(info->cupti_note, sizeof info->cupti_note, "%s", ZZ_MODEL_STEP_CUPTI_NOTE);
-    }
     info->weights_bytes = zz_model_weight_bytes(&r->spec.model);
     size_t free_before, free_after, total;
     ZZ_CUDA_OR_EXIT(cudaMemGetInfo(&free_before, &total));

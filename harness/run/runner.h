@@ -86,17 +86,10 @@ int zz_runner_measurements(const zz_runner *r);  /* configuration × layout × m
  * out_dir is rewritten and the run goes on with events alone). A model
  * step's weights are made first, once for the run (the spec's seed), and
  * shared by every executor; the memory they took (free device memory
- * before and after) goes into info and env.json; a model step has no
- * attribution pass (info->cupti set to 0, with ZZ_MODEL_STEP_CUPTI_NOTE). When they do not fit,
+ * before and after) goes into info and env.json. When they do not fit,
  * every configuration is skipped with its line. */
 int zz_runner_run(zz_runner *r, cudaStream_t stream, zz_run_info *info, const char *out_dir, zz_report *report,
                   volatile sig_atomic_t *stop, zz_error *err);
-
-/* Why a model step is timed with CUDA events only (env.json's cupti.note). */
-#define ZZ_MODEL_STEP_CUPTI_NOTE                                                                              \
-    "not for a model step: cuBLASLt picks its GEMM kernels at run time (their names, and whether a split-K " \
-    "reduction follows), so the step's launch list cannot name the kernels CUPTI records (docs/DESIGN.md, "  \
-    "\"The model step\")"
 
 /* Device memory a layout needs beyond what is counted (CUDA graph, CUPTI
  * and allocator slack). */
