@@ -25,8 +25,8 @@ int zz_timeline_init(zz_timeline *t, const zz_launch *launches, int n_launches, 
         const int next = (k + 1) % n_launches;
         const zz_launch *a = &launches[k], *b = &launches[next];
         if (a->library && b->library)
-            return zz_errorf(err, "launch %d (layer %d, %s, '%s') and launch %d%s (layer %d, %s, '%s') are both library "
-                             "launches: no kernel name would mark where the first one's kernels end",
+            return zz_errorf(err, "launch %d (layer %d, %s, '%s') and launch %d%s (layer %d, %s, '%s') are both "
+                             "library launches: no kernel name would mark where the first one's kernels end",
                              k, a->layer, zz_category_name(a->category), a->tag, next, next ? "" : " of the next step",
                              b->layer, zz_category_name(b->category), b->tag);
     }
@@ -151,8 +151,8 @@ static int take_launch(zz_timeline *t, record_walk *w, size_t step, int k, zz_at
     if (l->library) {
         while (w->next < w->n && !names_ordinary_launch(t, name_of(w->rec[w->next]))) w->next++;
         if (w->next == from && from < w->n)
-            return zz_errorf(err, "step %zu, launch %d (layer %d, %s): expected the kernels of a library launch ('%s'), "
-                             "found '%s', named like an ordinary launch",
+            return zz_errorf(err, "step %zu, launch %d (layer %d, %s): expected the kernels of a library launch "
+                             "('%s'), found '%s', named like an ordinary launch",
                              step, k, l->layer, category, l->tag, name_of(w->rec[from]));
     } else if (w->next < w->n) {
         const char *name = name_of(w->rec[w->next]);
