@@ -311,7 +311,7 @@ static void expect_attributed(zz_executor *ex, zz_cupti *cupti, const char *what
         assert_int_equal(mm->n_attributed, (int)mm->timeline.steps);
         assert_true(mm->dropped_records == 0);
         print_message("  %s %-22s: %zu samples, median %.1f us, span %.1f us = kernels %.1f + idle %.1f - "
-                      "overlap %.1f, %d launches (%d library), %zu records\n",
+                      "overlap %.1f, %d launches (%d library), %zu records a step\n",
                       mode_name, what, mm->latency.n, mm->latency.median * 1e6, s->span_ns * 1e-3,
                       s->kernel_total_ns * 1e-3, s->idle_ns * 1e-3, s->overlap_ns * 1e-3, launches, library,
                       records / mm->timeline.steps);
