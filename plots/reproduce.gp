@@ -24,9 +24,9 @@ do for [m in panels] {
     y(L) = column('median_ms')
     # A point the table lacks (zz-bench skipped it: the layout did not fit;
     # or its piece has not run) is named, as the paper marks its
-    # out-of-memory bars.
+    # out-of-memory bars; on two lines, so that a long list fits a panel.
     miss = value('missing_'.m)
-    if (miss ne '') { set label 1 'no point (skipped or not run; summary.md says which): '.miss at graph 0.98, graph 0.04 right font ',9' tc rgb '#555555' } \
+    if (miss ne '') { set label 1 "no point (skipped or not run; summary.md says which):\n".miss at graph 0.98, graph 0.08 right font ',9' tc rgb '#555555' } \
     else { unset label 1 }
     eval "plot for [L in value('layouts_'.m)] file using (at(L)):(y(L)) with linespoints lw 2 lc rgb lcolor(L)" \
        . " pt lpoint(L) title L" . hollow(value('paced_layouts_'.m))
