@@ -662,6 +662,17 @@ static int view_map(CUtensorMap *map, zz_view v, int batch, int tokens, int head
     return ZZ_OK;
 }
 
+/* Both kernels' grid: a block per 128-row tile, sequence and query head;
+ * *row_tiles the tiles per (sequence, query head). */
+static int hopper_grid(int q_len, int batch, int q_heads, int *row_tiles, unsigned *blocks) {
+    *row_tiles = (q_len + HP_BLOCK_M - 1) / HP_BLOCK_M;
+    const long long n = (long long)*row_tiles * batch * q_heads;
+    ZZ_REQUIRE(n < (1LL << 31), "q_len %d x %d sequences x %d query heads: too many blocks for one grid", q_len, batch,
+               q_heads);
+    *blocks = (unsigned)n;
+    return ZZ_OK;
+}
+
 static HopperOut hopper_out(zz_view o, int q_len, int head_dim) {
     HopperOut out;
     out.o = reinterpret_cast<__nv_bfloat16 *>(o.data);
@@ -712,12 +723,10 @@ static int launch_prefill_hopper(const zz_prefill_args *a, cudaStream_t stream) 
     p.out = hopper_out(a->o, a->q_len, D);
     p.q_pos0 = a->q_pos0;
     p.group = a->q.heads / a->k.heads, p.q_heads = a->q.heads, p.batch = a->batch;
-    p.m_blocks = (a->q_len + HP_BLOCK_M - 1) / HP_BLOCK_M;
     p.mask = a->mask;
-    const long long blocks = (long long)p.m_blocks * a->batch * a->q.heads;
-    ZZ_REQUIRE(blocks < (1LL << 31), "q_len %d x %d sequences x %d query heads: too many blocks for one grid",
-               a->q_len, a->batch, a->q.heads);
-    prefill_hopper_kernel<D><<<(unsigned)blocks, HP_THREADS, HopperSmem<D>::BYTES, stream>>>(q_map, k_map, v_map, p);
+    unsigned blocks = 0;
+    if ((rc = hopper_grid(a->q_len, a->batch, a->q.heads, &p.m_blocks, &blocks))) return rc;
+    prefill_hopper_kernel<D><<<blocks, HP_THREADS, HopperSmem<D>::BYTES, stream>>>(q_map, k_map, v_map, p);
     ZZ_CHECK_LAUNCH();
     return ZZ_OK;
 }
@@ -765,14 +774,12 @@ static int launch_prefill_fused_hopper(const zz_prefill_fused_args *a, cudaStrea
     p.q_pos0 = a->q_pos0;
     p.q_pos0_stream = a->keys_model_order ? a->q_pos0 : a->q_pos0_stream;
     p.group = a->q.heads / m->kv_heads, p.batch = a->batch;
-    p.row_tiles = (a->q_len + HP_BLOCK_M - 1) / HP_BLOCK_M;
     p.keys_model_order = a->keys_model_order;
     p.streaming = a->streaming;
     p.heads = *m;
-    const long long blocks = (long long)p.row_tiles * a->batch * a->q.heads;
-    ZZ_REQUIRE(blocks < (1LL << 31), "q_len %d x %d sequences x %d query heads: too many blocks for one grid",
-               a->q_len, a->batch, a->q.heads);
-    prefill_hopper_fused_kernel<D><<<(unsigned)blocks, HP_THREADS, HopperSmem<D>::BYTES, stream>>>(
+    unsigned blocks = 0;
+    if ((rc = hopper_grid(a->q_len, a->batch, a->q.heads, &p.row_tiles, &blocks))) return rc;
+    prefill_hopper_fused_kernel<D><<<blocks, HP_THREADS, HopperSmem<D>::BYTES, stream>>>(
         q_map, k_full, v_full, k_stream, v_stream, p);
     ZZ_CHECK_LAUNCH();
     return ZZ_OK;
